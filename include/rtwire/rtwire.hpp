@@ -1,5 +1,11 @@
 // rtwire — umbrella header: includes every codec. Prefer the per-codec headers when you need one.
 #pragma once
 
+#include "rtwire/core/base64.hpp"
 #include "rtwire/core/bytes.hpp"
 #include "rtwire/core/error.hpp"
+#include "rtwire/core/http1.hpp"
+#include "rtwire/core/sha1.hpp"
+#include "rtwire/core/utf8.hpp"
+#include "rtwire/ws/accept_key.hpp"
+#include "rtwire/ws/handshake.hpp"

@@ -1,8 +1,13 @@
 // Built with -fno-exceptions -fno-rtti: the library's entry points must compile and work without
-// exceptions or RTTI (DESIGN.md §3). Every check returns a distinct non-zero exit code on failure.
+// exceptions or RTTI (DESIGN.md §3). A plain program (Catch2 needs exceptions) that exits
+// non-zero and names the check that failed.
 #include <rtwire/rtwire.hpp>
 
+#include <array>
+#include <cstddef>
 #include <cstdio>
+#include <string>
+#include <string_view>
 
 namespace {
 
@@ -19,5 +24,42 @@ void check(bool ok, const char* what) {
 
 int main() {
   check(rtwire::condition_category().name() == std::string_view("rtwire"), "condition category");
+
+  // base64 + SHA-1 through the accept key (RFC 6455 §1.3).
+  check(rtwire::ws::accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+        "accept key");
+  std::array<std::byte, 8> raw{};
+  const auto bad = rtwire::base64::decode("Zm9v!A==", raw);
+  check(bad.ec == rtwire::base64::error::invalid_character && bad.error_offset == 4,
+        "base64 error code and offset");
+
+  // UTF-8: incremental, fail-fast on F4 90 (> U+10FFFF).
+  rtwire::utf8::validator v;
+  check(v.feed(std::string_view("h\xC3")).state == rtwire::utf8::status::incomplete,
+        "utf8 incomplete");
+  check(v.feed(std::string_view("\xA9")).state == rtwire::utf8::status::valid, "utf8 valid");
+  const auto r = v.feed(std::string_view("\xF4\x90"));
+  check(r.state == rtwire::utf8::status::invalid && r.error_offset == 4, "utf8 fail-fast");
+
+  // HTTP head + WebSocket handshake, server and client wired together.
+  rtwire::ws::client_handshake client;
+  std::array<std::byte, 16> nonce{};
+  std::string request;
+  check(!client.write_request(request, {.host = "example.com", .target = "/chat"}, nonce),
+        "client request");
+  rtwire::ws::server_handshake server;
+  check(server.feed(request).st == rtwire::ws::server_handshake::state::request_ready,
+        "server request_ready");
+  std::string response;
+  check(!server.accept(response), "server accept");
+  check(client.feed(response).st == rtwire::ws::client_handshake::state::accepted,
+        "client accepted");
+
+  rtwire::ws::server_handshake refused;
+  refused.feed("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  check(refused.rejection_status() == 400, "rejection status");
+  check(refused.error().code == rtwire::condition::protocol_violation, "rejection condition");
+
+  if (failures == 0) std::puts("no-exceptions build: all checks passed");
   return failures == 0 ? 0 : 1;
 }

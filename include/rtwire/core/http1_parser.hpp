@@ -1,0 +1,937 @@
+// rtwire — bounded, sans-IO HTTP/1.1 head parser (RFC 9112 §2–§5, RFC 9110 §5).
+//
+// Parses a request head (request-line + fields + empty line) or a response head (status-line +
+// fields + empty line) from bytes fed in chunks of any size, and stops at the CRLF that ends the
+// head: whatever follows (a body, WebSocket frames, the next request) is handed back to the caller
+// untouched. It never reads a body; RFC 9112 §6 framing is the caller's (see
+// header_list::content_length()).
+//
+//   rtwire::http1::request_parser parser;
+//   auto r = parser.feed(bytes);
+//   if (r.status == rtwire::http1::parse_status::done) {
+//     const auto& head = parser.head();          // views: see feed() for their lifetime
+//     std::string_view rest = bytes.substr(r.consumed);
+//   } else if (r.status == rtwire::http1::parse_status::error) {
+//     int answer = rtwire::http1::status_for(parser.error().code);   // 400, 431 or 505
+//   }
+//
+// Design: the end of each line is found with memchr, resuming where the previous feed stopped
+// (never rescanning), and each line is validated once, as soon as it is complete, by table-driven
+// loops. Limits are checked against stream positions as bytes arrive, so a 1 MB line fails after
+// max_line_bytes, and the internal buffer never holds more than max_head_bytes. Errors, their
+// offsets and the parsed head are the same for any split of the input (DESIGN.md §1.5).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <vector>
+
+#include "rtwire/core/error.hpp"
+
+namespace rtwire::http1 {
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/// Every way an HTTP/1.1 head can fail to parse or to be written; category "rtwire.http1".
+/// Peer violations map to condition::protocol_violation, limits to condition::limit_exceeded and
+/// invalid arguments given to the writer to condition::api_misuse.
+enum class error {
+  /// The head (start line + fields + final CRLF) is longer than limits::max_head_bytes.
+  head_too_large = 1,
+  /// The head has more than limits::max_headers field lines.
+  too_many_headers,
+  /// A line (without its CRLF) is longer than limits::max_line_bytes.
+  line_too_long,
+  /// The request method is empty or not a token (RFC 9112 §3.1, RFC 9110 §9.1).
+  bad_method,
+  /// The request-target is empty or contains SP, a control or a non-ASCII byte (RFC 9112 §3.2).
+  bad_target,
+  /// The HTTP-version is not exactly "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3).
+  bad_version,
+  /// A well-formed HTTP-version whose major version is not 1 (e.g. HTTP/2.0): answer 505.
+  unsupported_version,
+  /// The status-code is not three digits in 100..999 (RFC 9112 §4).
+  bad_status,
+  /// The reason-phrase contains a control character other than HTAB (RFC 9112 §4).
+  bad_reason,
+  /// A field name is empty, not a token, or the line has no colon (RFC 9112 §5, RFC 9110 §5.1).
+  bad_header_name,
+  /// Whitespace between a field name and the colon (RFC 9112 §5.1: MUST reject).
+  whitespace_before_colon,
+  /// A field value contains NUL or another control character other than HTAB (RFC 9110 §5.5).
+  bad_header_value,
+  /// A line ends with LF alone while options::allow_bare_lf is off (RFC 9112 §2.2).
+  bare_lf,
+  /// A field line starts with whitespace (obsolete line folding) while options::allow_obs_fold is
+  /// off (RFC 9112 §5.2).
+  obs_fold,
+  /// Content-Length is not 1*DIGIT, overflows 64 bits, or its values disagree (RFC 9110 §8.6).
+  bad_content_length,
+  /// The peer closed the stream in the middle of a head (finish() was called).
+  unexpected_end,
+  /// More than limits::max_leading_empty_lines empty lines before the request-line.
+  too_many_empty_lines,
+  /// A CR that is not followed by LF (RFC 9112 §2.2: a bare CR is invalid).
+  bare_cr,
+  /// The first field line starts with whitespace (RFC 9112 §2.2: MUST reject or ignore).
+  whitespace_after_start_line,
+  /// Writer: the method is empty or not a token.
+  invalid_method,
+  /// Writer: the request-target is empty or contains SP, a control or a non-ASCII byte.
+  invalid_target,
+  /// Writer: the version is not 1.0..1.9.
+  invalid_version,
+  /// Writer: the status code is not in 100..999.
+  invalid_status,
+  /// Writer: the reason phrase contains a control character other than HTAB.
+  invalid_reason,
+  /// Writer: the field name is empty or not a token.
+  invalid_field_name,
+  /// Writer: the field value contains a control character other than HTAB (CR, LF, NUL, ...) or
+  /// starts or ends with whitespace (RFC 9110 §5.5: a value has no leading/trailing whitespace).
+  invalid_field_value,
+};
+
+}  // namespace rtwire::http1
+
+template <>
+struct std::is_error_code_enum<rtwire::http1::error> : std::true_type {};
+
+namespace rtwire {
+template <>
+inline constexpr bool is_error_enum_v<http1::error> = true;
+}  // namespace rtwire
+
+namespace rtwire::http1 {
+namespace detail {
+
+struct error_desc {
+  static constexpr const char* name = "rtwire.http1";
+  static constexpr std::array<error_entry<error>, 26> entries{{
+      {error::head_too_large, "request or response head too large", condition::limit_exceeded},
+      {error::too_many_headers, "too many header fields", condition::limit_exceeded},
+      {error::line_too_long, "header line too long", condition::limit_exceeded},
+      {error::bad_method, "invalid request method", condition::protocol_violation},
+      {error::bad_target, "invalid request-target", condition::protocol_violation},
+      {error::bad_version, "invalid HTTP-version", condition::protocol_violation},
+      {error::unsupported_version, "unsupported HTTP major version", condition::protocol_violation},
+      {error::bad_status, "invalid status code", condition::protocol_violation},
+      {error::bad_reason, "invalid reason phrase", condition::protocol_violation},
+      {error::bad_header_name, "invalid header field name", condition::protocol_violation},
+      {error::whitespace_before_colon, "whitespace between header field name and colon",
+       condition::protocol_violation},
+      {error::bad_header_value, "invalid character in header field value",
+       condition::protocol_violation},
+      {error::bare_lf, "line ends with a bare LF", condition::protocol_violation},
+      {error::obs_fold, "obsolete line folding in header field", condition::protocol_violation},
+      {error::bad_content_length, "invalid Content-Length", condition::protocol_violation},
+      {error::unexpected_end, "stream ended inside a head", condition::protocol_violation},
+      {error::too_many_empty_lines, "too many empty lines before the request-line",
+       condition::limit_exceeded},
+      {error::bare_cr, "CR not followed by LF", condition::protocol_violation},
+      {error::whitespace_after_start_line, "whitespace before the first header field",
+       condition::protocol_violation},
+      {error::invalid_method, "method is not a token", condition::api_misuse},
+      {error::invalid_target, "request-target is empty or contains SP, CTL or non-ASCII",
+       condition::api_misuse},
+      {error::invalid_version, "HTTP version is not 1.0 to 1.9", condition::api_misuse},
+      {error::invalid_status, "status code is not in 100..999", condition::api_misuse},
+      {error::invalid_reason, "reason phrase contains a control character", condition::api_misuse},
+      {error::invalid_field_name, "field name is not a token", condition::api_misuse},
+      {error::invalid_field_value,
+       "field value contains a control character or leading/trailing whitespace",
+       condition::api_misuse},
+  }};
+};
+static_assert(rtwire::detail::table_is_dense(error_desc::entries));
+
+}  // namespace detail
+
+/// The category of http1::error; its name() is "rtwire.http1".
+inline const std::error_category& error_category() noexcept {
+  return category_for<detail::error_desc>();
+}
+
+inline std::error_code make_error_code(error e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+/// The HTTP status a server should answer for a request head that failed with `e`: 431 for
+/// head_too_large, too_many_headers and line_too_long (RFC 6585 §5), 505 for
+/// unsupported_version (RFC 9110 §15.6.6), 400 for every other error.
+constexpr int status_for(error e) noexcept {
+  switch (e) {
+    case error::head_too_large:
+    case error::too_many_headers:
+    case error::line_too_long:
+      return 431;
+    case error::unsupported_version:
+      return 505;
+    default:
+      return 400;
+  }
+}
+
+/// status_for() of an http1 error code; 400 for any other error; 0 if `ec` holds no error.
+inline int status_for(std::error_code ec) noexcept {
+  if (!ec) return 0;
+  if (ec.category() != error_category()) return 400;
+  return status_for(static_cast<error>(ec.value()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Character classes (RFC 9110 §5.6.2 tokens, §5.5 field values)
+// ---------------------------------------------------------------------------------------------
+
+namespace detail {
+
+enum char_class : std::uint8_t {
+  /// tchar (RFC 9110 §5.6.2).
+  cc_tchar = 1u << 0,
+  /// field-vchar / SP / HTAB: VCHAR, obs-text, SP, HTAB (RFC 9110 §5.5); also valid in a
+  /// reason-phrase (RFC 9112 §4).
+  cc_field = 1u << 1,
+  /// A byte allowed in a request-target: VCHAR (RFC 3986 §2 is ASCII-only; RFC 9112 §3.2).
+  cc_target = 1u << 2,
+};
+
+inline constexpr std::array<std::uint8_t, 256> char_classes = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    std::uint8_t v = 0;
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    if (alnum ||
+        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos)
+      v |= cc_tchar;
+    if (c == '\t' || c == ' ' || (c >= 0x21 && c != 0x7f)) v |= cc_field;
+    if (c >= 0x21 && c <= 0x7e) v |= cc_target;
+    t[static_cast<std::size_t>(c)] = v;
+  }
+  return t;
+}();
+
+/// Index of the first byte of s[from, size) not in class `cls`, or s.size().
+constexpr std::size_t find_not(std::string_view s, std::size_t from, std::uint8_t cls) noexcept {
+  for (std::size_t i = from; i < s.size(); ++i) {
+    if (!(char_classes[static_cast<unsigned char>(s[i])] & cls)) return i;
+  }
+  return s.size();
+}
+
+constexpr bool is_ows(char c) noexcept {
+  return c == ' ' || c == '\t';
+}
+
+constexpr char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
+/// `s` without leading and trailing OWS (SP / HTAB).
+constexpr std::string_view trim_ows(std::string_view s) noexcept {
+  std::size_t b = 0, e = s.size();
+  while (b < e && is_ows(s[b]))
+    ++b;
+  while (e > b && is_ows(s[e - 1]))
+    --e;
+  return s.substr(b, e - b);
+}
+
+/// Calls f(element) for each non-empty element of one list-valued field (RFC 9110 §5.6.1),
+/// splitting on commas outside quoted-strings (§5.6.4, backslash escapes honoured) and trimming
+/// OWS. `f` may return void (never stops) or something convertible to bool (false stops).
+/// Returns false if `f` stopped the walk.
+template <class F>
+bool for_each_list_element(std::string_view value, F& f) {
+  std::size_t start = 0;
+  std::size_t i = 0;
+  const std::size_t n = value.size();
+  while (true) {
+    if (i == n || value[i] == ',') {
+      const std::string_view element = trim_ows(value.substr(start, i - start));
+      if (!element.empty()) {
+        if constexpr (std::is_void_v<std::invoke_result_t<F&, std::string_view>>) {
+          f(element);
+        } else {
+          if (!static_cast<bool>(f(element))) return false;
+        }
+      }
+      if (i == n) return true;
+      start = i + 1;
+    } else if (value[i] == '"') {
+      // RFC 9110 §5.6.4: a comma inside a quoted-string does not split the list. An unterminated
+      // quoted-string runs to the end of the value.
+      ++i;
+      while (i < n && value[i] != '"')
+        i += (value[i] == '\\' && i + 1 < n) ? 2 : 1;
+      if (i == n) continue;
+    }
+    ++i;
+  }
+}
+
+}  // namespace detail
+
+/// True if `s` is a token (RFC 9110 §5.6.2: 1*tchar), as methods and field names must be.
+constexpr bool is_token(std::string_view s) noexcept {
+  return !s.empty() && detail::find_not(s, 0, detail::cc_tchar) == s.size();
+}
+
+/// True if `s` is a valid field value as rtwire writes and accepts it (RFC 9110 §5.5): VCHAR,
+/// obs-text, SP and HTAB only, and no leading or trailing SP/HTAB. The empty value is valid.
+constexpr bool is_field_value(std::string_view s) noexcept {
+  if (s.empty()) return true;
+  if (detail::is_ows(s.front()) || detail::is_ows(s.back())) return false;
+  return detail::find_not(s, 0, detail::cc_field) == s.size();
+}
+
+/// ASCII case-insensitive equality, as field names and tokens compare (RFC 9110 §5.1).
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i] && detail::ascii_lower(a[i]) != detail::ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsed heads
+// ---------------------------------------------------------------------------------------------
+
+/// One field line. Both views point into the parsed bytes (see request_parser::feed for their
+/// lifetime). `value` has its leading and trailing OWS removed (RFC 9112 §5.1); with
+/// options::allow_obs_fold each obs-fold inside it has been replaced by SP.
+struct header_field {
+  std::string_view name;
+  std::string_view value;
+
+  friend bool operator==(const header_field&, const header_field&) = default;
+};
+
+/// The outcome of header_list::content_length().
+struct content_length_result {
+  /// At least one Content-Length field is present.
+  bool present = false;
+  /// The length; 0 when absent or invalid.
+  std::uint64_t value = 0;
+  /// error::bad_content_length when present but invalid; empty otherwise.
+  std::error_code ec{};
+};
+
+/// The field lines of a head, in received order (duplicates kept, names as received). Lookups
+/// compare names ASCII case-insensitively (RFC 9110 §5.1) and are linear: heads are small and
+/// bounded by limits::max_headers.
+class header_list {
+ public:
+  header_list() = default;
+  /// A list built by hand (e.g. for the writer or for tests); the views must outlive the list.
+  header_list(std::initializer_list<header_field> fields) : fields_(fields) {}
+
+  /// Every field, in order.
+  std::span<const header_field> all() const noexcept { return fields_; }
+  std::size_t size() const noexcept { return fields_.size(); }
+  bool empty() const noexcept { return fields_.empty(); }
+
+  /// The value of the first field called `name` (case-insensitive), or nullopt.
+  std::optional<std::string_view> find(std::string_view name) const noexcept {
+    for (const auto& f : fields_) {
+      if (iequals(f.name, name)) return f.value;
+    }
+    return std::nullopt;
+  }
+
+  /// How many fields are called `name` (case-insensitive).
+  std::size_t count(std::string_view name) const noexcept {
+    std::size_t n = 0;
+    for (const auto& f : fields_)
+      n += iequals(f.name, name) ? 1 : 0;
+    return n;
+  }
+
+  /// Calls f(std::string_view element) for each non-empty element of the comma-separated lists
+  /// of every field called `name`, in order (RFC 9110 §5.6.1: empty elements and OWS around
+  /// elements are ignored; commas inside quoted-strings do not split). `f` returns void, or bool
+  /// where false stops the walk. Returns false if `f` stopped it early, true otherwise.
+  template <class F>
+  bool for_each_element(std::string_view name, F&& f) const {
+    for (const auto& field : fields_) {
+      if (!iequals(field.name, name)) continue;
+      if (!detail::for_each_list_element(field.value, f)) return false;
+    }
+    return true;
+  }
+
+  /// True if any field called `name` has `token` (case-insensitive) as one whole element of its
+  /// list, e.g. has_token("connection", "upgrade") for `Connection: keep-alive, Upgrade`.
+  bool has_token(std::string_view name, std::string_view token) const noexcept {
+    return !for_each_element(
+        name, [&](std::string_view element) noexcept { return !iequals(element, token); });
+  }
+
+  /// The message's Content-Length, strictly (RFC 9110 §8.6): every Content-Length field is a
+  /// list of 1*DIGIT elements (OWS around them allowed, no empty element, no sign), the value
+  /// fits in 64 bits, and all elements of all fields are the same number (RFC 9110 §8.6 allows
+  /// accepting "42, 42"; differing values are an error). Result: {false, 0, {}} when absent,
+  /// {true, n, {}} when valid, {true, 0, error::bad_content_length} otherwise.
+  content_length_result content_length() const noexcept {
+    content_length_result r;
+    bool have_value = false;
+    for (const auto& field : fields_) {
+      if (!iequals(field.name, "content-length")) continue;
+      r.present = true;
+      std::string_view rest = field.value;
+      while (true) {
+        const std::size_t comma = rest.find(',');
+        const std::string_view element = detail::trim_ows(rest.substr(0, comma));
+        std::uint64_t v = 0;
+        if (!parse_decimal(element, v) || (have_value && v != r.value)) {
+          return {true, 0, make_error_code(error::bad_content_length)};
+        }
+        r.value = v;
+        have_value = true;
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+    }
+    return r;
+  }
+
+  /// Appends a field (no validation: the writer validates when it writes).
+  void add(std::string_view name, std::string_view value) { fields_.push_back({name, value}); }
+  void clear() noexcept { fields_.clear(); }
+  void reserve(std::size_t n) { fields_.reserve(n); }
+
+ private:
+  static constexpr bool parse_decimal(std::string_view s, std::uint64_t& out) noexcept {
+    if (s.empty()) return false;
+    std::uint64_t v = 0;
+    for (const char c : s) {
+      if (c < '0' || c > '9') return false;
+      const auto digit = static_cast<std::uint64_t>(c - '0');
+      if (v > (UINT64_MAX - digit) / 10) return false;  // would overflow 64 bits
+      v = v * 10 + digit;
+    }
+    out = v;
+    return true;
+  }
+
+  std::vector<header_field> fields_;
+};
+
+/// A parsed request head. Views: see request_parser::feed().
+struct request_head {
+  std::string_view method;
+  std::string_view target;
+  int version_major = 1;
+  int version_minor = 1;
+  header_list headers;
+};
+
+/// A parsed response head. Views: see response_parser::feed().
+struct response_head {
+  int version_major = 1;
+  int version_minor = 1;
+  int status = 0;
+  /// May be empty (RFC 9112 §4).
+  std::string_view reason;
+  header_list headers;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Parser
+// ---------------------------------------------------------------------------------------------
+
+/// Limits on one head; exceeding any is an error (condition::limit_exceeded) detected as soon as
+/// the offending byte arrives.
+struct limits {
+  /// Start line + field lines + the final empty line, terminators included.
+  std::size_t max_head_bytes = 8192;
+  /// Field lines (an obs-fold continuation is part of its field, not a new one).
+  std::size_t max_headers = 64;
+  /// Any single line, without its CRLF (or LF).
+  std::size_t max_line_bytes = 8192;
+  /// Empty lines ignored before a request-line (RFC 9112 §2.2); requests only.
+  std::size_t max_leading_empty_lines = 4;
+};
+
+/// Parser policy.
+struct options {
+  limits limit{};
+  /// RFC 9112 §2.2: a recipient MAY accept a bare LF as a line terminator. Default: reject
+  /// (error::bare_lf).
+  bool allow_bare_lf = false;
+  /// RFC 9112 §5.2: reject obs-fold (default, error::obs_fold), or replace each obs-fold with one
+  /// SP (then the head is copied into the parser's internal buffer, as the replacement writes).
+  bool allow_obs_fold = false;
+};
+
+enum class parse_status {
+  /// The head is not complete; feed more bytes.
+  need_more,
+  /// The head is complete; head() is valid.
+  done,
+  /// The head is invalid or too large; error() says why and where.
+  error,
+};
+
+struct feed_result {
+  parse_status status;
+  /// Bytes of the fed data that were used (see feed()).
+  std::size_t consumed;
+};
+
+/// The parser shared by request_parser and response_parser; use those.
+template <class Head>
+class basic_head_parser {
+  static constexpr bool is_request = std::is_same_v<Head, request_head>;
+
+ public:
+  /// Reserves room for the field table once (min(max_headers, max_head_bytes / 3 + 1) slots):
+  /// no allocation per field afterwards. The internal buffer is allocated on first need and
+  /// never grows beyond limits::max_head_bytes.
+  explicit basic_head_parser(options opts = {}) : opts_(opts) {
+    const std::size_t slots = std::min(opts_.limit.max_headers, opts_.limit.max_head_bytes / 3 + 1);
+    raw_.reserve(slots);
+    head_.headers.reserve(slots);
+  }
+
+  /// Feeds the next bytes of the stream.
+  ///
+  /// Returns {need_more, data.size()} while the head is incomplete (every byte was taken). Then
+  /// {done, n}: n is the number of bytes of `data` up to and including the line terminator that
+  /// ends the head; data.substr(n) belongs to the caller (a body, or the next protocol). On a
+  /// violation {error, n}: n is the number of bytes of `data` before the offending byte (0 if it
+  /// arrived in an earlier call: a line is validated when its LF arrives), and error() gives the
+  /// error and its offset, counted from the first byte fed since construction or reset() (the
+  /// head's first byte, unless ignored empty lines preceded it). The error and its offset are the
+  /// same however the input is split.
+  ///
+  /// Sticky: after an error every call returns {error, 0} and error() keeps its value; after
+  /// done every call returns {done, 0} until reset().
+  ///
+  /// Lifetime of head()'s views: if the whole head arrived in this one call and needed no
+  /// obs-fold rewriting, they point into `data` (zero copy) and stay valid while the caller's
+  /// buffer does; otherwise they point into the parser's internal buffer. Either way they are
+  /// invalidated by the next reset() and by destroying the parser.
+  feed_result feed(std::string_view data) {
+    if (status_ == parse_status::done) return {parse_status::done, 0};
+    if (status_ == parse_status::error) return {parse_status::error, 0};
+
+    std::size_t pos = 0;
+    if constexpr (is_request) {
+      if (!in_head_) {
+        if (!skip_empty_lines(data, pos)) return failed(data);
+        if (!in_head_) {
+          fed_ += data.size();
+          return {parse_status::need_more, data.size()};
+        }
+      }
+    }
+
+    const std::size_t max_head = opts_.limit.max_head_bytes;
+    if (buf_.empty()) {
+      // Nothing of the head is buffered: parse in the caller's bytes (zero copy if it completes).
+      const std::string_view rest = data.substr(pos);
+      const std::size_t avail = std::min(rest.size(), max_head);
+      std::size_t head_len = 0;
+      const parse_status s = scan(rest.data(), avail, rest.size() > max_head, head_len);
+      if (s == parse_status::error) return failed(data);
+      if (s == parse_status::done) {
+        complete(rest.data(), head_len);
+        fed_ += pos + head_len;
+        return {parse_status::done, pos + head_len};
+      }
+      // Incomplete: keep the head so far (at most max_head_bytes, since no limit failed).
+      buf_.assign(rest.data(), rest.size());
+      fed_ += data.size();
+      return {parse_status::need_more, data.size()};
+    }
+
+    // Part of the head is buffered: append at most what the head may still take, then scan on
+    // from where the previous call stopped.
+    const std::size_t old = buf_.size();
+    const std::size_t take = std::min(data.size(), max_head - old);
+    buf_.append(data.data(), take);
+    std::size_t head_len = 0;
+    const parse_status s = scan(buf_.data(), buf_.size(), data.size() > take, head_len);
+    if (s == parse_status::error) return failed(data);
+    if (s == parse_status::done) {
+      buf_.resize(head_len);  // drop bytes that follow the head: they are the caller's
+      complete(buf_.data(), head_len);
+      fed_ += head_len - old;
+      return {parse_status::done, head_len - old};
+    }
+    fed_ += data.size();
+    return {parse_status::need_more, data.size()};
+  }
+
+  /// Tells the parser the peer closed the stream. A head in progress (any byte after ignored
+  /// empty lines, or a CR whose LF is missing) becomes error::unexpected_end at the offset of the
+  /// end of the stream. Returns the final status: done or error unchanged, error for a truncated
+  /// head, need_more if the stream ended cleanly before any head byte (no message).
+  parse_status finish() {
+    if (status_ != parse_status::need_more) return status_;
+    // Every head byte taken so far is in buf_ (feed() buffers an incomplete head).
+    if (!buf_.empty() || pending_cr_) fail_abs(error::unexpected_end, fed_);
+    return status_;
+  }
+
+  /// The parsed head; meaningful only once feed() returned done.
+  const Head& head() const noexcept { return head_; }
+  /// The sticky error and its offset; empty unless status() is error.
+  const error_at& error() const noexcept { return error_; }
+  parse_status status() const noexcept { return status_; }
+
+  /// Prepares for the next head on the same stream (feed it the leftover bytes first). Keeps the
+  /// internal buffer's and the field table's capacity; invalidates head()'s views.
+  void reset() noexcept {
+    status_ = parse_status::need_more;
+    error_ = {};
+    head_.headers.clear();
+    if constexpr (is_request) {
+      head_.method = {};
+      head_.target = {};
+    } else {
+      head_.status = 0;
+      head_.reason = {};
+    }
+    head_.version_major = 1;
+    head_.version_minor = 1;
+    buf_.clear();
+    raw_.clear();
+    fed_ = 0;
+    head_start_ = 0;
+    in_head_ = !is_request;
+    pending_cr_ = false;
+    empty_lines_ = 0;
+    line_off_ = 0;
+    scan_off_ = 0;
+    start_line_done_ = false;
+    needs_rewrite_ = false;
+    part_a_ = {};
+    part_b_ = {};
+  }
+
+ private:
+  /// A byte range relative to the head's first byte.
+  struct piece {
+    std::size_t off = 0;
+    std::size_t len = 0;
+  };
+  struct raw_field {
+    piece name;
+    piece value;
+  };
+
+  /// Records a sticky error at head-relative offset `rel`; returns parse_status::error.
+  parse_status fail(http1::error e, std::size_t rel) noexcept {
+    status_ = parse_status::error;
+    error_ = {make_error_code(e), head_start_ + rel};
+    return parse_status::error;
+  }
+
+  /// The feed() result for an error recorded during this call.
+  feed_result failed(std::string_view data) const noexcept {
+    const std::size_t n = error_.offset > fed_ ? error_.offset - fed_ : 0;
+    return {parse_status::error, std::min(n, data.size())};
+  }
+
+  /// Requests: RFC 9112 §2.2 — "a server that is expecting to receive and parse a request-line
+  /// SHOULD ignore at least one empty line (CRLF) received prior to the request-line". Ignores up
+  /// to max_leading_empty_lines of them (a handful of bytes, so byte-wise). Sets in_head_ and
+  /// `pos` at the first byte of the request-line. Returns false on error.
+  bool skip_empty_lines(std::string_view data, std::size_t& pos) noexcept {
+    for (; pos < data.size(); ++pos) {
+      const char c = data[pos];
+      if (pending_cr_) {
+        // RFC 9112 §2.2: a CR must be followed by LF.
+        if (c != '\n') return fail_abs(error::bare_cr, fed_ + pos - 1);
+        pending_cr_ = false;
+        ++empty_lines_;
+        continue;
+      }
+      if (c != '\r' && c != '\n') {
+        in_head_ = true;
+        head_start_ = fed_ + pos;
+        return true;
+      }
+      if (empty_lines_ == opts_.limit.max_leading_empty_lines)
+        return fail_abs(error::too_many_empty_lines, fed_ + pos);
+      if (c == '\r') {
+        pending_cr_ = true;
+      } else if (opts_.allow_bare_lf) {
+        ++empty_lines_;
+      } else {
+        return fail_abs(error::bare_lf, fed_ + pos);
+      }
+    }
+    return true;
+  }
+
+  bool fail_abs(http1::error e, std::size_t abs) noexcept {
+    status_ = parse_status::error;
+    error_ = {make_error_code(e), abs};
+    return false;
+  }
+
+  /// Finds and validates lines in b[0, avail) (the head so far, head-relative), resuming at
+  /// scan_off_. `more`: the input holds bytes beyond `avail` (avail was capped at
+  /// max_head_bytes). On done sets head_len.
+  parse_status scan(const char* b, std::size_t avail, bool more, std::size_t& head_len) {
+    const std::size_t max_line = opts_.limit.max_line_bytes;
+    // A line may take max_line content bytes plus CR LF.
+    const std::size_t line_cap = max_line > SIZE_MAX - 2 ? SIZE_MAX : max_line + 2;
+    while (true) {
+      const std::size_t end = line_off_ + std::min(avail - line_off_, line_cap);
+      const void* lf =
+          scan_off_ < end ? std::memchr(b + scan_off_, '\n', end - scan_off_) : nullptr;
+      if (lf == nullptr) {
+        scan_off_ = end;
+        const std::size_t seen = end - line_off_;
+        // The content is certainly too long once max_line + 2 bytes hold no LF, or once
+        // max_line + 1 bytes do and the last one is not a CR that an LF may follow.
+        if ((seen >= 2 && seen - 2 >= max_line) ||
+            (seen >= 1 && seen - 1 == max_line && b[line_off_ + max_line] != '\r'))
+          return fail(error::line_too_long, line_off_ + max_line);
+        if (more) return fail(error::head_too_large, avail);
+        return parse_status::need_more;
+      }
+      const std::size_t lf_off = static_cast<std::size_t>(static_cast<const char*>(lf) - b);
+      const bool crlf = lf_off > line_off_ && b[lf_off - 1] == '\r';
+      const std::size_t content_end = crlf ? lf_off - 1 : lf_off;
+      if (content_end - line_off_ > max_line)
+        return fail(error::line_too_long, line_off_ + max_line);
+
+      const std::string_view line(b + line_off_, content_end - line_off_);
+      if (!start_line_done_) {
+        if (!parse_start_line(line)) return parse_status::error;
+        start_line_done_ = true;
+      } else if (line.empty()) {
+        // RFC 9112 §2.1: the empty line ends the head.
+        if (!crlf && !opts_.allow_bare_lf) return fail(error::bare_lf, lf_off);
+        head_len = lf_off + 1;
+        return parse_status::done;
+      } else if (!parse_field_line(line)) {
+        return parse_status::error;
+      }
+      // RFC 9112 §2.2: a recipient MAY recognize a single LF as a line terminator.
+      if (!crlf && !opts_.allow_bare_lf) return fail(error::bare_lf, lf_off);
+      line_off_ = scan_off_ = lf_off + 1;
+    }
+  }
+
+  /// Error for the byte at line-relative index `i`: a CR there is a bare CR (RFC 9112 §2.2).
+  bool fail_at(std::string_view line, std::size_t i, http1::error e) noexcept {
+    if (i < line.size() && line[i] == '\r') e = error::bare_cr;
+    fail(e, line_off_ + i);
+    return false;
+  }
+
+  /// Validates "HTTP/" DIGIT "." DIGIT at line[from, from + 8) (RFC 9112 §2.3: HTTP-name is
+  /// case-sensitive). On success stores the version (major 1 only: others are
+  /// unsupported_version, answered with 505).
+  bool parse_version(std::string_view line, std::size_t from) noexcept {
+    constexpr std::string_view pattern = "HTTP/#.#";
+    for (std::size_t k = 0; k < pattern.size(); ++k) {
+      const std::size_t i = from + k;
+      if (i >= line.size()) return fail_at(line, i, error::bad_version);
+      const char c = line[i];
+      const bool ok = pattern[k] == '#' ? (c >= '0' && c <= '9') : c == pattern[k];
+      if (!ok) return fail_at(line, i, error::bad_version);
+    }
+    if (line[from + 5] != '1') return fail_at(line, from, error::unsupported_version);
+    head_.version_major = 1;
+    head_.version_minor = line[from + 7] - '0';
+    return true;
+  }
+
+  bool parse_start_line(std::string_view line) noexcept {
+    if constexpr (is_request) {
+      // RFC 9112 §3: request-line = method SP request-target SP HTTP-version, each separated by
+      // exactly one SP (we do not take the MAY of parsing on whitespace-delimited words).
+      const std::size_t m = detail::find_not(line, 0, detail::cc_tchar);
+      // RFC 9112 §3.1 / RFC 9110 §9.1: method = token.
+      if (m == 0 || m == line.size() || line[m] != ' ') return fail_at(line, m, error::bad_method);
+      const std::size_t t = m + 1;
+      // RFC 9112 §3.2: the request-target is non-empty and holds no whitespace or CTL.
+      const std::size_t te = detail::find_not(line, t, detail::cc_target);
+      if (te == t) return fail_at(line, t, error::bad_target);
+      if (te == line.size()) return fail_at(line, te, error::bad_version);  // no SP + version
+      if (line[te] != ' ') return fail_at(line, te, error::bad_target);
+      const std::size_t v = te + 1;
+      if (!parse_version(line, v)) return false;
+      // The HTTP-version ends the line.
+      if (line.size() != v + 8) return fail_at(line, v + 8, error::bad_version);
+      part_a_ = {line_off_, m};
+      part_b_ = {line_off_ + t, te - t};
+      return true;
+    } else {
+      // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ].
+      if (!parse_version(line, 0)) return false;
+      if (line.size() == 8) return fail_at(line, 8, error::bad_status);
+      if (line[8] != ' ') return fail_at(line, 8, error::bad_version);
+      // status-code = 3DIGIT; RFC 9110 §15: the first digit is the class, so 1..9.
+      int status = 0;
+      for (std::size_t i = 9; i < 12; ++i) {
+        const char c = i < line.size() ? line[i] : '\0';
+        if (c < '0' || c > '9' || (i == 9 && c == '0')) return fail_at(line, i, error::bad_status);
+        status = status * 10 + (c - '0');
+      }
+      std::size_t r = 12;
+      if (line.size() > 12) {
+        // A fourth digit or anything else glued to the code is not a status-code.
+        if (line[12] != ' ') return fail_at(line, 12, error::bad_status);
+        r = 13;
+      }
+      // Robustness (as h11 does): "HTTP/1.1 200" without the SP before an empty reason is
+      // accepted. reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ).
+      const std::size_t bad = detail::find_not(line, r, detail::cc_field);
+      if (bad != line.size()) return fail_at(line, bad, error::bad_reason);
+      head_.status = status;
+      part_a_ = {line_off_ + r, line.size() - r};
+      return true;
+    }
+  }
+
+  /// A field line (RFC 9112 §5: field-line = field-name ":" OWS field-value OWS) or, when it
+  /// starts with whitespace, an obs-fold continuation (§5.2).
+  bool parse_field_line(std::string_view line) {
+    if (detail::is_ows(line[0])) {
+      // RFC 9112 §2.2: whitespace between the start-line and the first field MUST be rejected
+      // (or the line ignored); we reject.
+      if (raw_.empty()) return fail_at(line, 0, error::whitespace_after_start_line);
+      // RFC 9112 §5.2: a server MUST reject obs-fold or replace it with SP; default: reject.
+      if (!opts_.allow_obs_fold) return fail_at(line, 0, error::obs_fold);
+      const std::size_t bad = detail::find_not(line, 0, detail::cc_field);
+      if (bad != line.size()) return fail_at(line, bad, error::bad_header_value);
+      std::size_t s = 0, e = line.size();
+      while (s < e && detail::is_ows(line[s]))
+        ++s;
+      while (e > s && detail::is_ows(line[e - 1]))
+        --e;
+      if (s == e) return true;  // whitespace-only continuation adds nothing
+      piece& value = raw_.back().value;
+      if (value.len == 0) {
+        value = {line_off_ + s, e - s};
+      } else {
+        // The value now spans the fold; complete() replaces OWS CRLF RWS with one SP.
+        value.len = line_off_ + e - value.off;
+        needs_rewrite_ = true;
+      }
+      return true;
+    }
+    // RFC 9110 §5.1: field-name = token.
+    const std::size_t n = detail::find_not(line, 0, detail::cc_tchar);
+    if (n == 0) return fail_at(line, 0, error::bad_header_name);
+    if (n == line.size()) return fail_at(line, n, error::bad_header_name);  // no colon
+    if (line[n] != ':') {
+      // RFC 9112 §5.1: no whitespace is allowed between the field name and colon; a server MUST
+      // reject such a message with 400.
+      if (detail::is_ows(line[n])) return fail_at(line, n, error::whitespace_before_colon);
+      return fail_at(line, n, error::bad_header_name);
+    }
+    // RFC 9110 §5.5: field-value = *field-content: VCHAR, obs-text, SP, HTAB; CR, LF and NUL
+    // (and the other CTLs) are rejected.
+    const std::size_t bad = detail::find_not(line, n + 1, detail::cc_field);
+    if (bad != line.size()) return fail_at(line, bad, error::bad_header_value);
+    if (raw_.size() == opts_.limit.max_headers) return fail_at(line, 0, error::too_many_headers);
+    // RFC 9112 §5.1: OWS before and after the field value is not part of it.
+    std::size_t s = n + 1, e = line.size();
+    while (s < e && detail::is_ows(line[s]))
+      ++s;
+    while (e > s && detail::is_ows(line[e - 1]))
+      --e;
+    raw_.push_back({{line_off_, n}, {line_off_ + s, e - s}});
+    return true;
+  }
+
+  /// The head is b[0, head_len): rewrite obs-folds if any, then point head_ into it.
+  void complete(const char* b, std::size_t head_len) {
+    status_ = parse_status::done;
+    if (needs_rewrite_) {
+      // The rewrite writes, so the head must be in our buffer.
+      if (b != buf_.data()) buf_.assign(b, head_len);
+      char* w = buf_.data();
+      for (raw_field& f : raw_) {
+        // Inside a value, CR and LF only occur in obs-folds (every line was validated).
+        // RFC 9112 §5.2: replace each obs-fold (OWS CRLF RWS) with SP — one SP, compacting the
+        // value in place (it only shrinks, so no other field moves).
+        const std::size_t end = f.value.off + f.value.len;
+        std::size_t out = f.value.off;
+        for (std::size_t in = f.value.off; in < end;) {
+          if (w[in] != '\r' && w[in] != '\n') {
+            w[out++] = w[in++];
+            continue;
+          }
+          while (out > f.value.off && detail::is_ows(w[out - 1]))
+            --out;
+          while (in < end && (w[in] == '\r' || w[in] == '\n' || detail::is_ows(w[in])))
+            ++in;
+          w[out++] = ' ';
+        }
+        f.value.len = out - f.value.off;
+      }
+      b = buf_.data();
+    }
+    const auto view = [b](piece p) { return std::string_view(b + p.off, p.len); };
+    if constexpr (is_request) {
+      head_.method = view(part_a_);
+      head_.target = view(part_b_);
+    } else {
+      head_.reason = view(part_a_);
+    }
+    head_.headers.clear();
+    for (const raw_field& f : raw_)
+      head_.headers.add(view(f.name), view(f.value));
+  }
+
+  options opts_;
+  parse_status status_ = parse_status::need_more;
+  error_at error_{};
+  Head head_{};
+  /// The head so far when it spans feeds (or was rewritten); never more than max_head_bytes.
+  std::string buf_;
+  /// Field positions while parsing, turned into views by complete().
+  std::vector<raw_field> raw_;
+
+  std::size_t fed_ = 0;         // stream bytes taken before the current feed()
+  std::size_t head_start_ = 0;  // stream offset of the head's first byte
+  bool in_head_ = !is_request;  // past the ignored empty lines
+  bool pending_cr_ = false;     // an ignored empty line's CR awaits its LF
+  std::size_t empty_lines_ = 0;
+
+  std::size_t line_off_ = 0;  // head-relative start of the current line
+  std::size_t scan_off_ = 0;  // head-relative position where the search for LF resumes
+  bool start_line_done_ = false;
+  bool needs_rewrite_ = false;  // an accepted obs-fold left CR/LF inside a value
+  piece part_a_{};              // request: method; response: reason
+  piece part_b_{};              // request: target
+};
+
+/// Parses one HTTP/1.1 request head (RFC 9112 §3, §5). Usage: feed() until done or error, read
+/// head(), hand data.substr(consumed) to the next layer, reset() for the next request. See
+/// basic_head_parser for every member.
+class request_parser : public basic_head_parser<request_head> {
+ public:
+  explicit request_parser(options opts = {}) : basic_head_parser(opts) {}
+};
+
+/// Parses one HTTP/1.1 response head (RFC 9112 §4, §5); same protocol as request_parser, with
+/// head() returning a response_head. Leading empty lines are not ignored for responses.
+class response_parser : public basic_head_parser<response_head> {
+ public:
+  explicit response_parser(options opts = {}) : basic_head_parser(opts) {}
+};
+
+}  // namespace rtwire::http1

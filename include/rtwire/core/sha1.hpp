@@ -1,0 +1,309 @@
+// rtwire — SHA-1 (FIPS 180-4 §6.1), for the WebSocket opening handshake (RFC 6455 §4.2.2).
+//
+//   rtwire::sha1::digest d = rtwire::sha1::hash("abc");
+//
+//   rtwire::sha1::hasher h;               // incremental: any split of the input, same digest
+//   h.update(part1);
+//   h.update(part2);
+//   rtwire::sha1::digest d2 = h.finish();  // h is reset and can hash the next message
+//
+// SHA-1 is broken for collision resistance; RFC 6455 uses it only to prove that the server read
+// the client's handshake, which needs no security property. Do not use it for anything else.
+//
+// Two implementations give identical results: a portable one (unrolled rounds, big-endian loads
+// by shifts, no alignment needs), and one using the x86 SHA extensions ("SHA-NI"), chosen at run
+// time through rtwire::detail::cpu_features() (it needs cpu_sha and cpu_sse41). Nothing allocates,
+// nothing throws.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <utility>
+
+#include "rtwire/core/bytes.hpp"
+#include "rtwire/detail/cpu.hpp"
+
+#if RTWIRE_X86_DISPATCH
+#include <immintrin.h>
+#endif
+
+namespace rtwire::sha1 {
+
+/// Size of a SHA-1 message digest in bytes (160 bits).
+inline constexpr std::size_t digest_size = 20;
+/// Size of a SHA-1 message block in bytes (512 bits).
+inline constexpr std::size_t block_size = 64;
+/// A message digest: H0..H4, each big-endian (FIPS 180-4 §6.1.2 step 4).
+using digest = std::array<std::uint8_t, digest_size>;
+
+namespace detail {
+
+/// FIPS 180-4 §5.3.1: the initial hash value H(0).
+inline constexpr std::array<std::uint32_t, 5> initial_state{0x67452301u, 0xefcdab89u, 0x98badcfeu,
+                                                            0x10325476u, 0xc3d2e1f0u};
+
+inline constexpr std::uint32_t rotl(std::uint32_t x, int n) noexcept {
+  return (x << n) | (x >> (32 - n));
+}
+
+inline std::uint32_t load_be32(const unsigned char* p) noexcept {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
+
+inline void store_be32(unsigned char* p, std::uint32_t v) noexcept {
+  p[0] = static_cast<unsigned char>(v >> 24);
+  p[1] = static_cast<unsigned char>(v >> 16);
+  p[2] = static_cast<unsigned char>(v >> 8);
+  p[3] = static_cast<unsigned char>(v);
+}
+
+inline void store_be64(unsigned char* p, std::uint64_t v) noexcept {
+  store_be32(p, static_cast<std::uint32_t>(v >> 32));
+  store_be32(p + 4, static_cast<std::uint32_t>(v));
+}
+
+/// The final hash value H0..H4 as a digest (FIPS 180-4 §6.1.2: big-endian words).
+inline digest to_digest(const std::array<std::uint32_t, 5>& state) noexcept {
+  digest d;
+  for (std::size_t i = 0; i < 5; ++i)
+    store_be32(d.data() + 4 * i, state[i]);
+  return d;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Portable compression function (FIPS 180-4 §6.1.2).
+// ------------------------------------------------------------------------------------------------
+
+/// One of the 80 steps of §6.1.2 step 3, fully resolved at compile time. The five working
+/// variables live in `v` and change roles each step instead of being shifted: at step T,
+/// a..e are v[(0-T) mod 5] .. v[(4-T) mod 5]. The step writes T' into e's slot (the next a) and
+/// ROTL^30(b) into b's slot (the next c); after 80 steps the roles are back in place.
+/// The message schedule W (§6.1.2 step 1) is kept as a 16-word ring, expanded as it goes.
+template <std::size_t T>
+inline void scalar_step(std::uint32_t (&v)[5], std::uint32_t (&w)[16]) noexcept {
+  const std::uint32_t a = v[(5 - T % 5) % 5];
+  std::uint32_t& b = v[(6 - T % 5) % 5];
+  const std::uint32_t c = v[(7 - T % 5) % 5];
+  const std::uint32_t d = v[(8 - T % 5) % 5];
+  std::uint32_t& e = v[(9 - T % 5) % 5];
+  if constexpr (T >= 16) {
+    // W_t = ROTL^1(W_{t-3} xor W_{t-8} xor W_{t-14} xor W_{t-16})
+    w[T % 16] = rotl(w[(T - 3) % 16] ^ w[(T - 8) % 16] ^ w[(T - 14) % 16] ^ w[T % 16], 1);
+  }
+  // §4.1.1 functions and §4.2.1 constants.
+  std::uint32_t f = 0;
+  std::uint32_t k = 0;
+  if constexpr (T < 20) {
+    f = d ^ (b & (c ^ d));  // Ch(b, c, d)
+    k = 0x5a827999u;
+  } else if constexpr (T < 40) {
+    f = b ^ c ^ d;  // Parity(b, c, d)
+    k = 0x6ed9eba1u;
+  } else if constexpr (T < 60) {
+    f = (b & c) | (d & (b | c));  // Maj(b, c, d)
+    k = 0x8f1bbcdcu;
+  } else {
+    f = b ^ c ^ d;  // Parity(b, c, d)
+    k = 0xca62c1d6u;
+  }
+  e += rotl(a, 5) + f + k + w[T % 16];
+  b = rotl(b, 30);
+}
+
+/// One block (§6.1.2 steps 1-4). The working variables and the schedule are locals of the
+/// function that runs all 80 steps, so they live in registers even where the compiler does not
+/// inline this function into its caller.
+template <std::size_t... T>
+inline void scalar_block(std::array<std::uint32_t, 5>& state, const unsigned char* p,
+                         std::index_sequence<T...>) noexcept {
+  std::uint32_t w[16];
+  for (std::size_t t = 0; t < 16; ++t) {
+    w[t] = load_be32(p + 4 * t);
+  }
+  std::uint32_t v[5] = {state[0], state[1], state[2], state[3], state[4]};
+  (scalar_step<T>(v, w), ...);
+  for (std::size_t i = 0; i < 5; ++i) {
+    state[i] += v[i];  // §6.1.2 step 4
+  }
+}
+
+/// Hashes `blocks` 64-byte blocks at `p` into `state` (portable; any alignment).
+inline void compress_scalar(std::array<std::uint32_t, 5>& state, const unsigned char* p,
+                            std::size_t blocks) noexcept {
+  for (; blocks != 0; --blocks, p += block_size) {
+    scalar_block(state, p, std::make_index_sequence<80>{});
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// SHA-NI compression function (x86 SHA extensions + SSE4.1).
+// ------------------------------------------------------------------------------------------------
+#if RTWIRE_X86_DISPATCH
+
+/// Four steps (group I of 20): SHA1RNDS4 runs steps 4I..4I+3 with the function and constant of
+/// round I/5; `we` holds W_{4I..4I+3} with e added to the first word. The group then prepares the
+/// next one: the schedule of §6.1.2 step 1 four words at a time (SHA1MSG1 + xor + SHA1MSG2), and
+/// the next e, which is ROTL^30 of this group's incoming a (SHA1NEXTE). `m` is a ring of the last
+/// four schedule vectors. After group 19, `we` holds the incoming abcd of that group instead.
+template <int I>
+__attribute__((target("sha,sse4.1"))) inline void shani_group(__m128i& abcd, __m128i& we,
+                                                              __m128i (&m)[4]) noexcept {
+  const __m128i previous = abcd;
+  abcd = _mm_sha1rnds4_epu32(abcd, we, I / 5);
+  if constexpr (I < 19) {
+    constexpr int next = I + 1;
+    if constexpr (next >= 4) {
+      // W_{t..t+3} from W_{t-16..t-13} (the slot being replaced), W_{t-12..}, W_{t-8..}, W_{t-4..}.
+      m[next % 4] = _mm_sha1msg2_epu32(
+          _mm_xor_si128(_mm_sha1msg1_epu32(m[next % 4], m[(next + 1) % 4]), m[(next + 2) % 4]),
+          m[(next + 3) % 4]);
+    }
+    we = _mm_sha1nexte_epu32(previous, m[next % 4]);
+  } else {
+    we = previous;
+  }
+}
+
+template <int... I>
+__attribute__((target("sha,sse4.1"))) inline void shani_groups(
+    __m128i& abcd, __m128i& we, __m128i (&m)[4], std::integer_sequence<int, I...>) noexcept {
+  (shani_group<I>(abcd, we, m), ...);
+}
+
+/// Hashes `blocks` 64-byte blocks at `p` into `state` with SHA-NI. Only call when
+/// cpu_features() has cpu_sha and cpu_sse41.
+__attribute__((target("sha,sse4.1"))) inline void compress_shani(
+    std::array<std::uint32_t, 5>& state, const unsigned char* p, std::size_t blocks) noexcept {
+  // Reverses all 16 bytes: big-endian words, with W_0 in the top lane where SHA1RNDS4 wants it.
+  const __m128i reverse = _mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL);
+  // a in the top lane (SHA1RNDS4's layout), e alone in the top lane of its own register.
+  __m128i abcd =
+      _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(state.data())), 0x1b);
+  __m128i e = _mm_set_epi32(static_cast<int>(state[4]), 0, 0, 0);
+  for (; blocks != 0; --blocks, p += block_size) {
+    const __m128i abcd_in = abcd;
+    const __m128i e_in = e;
+    __m128i m[4];
+    for (int i = 0; i < 4; ++i) {
+      m[i] =
+          _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i)), reverse);
+    }
+    __m128i we = _mm_add_epi32(e, m[0]);
+    shani_groups(abcd, we, m, std::make_integer_sequence<int, 20>{});
+    // §6.1.2 step 4: add the working variables to the incoming hash value.
+    e = _mm_sha1nexte_epu32(we, e_in);
+    abcd = _mm_add_epi32(abcd, abcd_in);
+  }
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state.data()), _mm_shuffle_epi32(abcd, 0x1b));
+  state[4] = static_cast<std::uint32_t>(_mm_extract_epi32(e, 3));
+}
+
+#endif  // RTWIRE_X86_DISPATCH
+
+/// True when this CPU (as restricted by cpu_features_override) runs the SHA-NI path.
+inline bool uses_shani() noexcept {
+#if RTWIRE_X86_DISPATCH
+  constexpr std::uint32_t needed = rtwire::detail::cpu_sha | rtwire::detail::cpu_sse41;
+  return (rtwire::detail::cpu_features() & needed) == needed;
+#else
+  return false;
+#endif
+}
+
+/// Hashes `blocks` whole blocks at `p` into `state` with the best implementation for this CPU.
+inline void compress(std::array<std::uint32_t, 5>& state, const unsigned char* p,
+                     std::size_t blocks) noexcept {
+#if RTWIRE_X86_DISPATCH
+  if (uses_shani()) return compress_shani(state, p, blocks);
+#endif
+  compress_scalar(state, p, blocks);
+}
+
+}  // namespace detail
+
+/// Incremental SHA-1 over a message given in any number of pieces.
+///
+/// Holds one partial block; never allocates. Any split of the message into update() calls gives
+/// the same digest. The message length is counted in a 64-bit byte counter, so messages up to
+/// 2^61 - 1 bytes are hashed exactly (FIPS 180-4 §5.1.1 allows fewer than 2^64 bits).
+class hasher {
+ public:
+  hasher() noexcept = default;
+
+  /// Appends `data` to the message. `data` is not retained.
+  void update(bytes_view data) noexcept {
+    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+    std::size_t n = data.size();
+    if (n == 0) return;
+    std::size_t buffered = static_cast<std::size_t>(length_ % block_size);
+    length_ += n;
+    if (buffered != 0) {
+      const std::size_t take = n < block_size - buffered ? n : block_size - buffered;
+      std::memcpy(buffer_.data() + buffered, p, take);
+      buffered += take;
+      p += take;
+      n -= take;
+      if (buffered < block_size) return;
+      detail::compress(state_, buffer_.data(), 1);
+    }
+    // Whole blocks straight from the caller's memory, in one call (one dispatch).
+    if (const std::size_t blocks = n / block_size; blocks != 0) {
+      detail::compress(state_, p, blocks);
+      p += blocks * block_size;
+      n -= blocks * block_size;
+    }
+    if (n != 0) std::memcpy(buffer_.data(), p, n);
+  }
+
+  /// Appends the bytes of `data` to the message. `data` is not retained.
+  void update(std::string_view data) noexcept { update(as_bytes(data)); }
+
+  /// Pads the message (FIPS 180-4 §5.1.1), returns its digest and resets the hasher, so the next
+  /// update() starts a new message.
+  digest finish() noexcept {
+    const std::size_t buffered = static_cast<std::size_t>(length_ % block_size);
+    // §5.1.1: a single 1 bit, then zeros up to 448 mod 512 bits, then the 64-bit bit length.
+    buffer_[buffered] = 0x80;
+    if (buffered + 1 > block_size - 8) {
+      std::memset(buffer_.data() + buffered + 1, 0, block_size - buffered - 1);
+      detail::compress(state_, buffer_.data(), 1);
+      std::memset(buffer_.data(), 0, block_size - 8);
+    } else {
+      std::memset(buffer_.data() + buffered + 1, 0, block_size - 8 - buffered - 1);
+    }
+    detail::store_be64(buffer_.data() + block_size - 8, length_ * 8);
+    detail::compress(state_, buffer_.data(), 1);
+    const digest d = detail::to_digest(state_);
+    reset();
+    return d;
+  }
+
+  /// Discards the message given so far; the hasher is as if newly constructed.
+  void reset() noexcept {
+    state_ = detail::initial_state;
+    length_ = 0;
+  }
+
+ private:
+  std::array<std::uint32_t, 5> state_ = detail::initial_state;
+  std::uint64_t length_ = 0;  // bytes given to update(); length_ % 64 of them are in buffer_
+  std::array<unsigned char, block_size> buffer_{};
+};
+
+/// The SHA-1 digest of `data`.
+inline digest hash(bytes_view data) noexcept {
+  hasher h;
+  h.update(data);
+  return h.finish();
+}
+
+/// The SHA-1 digest of the bytes of `data`.
+inline digest hash(std::string_view data) noexcept {
+  return hash(as_bytes(data));
+}
+
+}  // namespace rtwire::sha1

@@ -1,0 +1,601 @@
+// rtwire — UTF-8 validation kernels (internal; the public API is rtwire/core/utf8.hpp).
+//
+// Two layers:
+//  1. A scalar DFA whose transitions are Unicode Table 3-7 ("Well-Formed UTF-8 Byte Sequences",
+//     the same table as RFC 3629 §4). It rejects at the first byte that cannot extend a valid
+//     prefix, which is exactly the fail-fast offset the API promises, and it is the reference
+//     every other path must agree with.
+//  2. SIMD kernels (SSSE3, AVX2, AVX-512 BW) implementing the Keiser–Lemire "lookup" algorithm
+//     ("Validating UTF-8 in less than one instruction per byte", 2021): three 16-entry nibble
+//     lookups classify every (previous byte, byte) pair, plus a check that the 3rd/4th bytes of
+//     3- and 4-byte sequences are continuations. A kernel never computes an error offset itself:
+//     it returns the longest prefix it has proved valid, cut back to a code-point boundary, and
+//     the scalar DFA resumes from there. So every path gives the scalar path's answer by
+//     construction, and the scalar work is bounded by one block group plus 3 bytes.
+//
+// A pure-SSE2 CPU gets the scalar DFA with a 16-byte SSE2 ASCII skip (pshufb needs SSSE3).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "rtwire/detail/cpu.hpp"
+
+#if RTWIRE_X86_DISPATCH
+#include <immintrin.h>
+// Function-level targets (no -march needed); a macro because an attribute cannot be a template.
+#define RTWIRE_UTF8_TARGET_SSE2 __attribute__((target("sse2")))
+#define RTWIRE_UTF8_TARGET_SSSE3 __attribute__((target("sse2,ssse3")))
+#define RTWIRE_UTF8_TARGET_AVX2 __attribute__((target("avx2")))
+#define RTWIRE_UTF8_TARGET_AVX512 __attribute__((target("avx2,avx512f,avx512bw,avx512vl")))
+#endif
+
+namespace rtwire::utf8::detail {
+
+// ------------------------------------------------------------------------------------------------
+// Scalar DFA (Unicode Table 3-7)
+// ------------------------------------------------------------------------------------------------
+//
+// A "shift DFA": the row for a byte packs the next state for every current state into 6-bit
+// fields of one 64-bit word, and a state is the bit offset of its field. One step is
+// `state = row[byte] >> (state & 63)` — a single shift on the dependency chain, no branch.
+
+/// DFA states, stored as their field's bit offset (index * 6). `accept` is 0 so that "at a
+/// code-point boundary" is a test against zero.
+enum dfa_state : std::uint8_t {
+  accept = 0,   // between code points
+  reject = 6,   // absorbing: the input is not a valid prefix
+  need_1 = 12,  // one more 80..BF completes the code point
+  need_2 = 18,  // two more 80..BF
+  need_3 = 24,  // three more 80..BF (after F1..F3)
+  after_e0 = 30,  // Table 3-7: E0 is followed by A0..BF (no overlong 3-byte forms)
+  after_ed = 36,  // Table 3-7: ED is followed by 80..9F (no surrogates D800..DFFF)
+  after_f0 = 42,  // Table 3-7: F0 is followed by 90..BF (no overlong 4-byte forms)
+  after_f4 = 48,  // Table 3-7: F4 is followed by 80..8F (nothing above U+10FFFF)
+};
+
+inline constexpr std::uint8_t dfa_state_mask = 63;
+
+/// One transition of Table 3-7, written out rule by rule (used to build the table).
+constexpr std::uint8_t table_3_7_next(std::uint8_t state, std::uint8_t b) noexcept {
+  const bool cont = b >= 0x80 && b <= 0xBF;
+  switch (state) {
+    case accept:
+      if (b <= 0x7F) return accept;                 // U+0000..U+007F: 00..7F
+      if (b >= 0xC2 && b <= 0xDF) return need_1;    // U+0080..U+07FF: C2..DF 80..BF
+      if (b == 0xE0) return after_e0;               // U+0800..U+0FFF: E0 A0..BF 80..BF
+      if (b >= 0xE1 && b <= 0xEC) return need_2;    // U+1000..U+CFFF: E1..EC 80..BF 80..BF
+      if (b == 0xED) return after_ed;               // U+D000..U+D7FF: ED 80..9F 80..BF
+      if (b >= 0xEE && b <= 0xEF) return need_2;    // U+E000..U+FFFF: EE..EF 80..BF 80..BF
+      if (b == 0xF0) return after_f0;               // U+10000..U+3FFFF: F0 90..BF 80..BF 80..BF
+      if (b >= 0xF1 && b <= 0xF3) return need_3;    // U+40000..U+FFFFF: F1..F3 80..BF x3
+      if (b == 0xF4) return after_f4;               // U+100000..U+10FFFF: F4 80..8F 80..BF 80..BF
+      return reject;  // 80..BF without a lead; C0, C1 (overlong); F5..FF (never in UTF-8)
+    case need_1: return cont ? accept : reject;
+    case need_2: return cont ? need_1 : reject;
+    case need_3: return cont ? need_2 : reject;
+    case after_e0: return (b >= 0xA0 && b <= 0xBF) ? need_1 : reject;
+    case after_ed: return (b >= 0x80 && b <= 0x9F) ? need_1 : reject;
+    case after_f0: return (b >= 0x90 && b <= 0xBF) ? need_2 : reject;
+    case after_f4: return (b >= 0x80 && b <= 0x8F) ? need_2 : reject;
+    default: return reject;
+  }
+}
+
+constexpr std::array<std::uint64_t, 256> make_dfa_table() noexcept {
+  std::array<std::uint64_t, 256> rows{};
+  constexpr std::uint8_t states[] = {accept,   reject,   need_1,   need_2,  need_3,
+                                     after_e0, after_ed, after_f0, after_f4};
+  for (unsigned b = 0; b < 256; ++b) {
+    std::uint64_t row = 0;
+    for (const std::uint8_t s : states) {
+      row |= std::uint64_t{table_3_7_next(s, static_cast<std::uint8_t>(b))} << s;
+    }
+    rows[b] = row;
+  }
+  return rows;
+}
+
+alignas(64) inline constexpr std::array<std::uint64_t, 256> dfa_table = make_dfa_table();
+
+inline std::uint8_t dfa_step(std::uint8_t state, unsigned char b) noexcept {
+  return static_cast<std::uint8_t>((dfa_table[b] >> (state & dfa_state_mask)) & dfa_state_mask);
+}
+
+/// Outcome of scanning a buffer: the DFA state after it, and, when `state == reject`, the index
+/// of the rejected byte in `pos` (otherwise `pos` is the buffer size).
+struct scan_result {
+  std::uint8_t state;
+  std::size_t pos;
+};
+
+inline std::uint64_t load_u64(const unsigned char* p) noexcept {
+  std::uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+inline constexpr std::uint64_t high_bits = 0x8080808080808080u;
+
+/// Portable ASCII skip: from a code-point boundary `i`, the first index whose 8-byte word
+/// contains a non-ASCII byte (or that has fewer than 8 bytes left).
+inline std::size_t skip_ascii_words(const unsigned char* p, std::size_t i, std::size_t n) noexcept {
+  while (n - i >= 16 && ((load_u64(p + i) | load_u64(p + i + 8)) & high_bits) == 0) i += 16;
+  while (n - i >= 8 && (load_u64(p + i) & high_bits) == 0) i += 8;
+  return i;
+}
+
+/// The DFA over p[i, n) from `state`, skipping ASCII runs with `skip` whenever it sits on a
+/// code-point boundary. The inner loop steps 16 bytes without testing for `reject` (it is
+/// absorbing); only a stretch that ends rejected is re-run byte by byte to find the exact byte.
+template <class Skip>
+inline scan_result dfa_scan(std::uint8_t state, const unsigned char* p, std::size_t i,
+                            std::size_t n, Skip skip) noexcept {
+  std::uint64_t s = state;
+  while (i < n) {
+    if (s == accept) {
+      i = skip(p, i, n);
+      if (i == n) break;
+    }
+    const std::size_t stop = n - i > 16 ? i + 16 : n;
+    std::uint64_t t = s;
+    for (std::size_t j = i; j < stop; ++j) t = dfa_table[p[j]] >> (t & dfa_state_mask);
+    t &= dfa_state_mask;
+    if (t == reject) {
+      std::uint8_t r = static_cast<std::uint8_t>(s);
+      for (std::size_t j = i;; ++j) {
+        r = dfa_step(r, p[j]);
+        if (r == reject) return {reject, j};
+      }
+    }
+    s = t;
+    i = stop;
+  }
+  return {static_cast<std::uint8_t>(s), n};
+}
+
+/// Given that p[0, b) has been proved a valid prefix *except possibly for its last 3 bytes*
+/// (a kernel flags an invalid lead byte only at the byte after it, and an unfinished sequence
+/// only when a later byte breaks it), returns the last code-point boundary at or before `b`:
+/// looking back at most 3 bytes, after the last ASCII byte or at the last lead byte.
+inline std::size_t boundary_before(const unsigned char* p, std::size_t b) noexcept {
+  for (std::size_t k = 1; k <= 3; ++k) {
+    if (k > b) return 0;
+    const unsigned char c = p[b - k];
+    if (c < 0x80) return b - k + 1;
+    if (c >= 0xC0) return b - k;
+  }
+  return b;  // three continuation bytes end a complete 4-byte sequence
+}
+
+// ------------------------------------------------------------------------------------------------
+// Keiser–Lemire lookup tables
+// ------------------------------------------------------------------------------------------------
+//
+// Each (previous byte, byte) pair is classified by AND-ing three lookups: the high nibble of the
+// previous byte, its low nibble, and the high nibble of the byte. A bit survives only if all
+// three agree that the pair shows that error. The error bits:
+inline constexpr std::uint8_t too_short = 1 << 0;   // 11______ 0_______ or 11______ 11______
+inline constexpr std::uint8_t too_long = 1 << 1;    // 0_______ 10______
+inline constexpr std::uint8_t overlong_3 = 1 << 2;  // 11100000 100_____  (E0 80..9F)
+inline constexpr std::uint8_t too_large = 1 << 3;   // 11110100 1001____ .. (> U+10FFFF)
+inline constexpr std::uint8_t surrogate = 1 << 4;   // 11101101 101_____  (ED A0..BF)
+inline constexpr std::uint8_t overlong_2 = 1 << 5;  // 1100000_ 10______  (C0, C1)
+inline constexpr std::uint8_t too_large_1000 = 1 << 6;  // 11110101.. 1000____ (F5..FF 80..8F)
+inline constexpr std::uint8_t overlong_4 = 1 << 6;      // 11110000 1000____  (F0 80..8F)
+inline constexpr std::uint8_t two_conts = 1 << 7;       // 10______ 10______
+// Bits that hold whatever the previous byte's low nibble is.
+inline constexpr std::uint8_t carry = too_short | too_long | two_conts;
+
+inline constexpr std::uint8_t byte_1_high_row[16] = {
+    // 0_______: ASCII
+    too_long, too_long, too_long, too_long, too_long, too_long, too_long, too_long,
+    // 10______: continuation
+    two_conts, two_conts, two_conts, two_conts,
+    // 1100____: C0..CF
+    too_short | overlong_2,
+    // 1101____: D0..DF
+    too_short,
+    // 1110____: E0..EF
+    too_short | overlong_3 | surrogate,
+    // 1111____: F0..FF
+    too_short | too_large | too_large_1000 | overlong_4};
+
+inline constexpr std::uint8_t byte_1_low_row[16] = {
+    carry | overlong_3 | overlong_2 | overlong_4,  // ____0000: C0, E0, F0
+    carry | overlong_2,                            // ____0001: C1
+    carry,                                         // ____0010
+    carry,                                         // ____0011
+    carry | too_large,                             // ____0100: F4
+    carry | too_large | too_large_1000,            // ____0101..: F5..FF
+    carry | too_large | too_large_1000,
+    carry | too_large | too_large_1000,
+    carry | too_large | too_large_1000,
+    carry | too_large | too_large_1000,
+    carry | too_large | too_large_1000,
+    carry | too_large | too_large_1000,
+    carry | too_large | too_large_1000,
+    carry | too_large | too_large_1000 | surrogate,  // ____1101: ED
+    carry | too_large | too_large_1000,
+    carry | too_large | too_large_1000};
+
+inline constexpr std::uint8_t byte_2_high_row[16] = {
+    // ________ 0_______: ASCII after a lead byte
+    too_short, too_short, too_short, too_short, too_short, too_short, too_short, too_short,
+    // ________ 1000____
+    too_long | overlong_2 | two_conts | overlong_3 | too_large_1000 | overlong_4,
+    // ________ 1001____
+    too_long | overlong_2 | two_conts | overlong_3 | too_large,
+    // ________ 101_____
+    too_long | overlong_2 | two_conts | surrogate | too_large,
+    too_long | overlong_2 | two_conts | surrogate | too_large,
+    // ________ 11______: a lead byte after a lead byte
+    too_short, too_short, too_short, too_short};
+
+/// The 16-entry tables repeated 4 times, so each kernel loads its width (16, 32 or 64 bytes)
+/// with one aligned load: vpshufb looks up within each 16-byte lane.
+struct lookup_table {
+  alignas(64) std::uint8_t bytes[64];
+};
+
+constexpr lookup_table replicate(const std::uint8_t (&row)[16]) noexcept {
+  lookup_table t{};
+  for (std::size_t i = 0; i < 64; ++i) t.bytes[i] = row[i % 16];
+  return t;
+}
+
+inline constexpr lookup_table byte_1_high = replicate(byte_1_high_row);
+inline constexpr lookup_table byte_1_low = replicate(byte_1_low_row);
+inline constexpr lookup_table byte_2_high = replicate(byte_2_high_row);
+
+// A byte at distance 2 from a lead >= E0, or at distance 3 from a lead >= F0, must be a
+// continuation: subtracting with saturation leaves bit 7 set exactly for those leads.
+inline constexpr std::uint8_t third_byte_bias = 0xE0 - 0x80;
+inline constexpr std::uint8_t fourth_byte_bias = 0xF0 - 0x80;
+
+/// Minimum input sizes for the SIMD kernels (below them the scalar DFA is faster anyway, and
+/// SSSE3/AVX2 need one block plus the 3 bytes before their last, overlapping block).
+inline constexpr std::size_t min_size_ssse3 = 19;
+inline constexpr std::size_t min_size_avx2 = 35;
+inline constexpr std::size_t min_size_avx512 = 16;
+
+#if RTWIRE_X86_DISPATCH
+
+// ------------------------------------------------------------------------------------------------
+// SSE2: ASCII skip only
+// ------------------------------------------------------------------------------------------------
+
+RTWIRE_UTF8_TARGET_SSE2 inline std::size_t skip_ascii_sse2(const unsigned char* p, std::size_t i,
+                                                           std::size_t n) noexcept {
+  while (n - i >= 32) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 16));
+    if (_mm_movemask_epi8(_mm_or_si128(a, b)) != 0) break;
+    i += 32;
+  }
+  return skip_ascii_words(p, i, n);
+}
+
+RTWIRE_UTF8_TARGET_SSE2 inline scan_result scan_sse2(const unsigned char* p,
+                                                     std::size_t n) noexcept {
+  return dfa_scan(accept, p, 0, n, [](const unsigned char* q, std::size_t i, std::size_t m) {
+    return skip_ascii_sse2(q, i, m);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// SSSE3 (16-byte blocks)
+// ------------------------------------------------------------------------------------------------
+
+/// The error bits of a 16-byte block given the block and the block shifted by 1, 2 and 3 bytes
+/// (each lane holding the byte 1, 2 or 3 positions earlier).
+RTWIRE_UTF8_TARGET_SSSE3 inline __m128i block_errors_ssse3(__m128i in, __m128i prev1,
+                                                           __m128i prev2,
+                                                           __m128i prev3) noexcept {
+  const __m128i nibble = _mm_set1_epi8(0x0F);
+  const __m128i t1h = _mm_load_si128(reinterpret_cast<const __m128i*>(byte_1_high.bytes));
+  const __m128i t1l = _mm_load_si128(reinterpret_cast<const __m128i*>(byte_1_low.bytes));
+  const __m128i t2h = _mm_load_si128(reinterpret_cast<const __m128i*>(byte_2_high.bytes));
+  const __m128i b1h = _mm_shuffle_epi8(t1h, _mm_and_si128(_mm_srli_epi16(prev1, 4), nibble));
+  const __m128i b1l = _mm_shuffle_epi8(t1l, _mm_and_si128(prev1, nibble));
+  const __m128i b2h = _mm_shuffle_epi8(t2h, _mm_and_si128(_mm_srli_epi16(in, 4), nibble));
+  const __m128i special = _mm_and_si128(_mm_and_si128(b1h, b1l), b2h);
+  const __m128i third = _mm_subs_epu8(prev2, _mm_set1_epi8(third_byte_bias));
+  const __m128i fourth = _mm_subs_epu8(prev3, _mm_set1_epi8(fourth_byte_bias));
+  const __m128i must_be_cont =
+      _mm_and_si128(_mm_or_si128(third, fourth), _mm_set1_epi8(static_cast<char>(0x80)));
+  // A continuation after a continuation is an error unless a lead 2 or 3 bytes back asked for it;
+  // a lead asking for one that is not there leaves bit 7 set as well.
+  return _mm_xor_si128(must_be_cont, special);
+}
+
+RTWIRE_UTF8_TARGET_SSSE3 inline __m128i load_ssse3(const unsigned char* p) noexcept {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
+RTWIRE_UTF8_TARGET_SSSE3 inline bool any_ssse3(__m128i v) noexcept {
+  return _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0xFFFF;
+}
+
+/// Errors of the block at p + i, i >= 3, reading its previous bytes from memory.
+RTWIRE_UTF8_TARGET_SSSE3 inline __m128i errors_at_ssse3(const unsigned char* p,
+                                                        std::size_t i) noexcept {
+  return block_errors_ssse3(load_ssse3(p + i), load_ssse3(p + i - 1), load_ssse3(p + i - 2),
+                            load_ssse3(p + i - 3));
+}
+
+/// The length of a prefix of p[0, n) proved valid and ending on a code-point boundary; the first
+/// error, if any, lies within 64 + 3 bytes after it; when there is none, it is >= n - 3.
+/// Requires n >= min_size_ssse3 and p at a code-point boundary.
+RTWIRE_UTF8_TARGET_SSSE3 inline std::size_t valid_prefix_ssse3(const unsigned char* p,
+                                                               std::size_t n) noexcept {
+  // First block: nothing before p counts, so its previous bytes come from zeros (ASCII).
+  {
+    const __m128i in = load_ssse3(p);
+    const __m128i zero = _mm_setzero_si128();
+    const __m128i err = block_errors_ssse3(in, _mm_alignr_epi8(in, zero, 15),
+                                           _mm_alignr_epi8(in, zero, 14),
+                                           _mm_alignr_epi8(in, zero, 13));
+    if (any_ssse3(err)) return 0;
+  }
+  std::size_t i = 16;
+  for (; n - i >= 64; i += 64) {
+    const __m128i a = load_ssse3(p + i), b = load_ssse3(p + i + 16);
+    const __m128i c = load_ssse3(p + i + 32), d = load_ssse3(p + i + 48);
+    if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))) == 0) {
+      // ASCII: valid unless the bytes before it left a sequence unfinished.
+      if (p[i - 1] >= 0xC0 || p[i - 2] >= 0xE0 || p[i - 3] >= 0xF0) break;
+      continue;
+    }
+    const __m128i err =
+        _mm_or_si128(_mm_or_si128(errors_at_ssse3(p, i), errors_at_ssse3(p, i + 16)),
+                     _mm_or_si128(errors_at_ssse3(p, i + 32), errors_at_ssse3(p, i + 48)));
+    if (any_ssse3(err)) break;
+  }
+  if (n - i >= 64) return boundary_before(p, i);  // stopped at an error
+  for (; n - i >= 16; i += 16) {
+    if (any_ssse3(errors_at_ssse3(p, i))) return boundary_before(p, i);
+  }
+  // The last partial block: an overlapping full block ending at n (n >= 19, so its previous
+  // bytes are inside the buffer). Its lanes before i recompute results already known clean.
+  if (i < n && any_ssse3(errors_at_ssse3(p, n - 16))) return boundary_before(p, i);
+  return boundary_before(p, n);
+}
+
+// ------------------------------------------------------------------------------------------------
+// AVX2 (32-byte blocks)
+// ------------------------------------------------------------------------------------------------
+
+RTWIRE_UTF8_TARGET_AVX2 inline __m256i table_avx2(const lookup_table& t) noexcept {
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(t.bytes));
+}
+
+RTWIRE_UTF8_TARGET_AVX2 inline __m256i block_errors_avx2(__m256i in, __m256i prev1,
+                                                         __m256i prev2, __m256i prev3) noexcept {
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  const __m256i b1h = _mm256_shuffle_epi8(table_avx2(byte_1_high),
+                                          _mm256_and_si256(_mm256_srli_epi16(prev1, 4), nibble));
+  const __m256i b1l =
+      _mm256_shuffle_epi8(table_avx2(byte_1_low), _mm256_and_si256(prev1, nibble));
+  const __m256i b2h = _mm256_shuffle_epi8(table_avx2(byte_2_high),
+                                          _mm256_and_si256(_mm256_srli_epi16(in, 4), nibble));
+  const __m256i special = _mm256_and_si256(_mm256_and_si256(b1h, b1l), b2h);
+  const __m256i third = _mm256_subs_epu8(prev2, _mm256_set1_epi8(third_byte_bias));
+  const __m256i fourth = _mm256_subs_epu8(prev3, _mm256_set1_epi8(fourth_byte_bias));
+  const __m256i must_be_cont = _mm256_and_si256(_mm256_or_si256(third, fourth),
+                                                _mm256_set1_epi8(static_cast<char>(0x80)));
+  return _mm256_xor_si256(must_be_cont, special);
+}
+
+RTWIRE_UTF8_TARGET_AVX2 inline __m256i load_avx2(const unsigned char* p) noexcept {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+RTWIRE_UTF8_TARGET_AVX2 inline __m256i errors_at_avx2(const unsigned char* p,
+                                                      std::size_t i) noexcept {
+  return block_errors_avx2(load_avx2(p + i), load_avx2(p + i - 1), load_avx2(p + i - 2),
+                           load_avx2(p + i - 3));
+}
+
+/// As valid_prefix_ssse3, with 32-byte blocks in groups of 4 (an error lies within 128 + 3 bytes
+/// of the returned boundary). Requires n >= min_size_avx2.
+RTWIRE_UTF8_TARGET_AVX2 inline std::size_t valid_prefix_avx2(const unsigned char* p,
+                                                             std::size_t n) noexcept {
+  {
+    const __m256i in = load_avx2(p);
+    // Lane-crossing shift: [zeros, low half of in] supplies the bytes before each 16-byte lane.
+    const __m256i before = _mm256_permute2x128_si256(_mm256_setzero_si256(), in, 0x21);
+    const __m256i err =
+        block_errors_avx2(in, _mm256_alignr_epi8(in, before, 15),
+                          _mm256_alignr_epi8(in, before, 14), _mm256_alignr_epi8(in, before, 13));
+    if (!_mm256_testz_si256(err, err)) return 0;
+  }
+  std::size_t i = 32;
+  for (; n - i >= 128; i += 128) {
+    const __m256i a = load_avx2(p + i), b = load_avx2(p + i + 32);
+    const __m256i c = load_avx2(p + i + 64), d = load_avx2(p + i + 96);
+    if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(a, b), _mm256_or_si256(c, d))) ==
+        0) {
+      if (p[i - 1] >= 0xC0 || p[i - 2] >= 0xE0 || p[i - 3] >= 0xF0) break;
+      continue;
+    }
+    const __m256i err =
+        _mm256_or_si256(_mm256_or_si256(errors_at_avx2(p, i), errors_at_avx2(p, i + 32)),
+                        _mm256_or_si256(errors_at_avx2(p, i + 64), errors_at_avx2(p, i + 96)));
+    if (!_mm256_testz_si256(err, err)) break;
+  }
+  if (n - i >= 128) return boundary_before(p, i);
+  for (; n - i >= 32; i += 32) {
+    const __m256i err = errors_at_avx2(p, i);
+    if (!_mm256_testz_si256(err, err)) return boundary_before(p, i);
+  }
+  if (i < n) {
+    const __m256i err = errors_at_avx2(p, n - 32);
+    if (!_mm256_testz_si256(err, err)) return boundary_before(p, i);
+  }
+  return boundary_before(p, n);
+}
+
+// ------------------------------------------------------------------------------------------------
+// AVX-512 BW (64-byte blocks)
+// ------------------------------------------------------------------------------------------------
+//
+// The previous-byte vectors are unaligned loads at p-1, p-2, p-3 rather than lane-crossing
+// permutes: vpshufb, vpalignr and vpermt2q all compete for one execution port on current cores,
+// loads do not. Masked loads (which never fault on masked-off bytes) handle the first block and
+// the tail, so no byte outside the buffer is read.
+
+RTWIRE_UTF8_TARGET_AVX512 inline __m512i table_avx512(const lookup_table& t) noexcept {
+  return _mm512_load_si512(t.bytes);
+}
+
+RTWIRE_UTF8_TARGET_AVX512 inline __m512i block_errors_avx512(__m512i in, __m512i prev1,
+                                                             __m512i prev2,
+                                                             __m512i prev3) noexcept {
+  const __m512i nibble = _mm512_set1_epi8(0x0F);
+  const __m512i b1h = _mm512_shuffle_epi8(table_avx512(byte_1_high),
+                                          _mm512_and_si512(_mm512_srli_epi16(prev1, 4), nibble));
+  const __m512i b1l =
+      _mm512_shuffle_epi8(table_avx512(byte_1_low), _mm512_and_si512(prev1, nibble));
+  const __m512i b2h = _mm512_shuffle_epi8(table_avx512(byte_2_high),
+                                          _mm512_and_si512(_mm512_srli_epi16(in, 4), nibble));
+  const __m512i special = _mm512_ternarylogic_epi64(b1h, b1l, b2h, 0x80);  // a & b & c
+  const __m512i third = _mm512_subs_epu8(prev2, _mm512_set1_epi8(third_byte_bias));
+  const __m512i fourth = _mm512_subs_epu8(prev3, _mm512_set1_epi8(fourth_byte_bias));
+  const __m512i must_be_cont = _mm512_ternarylogic_epi64(
+      third, fourth, _mm512_set1_epi8(static_cast<char>(0x80)), 0xA8);  // (a | b) & c
+  return _mm512_xor_si512(must_be_cont, special);
+}
+
+RTWIRE_UTF8_TARGET_AVX512 inline __m512i load_avx512(const unsigned char* p) noexcept {
+  return _mm512_loadu_si512(p);
+}
+
+RTWIRE_UTF8_TARGET_AVX512 inline __m512i errors_at_avx512(const unsigned char* p,
+                                                          std::size_t i) noexcept {
+  return block_errors_avx512(load_avx512(p + i), load_avx512(p + i - 1), load_avx512(p + i - 2),
+                             load_avx512(p + i - 3));
+}
+
+/// Errors of the block of `len` <= 64 bytes at p + i, reading only bytes in p[0, i + len): lanes
+/// before p (when i < 3) read as zero, as do lanes at or past len. Returns a mask of the lanes
+/// < len that carry an error.
+RTWIRE_UTF8_TARGET_AVX512 inline std::uint64_t masked_errors_avx512(const unsigned char* p,
+                                                                    std::size_t i,
+                                                                    std::size_t len) noexcept {
+  const __mmask64 lanes = len >= 64 ? ~__mmask64{0} : (__mmask64{1} << len) - 1;
+  // Address arithmetic through uintptr_t: p + i - k may point before the buffer (i < 3), and
+  // those lanes are masked off, so the load never touches them.
+  const auto at = [&](std::size_t k) {
+    return reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(p) + i - k);
+  };
+  // Lanes of the vector k bytes back that would fall before p.
+  const auto inside = [&](std::size_t k) {
+    return i >= k ? lanes : lanes & ~((__mmask64{1} << (k - i)) - 1);
+  };
+  const __m512i in = _mm512_maskz_loadu_epi8(lanes, at(0));
+  const __m512i prev1 = _mm512_maskz_loadu_epi8(inside(1), at(1));
+  const __m512i prev2 = _mm512_maskz_loadu_epi8(inside(2), at(2));
+  const __m512i prev3 = _mm512_maskz_loadu_epi8(inside(3), at(3));
+  const __m512i err = block_errors_avx512(in, prev1, prev2, prev3);
+  return _mm512_test_epi8_mask(err, err) & lanes;
+}
+
+/// As valid_prefix_ssse3, with 64-byte blocks in groups of 4 (an error lies within 256 + 3
+/// bytes of the returned boundary). Requires n >= min_size_avx512.
+RTWIRE_UTF8_TARGET_AVX512 inline std::size_t valid_prefix_avx512(const unsigned char* p,
+                                                                 std::size_t n) noexcept {
+  const std::size_t first = n < 64 ? n : 64;
+  if (masked_errors_avx512(p, 0, first) != 0) return 0;
+  std::size_t i = first;
+  for (; n - i >= 256; i += 256) {
+    const __m512i a = load_avx512(p + i), b = load_avx512(p + i + 64);
+    const __m512i c = load_avx512(p + i + 128), d = load_avx512(p + i + 192);
+    const __m512i any = _mm512_ternarylogic_epi64(a, b, _mm512_or_si512(c, d), 0xFE);  // a|b|c
+    if (_mm512_movepi8_mask(any) == 0) {
+      // ASCII: valid unless the bytes before it left a sequence unfinished.
+      if (p[i - 1] >= 0xC0 || p[i - 2] >= 0xE0 || p[i - 3] >= 0xF0) break;
+      continue;
+    }
+    const __m512i e0 = block_errors_avx512(a, load_avx512(p + i - 1), load_avx512(p + i - 2),
+                                           load_avx512(p + i - 3));
+    const __m512i e1 = errors_at_avx512(p, i + 64);
+    const __m512i e2 = errors_at_avx512(p, i + 128);
+    const __m512i e3 = errors_at_avx512(p, i + 192);
+    const __m512i err = _mm512_or_si512(_mm512_ternarylogic_epi64(e0, e1, e2, 0xFE), e3);
+    if (_mm512_test_epi8_mask(err, err) != 0) break;
+  }
+  if (n - i >= 256) return boundary_before(p, i);
+  for (; n - i >= 64; i += 64) {
+    const __m512i err = errors_at_avx512(p, i);
+    if (_mm512_test_epi8_mask(err, err) != 0) return boundary_before(p, i);
+  }
+  if (i < n && masked_errors_avx512(p, i, n - i) != 0) return boundary_before(p, i);
+  return boundary_before(p, n);
+}
+
+#endif  // RTWIRE_X86_DISPATCH
+
+// ------------------------------------------------------------------------------------------------
+// Dispatch
+// ------------------------------------------------------------------------------------------------
+
+/// The kernels, in the order dispatch prefers them.
+enum class kernel : std::uint8_t { scalar, sse2, ssse3, avx2, avx512 };
+
+/// The kernel the next call will use, from rtwire::detail::cpu_features() (which honours
+/// cpu_features_override, so tests and benchmarks can force any of them).
+inline kernel selected_kernel() noexcept {
+#if RTWIRE_X86_DISPATCH
+  const std::uint32_t f = rtwire::detail::cpu_features();
+  if (f & rtwire::detail::cpu_avx512) return kernel::avx512;
+  if (f & rtwire::detail::cpu_avx2) return kernel::avx2;
+  if (f & rtwire::detail::cpu_ssse3) return kernel::ssse3;
+  if (f & rtwire::detail::cpu_sse2) return kernel::sse2;
+#endif
+  return kernel::scalar;
+}
+
+/// Validates p[0, n) continuing from DFA `state` (accept at the start of a stream). Fail-fast:
+/// stops at the first byte that cannot extend a valid prefix.
+inline scan_result scan(std::uint8_t state, const unsigned char* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+  // Finish a code point left open by the previous chunk (at most 3 bytes).
+  while (state != accept && i < n) {
+    state = dfa_step(state, p[i]);
+    if (state == reject) return {reject, i};
+    ++i;
+  }
+  if (state != accept) return {state, n};
+#if RTWIRE_X86_DISPATCH
+  const std::size_t rest = n - i;
+  switch (selected_kernel()) {
+    case kernel::avx512:
+      if (rest >= min_size_avx512) i += valid_prefix_avx512(p + i, rest);
+      break;
+    case kernel::avx2:
+      if (rest >= min_size_avx2) i += valid_prefix_avx2(p + i, rest);
+      break;
+    case kernel::ssse3:
+      if (rest >= min_size_ssse3) i += valid_prefix_ssse3(p + i, rest);
+      break;
+    case kernel::sse2: {
+      const scan_result r = scan_sse2(p + i, rest);
+      return {r.state, r.pos + i};
+    }
+    case kernel::scalar: break;
+  }
+#endif
+  return dfa_scan(accept, p, i, n, skip_ascii_words);
+}
+
+}  // namespace rtwire::utf8::detail
+
+#if RTWIRE_X86_DISPATCH
+#undef RTWIRE_UTF8_TARGET_SSE2
+#undef RTWIRE_UTF8_TARGET_SSSE3
+#undef RTWIRE_UTF8_TARGET_AVX2
+#undef RTWIRE_UTF8_TARGET_AVX512
+#endif

@@ -1,0 +1,5 @@
+// rtwire — the WebSocket codec (RFC 6455): everything a WebSocket-only user needs.
+#pragma once
+
+#include "rtwire/ws/accept_key.hpp"
+#include "rtwire/ws/handshake.hpp"

@@ -1,0 +1,880 @@
+// rtwire — the WebSocket opening handshake (RFC 6455 §4), both roles, sans-IO.
+//
+// Server role:
+//   rtwire::ws::server_handshake hs;
+//   auto r = hs.feed(bytes);                 // repeat while r.state == need_more
+//   if (r.state == server_handshake::state::request_ready) {
+//     // policy: look at hs.request().origin, .protocols, .extensions, .target
+//     hs.accept(out, {.protocol = "chat"});  // appends the 101 response to `out`
+//     // bytes.substr(r.consumed) are the first WebSocket frames: hand them to the connection
+//   } else if (r.state == server_handshake::state::rejected) {
+//     hs.write_rejection(out);               // 400 / 426 / 431 / 505, then close
+//   }
+//
+// Client role:
+//   rtwire::ws::client_handshake hs;
+//   hs.write_request(out, {.host = "example.com", .target = "/chat"}, nonce16);
+//   auto r = hs.feed(response_bytes);        // accepted / declined / failed / need_more
+//
+// Nothing here performs I/O, reads a clock or draws random bytes: the nonce comes from the caller.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "rtwire/core/base64.hpp"
+#include "rtwire/core/bytes.hpp"
+#include "rtwire/core/error.hpp"
+#include "rtwire/core/http1.hpp"
+#include "rtwire/ws/accept_key.hpp"
+
+namespace rtwire::ws {
+
+// ------------------------------------------------------------------------------------------------
+// Errors
+// ------------------------------------------------------------------------------------------------
+
+/// Why a handshake failed. HTTP syntax errors keep their rtwire::http1::error code; these are the
+/// WebSocket rules on top of HTTP.
+enum class handshake_error {
+  // The client's request broke RFC 6455 §4.2.1 (the server answers 400 unless noted).
+  method_not_get = 1,
+  http_version_too_old,
+  bad_request_target,
+  missing_host,
+  duplicate_host,
+  missing_upgrade,
+  missing_connection_upgrade,
+  missing_key,
+  duplicate_key,
+  bad_key,
+  missing_version,      // answered 426
+  unsupported_version,  // answered 426
+  duplicate_version,
+  bad_protocol_list,
+  bad_extension_list,
+  too_many_protocols,
+  too_many_extensions,
+  // The server's response broke RFC 6455 §4.1 (the client fails the connection).
+  response_version_not_http11,
+  response_missing_upgrade,
+  response_missing_connection_upgrade,
+  missing_accept,
+  duplicate_accept,
+  accept_mismatch,
+  unexpected_protocol,
+  unexpected_extension,
+  // The caller used the API wrongly.
+  not_ready,
+  protocol_not_offered,
+  extension_not_offered,
+  invalid_argument,
+};
+
+namespace detail {
+
+struct handshake_error_desc {
+  static constexpr const char* name = "rtwire.ws.handshake";
+  using e = handshake_error;
+  using c = condition;
+  static constexpr std::array<error_entry<handshake_error>, 29> entries{{
+      {e::method_not_get, "the opening handshake must be a GET request", c::protocol_violation},
+      {e::http_version_too_old, "the opening handshake needs HTTP/1.1 or higher",
+       c::protocol_violation},
+      {e::bad_request_target,
+       "the request target is neither an absolute path nor an absolute http(s) URI",
+       c::protocol_violation},
+      {e::missing_host, "the request has no Host header field", c::protocol_violation},
+      {e::duplicate_host, "the request has more than one Host header field",
+       c::protocol_violation},
+      {e::missing_upgrade, "the Upgrade header field does not contain \"websocket\"",
+       c::protocol_violation},
+      {e::missing_connection_upgrade, "the Connection header field does not contain \"Upgrade\"",
+       c::protocol_violation},
+      {e::missing_key, "the request has no Sec-WebSocket-Key header field",
+       c::protocol_violation},
+      {e::duplicate_key, "the request has more than one Sec-WebSocket-Key header field",
+       c::protocol_violation},
+      {e::bad_key, "Sec-WebSocket-Key is not the base64 encoding of exactly 16 bytes",
+       c::protocol_violation},
+      {e::missing_version, "the request has no Sec-WebSocket-Version header field",
+       c::protocol_violation},
+      {e::unsupported_version, "Sec-WebSocket-Version is not 13", c::protocol_violation},
+      {e::duplicate_version, "the request has more than one Sec-WebSocket-Version header field",
+       c::protocol_violation},
+      {e::bad_protocol_list,
+       "Sec-WebSocket-Protocol is not a list of unique tokens", c::protocol_violation},
+      {e::bad_extension_list, "Sec-WebSocket-Extensions does not follow the RFC 6455 §9.1 grammar",
+       c::protocol_violation},
+      {e::too_many_protocols, "more subprotocols offered than the configured limit",
+       c::limit_exceeded},
+      {e::too_many_extensions, "more extensions or parameters than the configured limit",
+       c::limit_exceeded},
+      {e::response_version_not_http11, "the handshake response is not HTTP/1.1",
+       c::protocol_violation},
+      {e::response_missing_upgrade,
+       "the 101 response's Upgrade header field is not \"websocket\"", c::protocol_violation},
+      {e::response_missing_connection_upgrade,
+       "the 101 response's Connection header field does not contain \"Upgrade\"",
+       c::protocol_violation},
+      {e::missing_accept, "the 101 response has no Sec-WebSocket-Accept header field",
+       c::protocol_violation},
+      {e::duplicate_accept, "the 101 response has more than one Sec-WebSocket-Accept header field",
+       c::protocol_violation},
+      {e::accept_mismatch, "Sec-WebSocket-Accept does not match the key that was sent",
+       c::protocol_violation},
+      {e::unexpected_protocol,
+       "the server selected a subprotocol the client did not offer (or more than one)",
+       c::protocol_violation},
+      {e::unexpected_extension, "the server accepted an extension the client did not offer",
+       c::protocol_violation},
+      {e::not_ready, "the handshake is not in a state that allows this call", c::api_misuse},
+      {e::protocol_not_offered, "the chosen subprotocol was not offered by the client",
+       c::api_misuse},
+      {e::extension_not_offered, "an accepted extension was not offered by the client",
+       c::api_misuse},
+      {e::invalid_argument, "an argument is not a valid header value, token or URI",
+       c::api_misuse},
+  }};
+  static_assert(rtwire::detail::table_is_dense(entries));
+};
+
+}  // namespace detail
+
+inline std::error_code make_error_code(handshake_error e) noexcept {
+  return {static_cast<int>(e), category_for<detail::handshake_error_desc>()};
+}
+
+}  // namespace rtwire::ws
+
+template <>
+struct std::is_error_code_enum<rtwire::ws::handshake_error> : std::true_type {};
+template <>
+inline constexpr bool rtwire::is_error_enum_v<rtwire::ws::handshake_error> = true;
+
+namespace rtwire::ws {
+
+// ------------------------------------------------------------------------------------------------
+// Shared pieces
+// ------------------------------------------------------------------------------------------------
+
+/// The only protocol version RFC 6455 defines (§4.1 step 9, §4.4).
+inline constexpr std::string_view websocket_version = "13";
+
+/// One `name[=value]` parameter of an extension (RFC 6455 §9.1). A quoted-string value is given
+/// without its quotes; RFC 6455 §9.1 requires it to be a token once unquoted, so quoted values
+/// containing a backslash escape are rejected.
+struct extension_param {
+  std::string_view name;
+  std::optional<std::string_view> value;
+};
+
+/// One element of a Sec-WebSocket-Extensions list: an extension token and its parameters.
+struct extension {
+  std::string_view name;
+  std::span<const extension_param> params;
+};
+
+/// Limits on what a peer may send in the handshake, besides the HTTP head limits.
+struct handshake_limits {
+  std::size_t max_protocols = 32;         ///< subprotocol tokens offered or selected
+  std::size_t max_extensions = 16;        ///< extension elements
+  std::size_t max_extension_params = 64;  ///< parameters over all extension elements
+};
+
+namespace detail {
+
+using rtwire::detail::append;
+using rtwire::detail::grow;
+
+using http1::iequals;
+using http1::is_field_value;
+using http1::is_token;
+using http1::detail::trim_ows;
+
+/// Calls f(element) for each non-empty element of one field value's list (RFC 9110 §5.6.1:
+/// commas inside quoted-strings do not split, empty elements and OWS are ignored).
+template <class F>
+bool for_each_list_element(std::string_view value, F&& f) {
+  return http1::detail::for_each_list_element(value, f);
+}
+
+/// True if `value` (one field line's value) has `token` as a list element, case-insensitively.
+inline bool list_has_token(std::string_view value, std::string_view token) noexcept {
+  bool found = false;
+  for_each_list_element(value, [&](std::string_view element) {
+    found = iequals(element, token);
+    return !found;
+  });
+  return found;
+}
+
+/// Parses Sec-WebSocket-Extensions list elements (RFC 6455 §9.1) into `out` / `params`, whose
+/// capacities are the limits (they never reallocate, so the spans stay valid). Returns the error.
+inline handshake_error parse_extensions(std::string_view value, std::vector<extension>& out,
+                                        std::vector<extension_param>& params) {
+  handshake_error failure{};
+  for_each_list_element(value, [&](std::string_view element) {
+    // extension = extension-token *( ";" extension-param )
+    std::size_t semi = element.find(';');
+    const std::string_view name = trim_ows(element.substr(0, semi));
+    if (!is_token(name)) {
+      failure = handshake_error::bad_extension_list;
+      return false;
+    }
+    if (out.size() == out.capacity()) {
+      failure = handshake_error::too_many_extensions;
+      return false;
+    }
+    const std::size_t first_param = params.size();
+    while (semi != std::string_view::npos) {
+      element.remove_prefix(semi + 1);
+      semi = element.find(';');
+      const std::string_view param = element.substr(0, semi);
+      // extension-param = token [ "=" (token | quoted-string) ]
+      const std::size_t eq = param.find('=');
+      const std::string_view pname = trim_ows(param.substr(0, eq));
+      std::optional<std::string_view> pvalue;
+      if (eq != std::string_view::npos) {
+        std::string_view v = trim_ows(param.substr(eq + 1));
+        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+        // RFC 6455 §9.1: a quoted-string value MUST be a token after unescaping; escapes (which
+        // could only hide token characters) are not accepted.
+        if (!is_token(v)) {
+          failure = handshake_error::bad_extension_list;
+          return false;
+        }
+        pvalue = v;
+      }
+      if (!is_token(pname)) {
+        failure = handshake_error::bad_extension_list;
+        return false;
+      }
+      if (params.size() == params.capacity()) {
+        failure = handshake_error::too_many_extensions;
+        return false;
+      }
+      params.push_back({pname, pvalue});
+    }
+    out.push_back({name, std::span<const extension_param>(params.data() + first_param,
+                                                          params.size() - first_param)});
+    return true;
+  });
+  return failure;
+}
+
+/// Appends "Name: value\r\n".
+template <output_buffer B>
+inline void append_field(B& out, std::string_view name, std::string_view value) {
+  const std::size_t n = name.size() + 2 + value.size() + 2;
+  unsigned char* p = grow(out, n);
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = ':';
+  *p++ = ' ';
+  std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  *p++ = '\r';
+  *p = '\n';
+}
+
+inline bool extra_headers_valid(std::span<const http1::header_field> headers) noexcept {
+  for (const auto& h : headers)
+    if (!is_token(h.name) || !is_field_value(h.value)) return false;
+  return true;
+}
+
+}  // namespace detail
+
+// ------------------------------------------------------------------------------------------------
+// Server role
+// ------------------------------------------------------------------------------------------------
+
+/// What a valid upgrade request asks for; the application's policy decides whether to accept.
+/// Every view points into the request head (see server_handshake::feed for its lifetime).
+struct upgrade_request {
+  std::string_view target;                   ///< the request-target (resource name)
+  std::string_view host;                     ///< the Host field value
+  std::optional<std::string_view> origin;    ///< the Origin field value, if sent (RFC 6454)
+  std::string_view key;                      ///< Sec-WebSocket-Key
+  std::span<const std::string_view> protocols;  ///< offered subprotocols, in the client's order
+  std::span<const extension> extensions;     ///< offered extensions, in the client's order
+  const http1::request_head* head = nullptr; ///< every header field, for anything else
+};
+
+/// What the server answers with: the chosen subprotocol and extensions, and extra fields.
+struct accept_options {
+  /// One of the offered subprotocols, or empty for none (RFC 6455 §4.2.2 /5.5.3 then no
+  /// Sec-WebSocket-Protocol field is sent).
+  std::string_view protocol{};
+  /// The Sec-WebSocket-Extensions value to send (e.g. "permessage-deflate"), or empty. Every
+  /// extension named in it must have been offered.
+  std::string_view extensions{};
+  /// Extra header fields (e.g. Set-Cookie); names must be tokens, values valid field values.
+  std::span<const http1::header_field> headers{};
+};
+
+/// Server side of the opening handshake: parses and validates the client's request
+/// (RFC 6455 §4.2.1) and writes the response (§4.2.2). One object per connection.
+class server_handshake {
+ public:
+  enum class state : std::uint8_t {
+    need_more,      ///< the request head is incomplete: feed more bytes
+    request_ready,  ///< a valid upgrade request: call accept() or reject()
+    rejected,       ///< invalid request: send write_rejection()'s response, then close
+    accepted,       ///< accept() wrote the 101 response: the connection speaks WebSocket
+  };
+
+  struct result {
+    state st;
+    /// Bytes of the fed data that belonged to the request head. When st is request_ready the
+    /// rest of the data (data.substr(consumed)) already belongs to the WebSocket connection.
+    std::size_t consumed;
+  };
+
+  struct options {
+    http1::options http{};
+    handshake_limits limit{};
+  };
+
+  server_handshake() : server_handshake(options{}) {}
+  explicit server_handshake(options opts) : opts_(opts), parser_(opts.http) {
+    protocols_.reserve(opts_.limit.max_protocols);
+    extensions_.reserve(opts_.limit.max_extensions);
+    params_.reserve(opts_.limit.max_extension_params);
+  }
+
+  /// Feeds bytes of the client's request.
+  /// - {need_more, data.size()}: everything was consumed, the head is not complete.
+  /// - {request_ready, n}: the head ended at data[n - 1] and is a valid upgrade request;
+  ///   request() describes it. data.substr(n) are WebSocket bytes the client sent early.
+  /// - {rejected, n}: the request is invalid: error() says why, rejection_status() is the HTTP
+  ///   status, write_rejection() writes the response.
+  /// Sticky: once the state is not need_more, feed() returns it again with consumed == 0.
+  /// request()'s views point into `data` when the whole head arrived in one call, else into an
+  /// internal buffer; they stay valid until reset() or destruction and, in the first case, while
+  /// the caller keeps `data` alive.
+  result feed(std::string_view data) {
+    if (state_ != state::need_more) return {state_, 0};
+    const http1::feed_result r = parser_.feed(data);
+    switch (r.status) {
+      case http1::parse_status::need_more: return {state_, r.consumed};
+      case http1::parse_status::error:
+        fail(parser_.error().code, parser_.error().offset);
+        return {state_, r.consumed};
+      case http1::parse_status::done: validate(parser_.head()); return {state_, r.consumed};
+    }
+    return {state_, r.consumed};
+  }
+
+  /// The client closed its side. A request still incomplete becomes rejected (unexpected end).
+  state finish() {
+    if (state_ == state::need_more && parser_.finish() == http1::parse_status::error)
+      fail(parser_.error().code, parser_.error().offset);
+    return state_;
+  }
+
+  /// The validated request (meaningful in request_ready and accepted).
+  const upgrade_request& request() const noexcept { return request_; }
+
+  /// Writes the 101 Switching Protocols response (RFC 6455 §4.2.2 /5) to `out` and moves to
+  /// accepted. Returns an api_misuse error and writes nothing if the state is not request_ready,
+  /// the protocol was not offered, an extension was not offered, or a header is invalid.
+  template <output_buffer B>
+  std::error_code accept(B& out, const accept_options& opts = {}) {
+    if (state_ != state::request_ready) return handshake_error::not_ready;
+    if (!opts.protocol.empty()) {
+      bool offered = false;
+      for (std::string_view p : request_.protocols) offered = offered || p == opts.protocol;
+      // RFC 6455 §4.2.2 /5.5.3: the selected subprotocol must be one the client offered.
+      if (!offered) return handshake_error::protocol_not_offered;
+    }
+    if (!opts.extensions.empty()) {
+      if (!detail::is_field_value(opts.extensions)) return handshake_error::invalid_argument;
+      bool ok = true;
+      detail::for_each_list_element(opts.extensions, [&](std::string_view element) {
+        const std::string_view name = detail::trim_ows(element.substr(0, element.find(';')));
+        bool offered = false;
+        for (const extension& e : request_.extensions) offered = offered || e.name == name;
+        ok = offered;
+        return ok;
+      });
+      // RFC 6455 §9.1: the server may only accept extensions the client offered.
+      if (!ok) return handshake_error::extension_not_offered;
+    }
+    if (!detail::extra_headers_valid(opts.headers)) return handshake_error::invalid_argument;
+
+    char accept[accept_key_size];
+    compute_accept_key(request_.key, accept);
+    detail::append(out, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Accept: ");
+    detail::append(out, std::string_view(accept, accept_key_size));
+    detail::append(out, "\r\n");
+    if (!opts.protocol.empty()) detail::append_field(out, "Sec-WebSocket-Protocol", opts.protocol);
+    if (!opts.extensions.empty())
+      detail::append_field(out, "Sec-WebSocket-Extensions", opts.extensions);
+    for (const auto& h : opts.headers) detail::append_field(out, h.name, h.value);
+    detail::append(out, "\r\n");
+    state_ = state::accepted;
+    return {};
+  }
+
+  /// Refuses a valid request for the application's own reasons (e.g. 403 for an Origin it does
+  /// not allow): writes a response with `status` (300..599), Connection: close and no body, and
+  /// moves to rejected. api_misuse if the state is not request_ready or an argument is invalid.
+  template <output_buffer B>
+  std::error_code reject(B& out, int status, std::span<const http1::header_field> headers = {}) {
+    if (state_ != state::request_ready) return handshake_error::not_ready;
+    if (status < 300 || status > 599 || !detail::extra_headers_valid(headers))
+      return handshake_error::invalid_argument;
+    state_ = state::rejected;
+    status_ = status;
+    write_status_response(out, status, headers);
+    return {};
+  }
+
+  /// When rejected because the request was invalid: writes the response to send before
+  /// closing — 426 with Sec-WebSocket-Version: 13 for a missing or unsupported version
+  /// (RFC 6455 §4.2.2 /4, §4.4), 431 for an oversize head (RFC 6585 §5), 505 for an
+  /// unsupported HTTP major version, 400 for anything else. Returns not_ready otherwise.
+  template <output_buffer B>
+  std::error_code write_rejection(B& out) const {
+    if (state_ != state::rejected || !error_) return handshake_error::not_ready;
+    if (status_ == 426) {
+      // RFC 9110 §15.5.22: a 426 response MUST carry Upgrade, and §7.8 then requires the
+      // "upgrade" connection option.
+      detail::append(out, "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"
+                          "Upgrade: websocket\r\nConnection: Upgrade, close\r\n"
+                          "Content-Length: 0\r\n\r\n");
+      return {};
+    }
+    write_status_response(out, status_, {});
+    return {};
+  }
+
+  state current() const noexcept { return state_; }
+  /// Why the request was rejected (an http1::error or a handshake_error) and, for HTTP syntax
+  /// errors, at which byte of the head.
+  const error_at& error() const noexcept { return error_; }
+  /// The HTTP status of the rejection (0 unless rejected).
+  int rejection_status() const noexcept { return status_; }
+
+  /// Back to need_more for a new request (keeps allocated capacity).
+  void reset() noexcept {
+    parser_.reset();
+    state_ = state::need_more;
+    error_ = {};
+    status_ = 0;
+    request_ = {};
+    protocols_.clear();
+    extensions_.clear();
+    params_.clear();
+  }
+
+ private:
+  template <output_buffer B>
+  static void write_status_response(B& out, int status, std::span<const http1::header_field> headers) {
+    char code[3] = {static_cast<char>('0' + status / 100), static_cast<char>('0' + status / 10 % 10),
+                    static_cast<char>('0' + status % 10)};
+    detail::append(out, "HTTP/1.1 ");
+    detail::append(out, std::string_view(code, 3));
+    detail::append(out, " ");
+    detail::append(out, http1::reason_phrase(status));
+    detail::append(out, "\r\nConnection: close\r\nContent-Length: 0\r\n");
+    for (const auto& h : headers) detail::append_field(out, h.name, h.value);
+    detail::append(out, "\r\n");
+  }
+
+  void fail(std::error_code ec, std::size_t offset = error_at::npos) {
+    state_ = state::rejected;
+    error_ = {ec, offset};
+    if (ec == handshake_error::missing_version || ec == handshake_error::unsupported_version) {
+      status_ = 426;
+    } else if (ec.category() == category_for<detail::handshake_error_desc>()) {
+      status_ = ec == make_error_code(handshake_error::too_many_protocols) ||
+                        ec == make_error_code(handshake_error::too_many_extensions)
+                    ? 431
+                    : 400;
+    } else {
+      status_ = http1::status_for(ec);
+    }
+  }
+
+  static bool valid_target(std::string_view target) noexcept {
+    // RFC 6455 §4.1 /1 and §3: origin-form (an absolute path with optional query), or an
+    // absolute http/https URI. The HTTP parser already refused whitespace and controls.
+    if (!target.empty() && target.front() == '/') return true;
+    const auto has_scheme = [&](std::string_view scheme) {
+      return target.size() > scheme.size() && detail::iequals(target.substr(0, scheme.size()), scheme);
+    };
+    return has_scheme("http://") || has_scheme("https://") || has_scheme("ws://") ||
+           has_scheme("wss://");
+  }
+
+  void validate(const http1::request_head& head) {
+    // RFC 6455 §4.2.1 /1: "An HTTP/1.1 or higher GET request, including a Request-URI".
+    if (head.method != "GET") return fail(handshake_error::method_not_get);
+    if (head.version_major < 1 || (head.version_major == 1 && head.version_minor < 1))
+      return fail(handshake_error::http_version_too_old);
+    if (!valid_target(head.target)) return fail(handshake_error::bad_request_target);
+
+    // One pass over the fields; rules are checked afterwards in the RFC's order so the error
+    // reported does not depend on the field order.
+    std::size_t hosts = 0, keys = 0, versions = 0;
+    bool upgrade = false, connection = false;
+    std::string_view host, key, version;
+    std::optional<std::string_view> origin;
+    handshake_error list_error{};
+    for (const http1::header_field& f : head.headers.all()) {
+      const std::string_view n = f.name;
+      switch (n.size()) {
+        case 4:
+          if (detail::iequals(n, "host")) {
+            ++hosts;
+            host = f.value;
+          }
+          break;
+        case 6:
+          if (detail::iequals(n, "origin") && !origin) origin = f.value;
+          break;
+        case 7:
+          // RFC 6455 §4.2.1 /3: Upgrade contains "websocket" (ASCII case-insensitive).
+          if (detail::iequals(n, "upgrade")) upgrade = upgrade || detail::list_has_token(f.value, "websocket");
+          break;
+        case 10:
+          // RFC 6455 §4.2.1 /4: Connection includes the token "Upgrade".
+          if (detail::iequals(n, "connection"))
+            connection = connection || detail::list_has_token(f.value, "upgrade");
+          break;
+        case 17:
+          if (detail::iequals(n, "sec-websocket-key")) {
+            ++keys;
+            key = f.value;
+          }
+          break;
+        case 21:
+          if (detail::iequals(n, "sec-websocket-version")) {
+            ++versions;
+            version = f.value;
+          }
+          break;
+        case 22:
+          if (detail::iequals(n, "sec-websocket-protocol") && list_error == handshake_error{})
+            list_error = collect_protocols(f.value);
+          break;
+        case 24:
+          if (detail::iequals(n, "sec-websocket-extensions") && list_error == handshake_error{})
+            list_error = detail::parse_extensions(f.value, extensions_, params_);
+          break;
+        default: break;
+      }
+    }
+    // RFC 6455 §4.2.1 /2 and RFC 9112 §3.2: exactly one Host field.
+    if (hosts == 0) return fail(handshake_error::missing_host);
+    if (hosts > 1) return fail(handshake_error::duplicate_host);
+    if (!upgrade) return fail(handshake_error::missing_upgrade);
+    if (!connection) return fail(handshake_error::missing_connection_upgrade);
+    // RFC 6455 §4.2.1 /5 and §11.3.1: one Sec-WebSocket-Key, base64 of a 16-byte nonce.
+    if (keys == 0) return fail(handshake_error::missing_key);
+    if (keys > 1) return fail(handshake_error::duplicate_key);
+    if (!valid_key(key)) return fail(handshake_error::bad_key);
+    // RFC 6455 §4.2.1 /6 and §11.3.5: one Sec-WebSocket-Version, whose value is 13.
+    if (versions == 0) return fail(handshake_error::missing_version);
+    if (versions > 1) return fail(handshake_error::duplicate_version);
+    if (version != websocket_version) return fail(handshake_error::unsupported_version);
+    if (list_error != handshake_error{}) return fail(list_error);
+
+    request_.target = head.target;
+    request_.host = host;
+    request_.origin = origin;
+    request_.key = key;
+    request_.protocols = protocols_;
+    request_.extensions = extensions_;
+    request_.head = &head;
+    state_ = state::request_ready;
+  }
+
+  static bool valid_key(std::string_view key) noexcept {
+    // 16 bytes encode to exactly 24 characters ending in "=="; the strict decoder also rejects
+    // non-canonical trailing bits.
+    if (key.size() != 24) return false;
+    std::array<std::byte, 18> raw{};
+    const base64::decode_result r = base64::decode(key, raw);
+    return !r.ec && r.size == 16;
+  }
+
+  handshake_error collect_protocols(std::string_view value) {
+    handshake_error failure{};
+    detail::for_each_list_element(value, [&](std::string_view p) {
+      // RFC 6455 §4.1 /10: non-empty tokens, all unique.
+      if (!detail::is_token(p)) {
+        failure = handshake_error::bad_protocol_list;
+        return false;
+      }
+      for (std::string_view q : protocols_) {
+        if (q == p) {
+          failure = handshake_error::bad_protocol_list;
+          return false;
+        }
+      }
+      if (protocols_.size() == protocols_.capacity()) {
+        failure = handshake_error::too_many_protocols;
+        return false;
+      }
+      protocols_.push_back(p);
+      return true;
+    });
+    return failure;
+  }
+
+  options opts_;
+  http1::request_parser parser_;
+  state state_ = state::need_more;
+  error_at error_{};
+  int status_ = 0;
+  upgrade_request request_{};
+  std::vector<std::string_view> protocols_;
+  std::vector<extension> extensions_;
+  std::vector<extension_param> params_;
+};
+
+// ------------------------------------------------------------------------------------------------
+// Client role
+// ------------------------------------------------------------------------------------------------
+
+/// What the client asks for (RFC 6455 §4.1).
+struct request_options {
+  /// The Host field value: host, or host:port (required).
+  std::string_view host{};
+  /// The resource name: an absolute path with an optional query (RFC 6455 §3).
+  std::string_view target = "/";
+  /// The Origin field value, if any (browsers always send one).
+  std::string_view origin{};
+  /// Subprotocols to offer, in order of preference (each a token, all unique).
+  std::span<const std::string_view> protocols{};
+  /// The Sec-WebSocket-Extensions offer, e.g. "permessage-deflate; client_max_window_bits".
+  std::string_view extensions{};
+  /// Extra header fields (Authorization, Cookie, User-Agent, ...).
+  std::span<const http1::header_field> headers{};
+};
+
+/// Client side of the opening handshake: writes the request from a caller-supplied nonce and
+/// validates the server's response (RFC 6455 §4.1). One object per connection.
+class client_handshake {
+ public:
+  enum class state : std::uint8_t {
+    idle,       ///< write_request() not called yet
+    need_more,  ///< waiting for (the rest of) the response head
+    accepted,   ///< a valid 101: the connection speaks WebSocket
+    declined,   ///< the server answered with another status (see response()); not a violation
+    failed,     ///< the response broke RFC 6455 §4.1: _Fail the WebSocket Connection_
+  };
+
+  struct result {
+    state st;
+    /// Bytes of the fed data that belonged to the response head; data.substr(consumed) are the
+    /// server's first WebSocket frames (accepted) or the start of a body (declined).
+    std::size_t consumed;
+  };
+
+  struct options {
+    http1::options http{};
+    handshake_limits limit{};
+  };
+
+  client_handshake() : client_handshake(options{}) {}
+  explicit client_handshake(options opts) : opts_(opts), parser_(opts.http) {
+    extensions_.reserve(opts_.limit.max_extensions);
+    params_.reserve(opts_.limit.max_extension_params);
+  }
+
+  /// Appends the opening request to `out`, with Sec-WebSocket-Key = base64(nonce). The nonce
+  /// must be 16 bytes from a good random source (RFC 6455 §4.1 /7, §10.3); rtwire draws no
+  /// random numbers itself. Returns invalid_argument (writing nothing) for an empty or invalid
+  /// host, a target that is not an absolute path, protocols that are not unique tokens, or
+  /// invalid header fields; not_ready if a request was already written.
+  template <output_buffer B>
+  std::error_code write_request(B& out, const request_options& req,
+                                std::span<const std::byte, 16> nonce) {
+    if (state_ != state::idle) return handshake_error::not_ready;
+    if (req.host.empty() || !detail::is_field_value(req.host) || req.host.find_first_of(" \t") != std::string_view::npos)
+      return handshake_error::invalid_argument;
+    if (req.target.empty() || req.target.front() != '/') return handshake_error::invalid_argument;
+    for (char ch : req.target) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c <= 0x20 || c >= 0x7f) return handshake_error::invalid_argument;
+    }
+    if (!detail::is_field_value(req.origin) || !detail::is_field_value(req.extensions) ||
+        !detail::extra_headers_valid(req.headers))
+      return handshake_error::invalid_argument;
+    if (req.protocols.size() > opts_.limit.max_protocols) return handshake_error::invalid_argument;
+    for (std::size_t i = 0; i < req.protocols.size(); ++i) {
+      if (!detail::is_token(req.protocols[i])) return handshake_error::invalid_argument;
+      for (std::size_t j = 0; j < i; ++j)
+        if (req.protocols[j] == req.protocols[i]) return handshake_error::invalid_argument;
+    }
+    // Remember the offered extension names: the response may only accept those (§4.1 /5).
+    offered_extensions_.clear();
+    if (!req.extensions.empty()) {
+      std::vector<extension> offered;
+      std::vector<extension_param> offered_params;
+      offered.reserve(opts_.limit.max_extensions);
+      offered_params.reserve(opts_.limit.max_extension_params);
+      if (detail::parse_extensions(req.extensions, offered, offered_params) != handshake_error{})
+        return handshake_error::invalid_argument;
+      for (const extension& e : offered) offered_extensions_.emplace_back(e.name);
+    }
+    offered_protocols_.assign(req.protocols.begin(), req.protocols.end());
+
+    base64::encode(bytes_view(nonce.data(), nonce.size()), key_.data());
+    compute_accept_key(std::string_view(key_.data(), key_.size()), expected_accept_.data());
+
+    detail::append(out, "GET ");
+    detail::append(out, req.target);
+    detail::append(out, " HTTP/1.1\r\n");
+    detail::append_field(out, "Host", req.host);
+    detail::append(out, "Upgrade: websocket\r\nConnection: Upgrade\r\n");
+    detail::append_field(out, "Sec-WebSocket-Key", std::string_view(key_.data(), key_.size()));
+    detail::append(out, "Sec-WebSocket-Version: 13\r\n");
+    if (!req.origin.empty()) detail::append_field(out, "Origin", req.origin);
+    if (!req.protocols.empty()) {
+      detail::append(out, "Sec-WebSocket-Protocol: ");
+      for (std::size_t i = 0; i < req.protocols.size(); ++i) {
+        if (i != 0) detail::append(out, ", ");
+        detail::append(out, req.protocols[i]);
+      }
+      detail::append(out, "\r\n");
+    }
+    if (!req.extensions.empty()) detail::append_field(out, "Sec-WebSocket-Extensions", req.extensions);
+    for (const auto& h : req.headers) detail::append_field(out, h.name, h.value);
+    detail::append(out, "\r\n");
+    state_ = state::need_more;
+    return {};
+  }
+
+  /// Feeds bytes of the server's response.
+  /// - {need_more, data.size()}: the head is incomplete.
+  /// - {accepted, n}: a valid 101; protocol() and extensions() tell what was agreed;
+  ///   data.substr(n) are WebSocket frames.
+  /// - {declined, n}: the server answered another status (e.g. 401, 403, a redirect); response()
+  ///   has the head, data.substr(n) starts its body. The WebSocket connection is not established.
+  /// - {failed, n}: the response broke RFC 6455 §4.1; error() says why.
+  /// Calling feed() before write_request() returns {idle, 0}; once settled, the same state with
+  /// consumed == 0. Views stay valid as for server_handshake::feed().
+  result feed(std::string_view data) {
+    if (state_ != state::need_more) return {state_, 0};
+    const http1::feed_result r = parser_.feed(data);
+    switch (r.status) {
+      case http1::parse_status::need_more: return {state_, r.consumed};
+      case http1::parse_status::error:
+        fail(parser_.error().code, parser_.error().offset);
+        return {state_, r.consumed};
+      case http1::parse_status::done: validate(parser_.head()); return {state_, r.consumed};
+    }
+    return {state_, r.consumed};
+  }
+
+  /// The server closed before the head was complete: failed (unexpected end).
+  state finish() {
+    if (state_ == state::need_more && parser_.finish() == http1::parse_status::error)
+      fail(parser_.error().code, parser_.error().offset);
+    return state_;
+  }
+
+  state current() const noexcept { return state_; }
+  const error_at& error() const noexcept { return error_; }
+  /// The response head (meaningful once accepted, declined or failed after a complete head).
+  const http1::response_head& response() const noexcept { return parser_.head(); }
+  /// The subprotocol the server selected, or empty.
+  std::string_view protocol() const noexcept { return protocol_; }
+  /// The extensions the server accepted, with their parameters.
+  std::span<const extension> extensions() const noexcept { return extensions_; }
+  /// The Sec-WebSocket-Key that was sent.
+  std::string_view key() const noexcept { return {key_.data(), key_.size()}; }
+
+ private:
+  void fail(std::error_code ec, std::size_t offset = error_at::npos) {
+    state_ = state::failed;
+    error_ = {ec, offset};
+  }
+
+  void validate(const http1::response_head& head) {
+    // RFC 6455 §4.1: "If the status code received from the server is not 101, the client
+    // handles the response per HTTP procedures" — that is a refusal, not a violation.
+    if (head.status != 101) {
+      state_ = state::declined;
+      return;
+    }
+    if (head.version_major != 1 || head.version_minor != 1)
+      return fail(handshake_error::response_version_not_http11);
+    bool upgrade = false, connection = false;
+    std::size_t accepts = 0, protocol_fields = 0;
+    std::string_view accept;
+    handshake_error list_error{};
+    for (const http1::header_field& f : head.headers.all()) {
+      const std::string_view n = f.name;
+      if (detail::iequals(n, "upgrade")) {
+        // RFC 6455 §4.1 (response) /2: Upgrade must be "websocket", case-insensitively.
+        upgrade = upgrade || detail::iequals(detail::trim_ows(f.value), "websocket");
+      } else if (detail::iequals(n, "connection")) {
+        connection = connection || detail::list_has_token(f.value, "upgrade");
+      } else if (detail::iequals(n, "sec-websocket-accept")) {
+        ++accepts;
+        accept = f.value;
+      } else if (detail::iequals(n, "sec-websocket-protocol")) {
+        ++protocol_fields;
+        protocol_ = f.value;
+      } else if (detail::iequals(n, "sec-websocket-extensions")) {
+        if (list_error == handshake_error{})
+          list_error = detail::parse_extensions(f.value, extensions_, params_);
+      }
+    }
+    if (!upgrade) return fail(handshake_error::response_missing_upgrade);
+    // RFC 6455 §4.1 (response) /3.
+    if (!connection) return fail(handshake_error::response_missing_connection_upgrade);
+    // RFC 6455 §4.1 (response) /4 and §11.3.3: exactly one Sec-WebSocket-Accept, equal to
+    // base64(SHA-1(key + GUID)); compared exactly (it is base64, so case matters).
+    if (accepts == 0) return fail(handshake_error::missing_accept);
+    if (accepts > 1) return fail(handshake_error::duplicate_accept);
+    if (accept != std::string_view(expected_accept_.data(), expected_accept_.size()))
+      return fail(handshake_error::accept_mismatch);
+    // RFC 6455 §4.1 (response) /6 and §11.3.4: at most one subprotocol, one that was offered.
+    if (protocol_fields > 1) return fail(handshake_error::unexpected_protocol);
+    if (protocol_fields == 1) {
+      bool offered = false;
+      for (const std::string& p : offered_protocols_) offered = offered || p == protocol_;
+      if (!offered) return fail(handshake_error::unexpected_protocol);
+    }
+    // RFC 6455 §4.1 (response) /5: every extension must have been offered.
+    if (list_error == handshake_error::too_many_extensions) return fail(list_error);
+    if (list_error != handshake_error{}) return fail(handshake_error::unexpected_extension);
+    for (const extension& e : extensions_) {
+      bool offered = false;
+      for (const std::string& name : offered_extensions_) offered = offered || name == e.name;
+      if (!offered) return fail(handshake_error::unexpected_extension);
+    }
+    state_ = state::accepted;
+  }
+
+  options opts_;
+  http1::response_parser parser_;
+  state state_ = state::idle;
+  error_at error_{};
+  std::array<char, 24> key_{};
+  std::array<char, accept_key_size> expected_accept_{};
+  std::vector<std::string> offered_protocols_;
+  std::vector<std::string> offered_extensions_;
+  std::string_view protocol_;
+  std::vector<extension> extensions_;
+  std::vector<extension_param> params_;
+};
+
+}  // namespace rtwire::ws

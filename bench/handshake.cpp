@@ -81,9 +81,10 @@ void beast_server_handshake(benchmark::State& state) {
     beast::test::stream remote(ioc);
     ws.next_layer().connect(remote);
     ws.next_layer().append(request);
-    ws.set_option(beast::websocket::stream_base::decorator([](beast::websocket::response_type& res) {
-      res.set(beast::http::field::sec_websocket_protocol, "chat");
-    }));
+    ws.set_option(
+        beast::websocket::stream_base::decorator([](beast::websocket::response_type& res) {
+          res.set(beast::http::field::sec_websocket_protocol, "chat");
+        }));
     beast::error_code ec;
     ws.accept(ec);
     if (ec) std::abort();

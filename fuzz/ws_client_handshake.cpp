@@ -23,11 +23,14 @@ outcome run(std::string_view input, std::size_t a, std::size_t b) {
   // The nonce of RFC 6455 §1.3 ("the sample nonce"), so seeds can carry the matching accept.
   std::array<std::byte, 16> nonce{};
   constexpr std::string_view text = "the sample nonce";
-  for (std::size_t i = 0; i < 16; ++i) nonce[i] = static_cast<std::byte>(text[i]);
+  for (std::size_t i = 0; i < 16; ++i)
+    nonce[i] = static_cast<std::byte>(text[i]);
   const std::string_view protocols[] = {"chat", "superchat"};
   std::string request;
   if (hs.write_request(request,
-                       {.host = "server.example.com", .target = "/chat", .protocols = protocols,
+                       {.host = "server.example.com",
+                        .target = "/chat",
+                        .protocols = protocols,
                         .extensions = "permessage-deflate"},
                        nonce))
     __builtin_trap();

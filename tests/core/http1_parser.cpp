@@ -738,3 +738,47 @@ TEST_CASE("http1 errors: category, messages, conditions and status_for", "[http1
   REQUIRE(http1::status_for(std::make_error_code(std::errc::invalid_argument)) == 400);
   REQUIRE(http1::status_for(std::error_code(3, cat)) == 431);
 }
+
+TEST_CASE("http1 block-wise validation finds a bad byte at every position of long values",
+          "[http1][parser]") {
+  // Field values and request targets are checked 16 bytes at a time (SSE2); every position of
+  // a bad byte, including both sides of each block boundary, must give the exact offset.
+  const std::string prefix = "GET / HTTP/1.1\r\nX: ";
+  for (std::size_t len = 1; len <= 70; ++len) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (const char bad : {'\x00', '\x01', '\x1f', '\x7f', '\r'}) {
+        if (at == 0 && bad == '\r') continue;  // "X: \r\n..." is just an empty-value CR
+        std::string value(len, 'v');
+        value[at] = bad;
+        const std::string input = prefix + value + "\r\n\r\n";
+        http1::request_parser p;
+        const auto r = p.feed(input);
+        INFO("len " << len << " at " << at << " byte " << static_cast<int>(bad));
+        REQUIRE(r.status == parse_status::error);
+        CHECK(p.error().offset == prefix.size() + at);
+        CHECK(p.error().code == (bad == '\r' ? http1::error::bare_cr : http1::error::bad_header_value));
+      }
+      // HTAB and obs-text are field content anywhere (trailing HTAB is OWS, trimmed).
+      for (const char ok : {'\t', '\x80', '\xff'}) {
+        std::string value(len, 'v');
+        value[at] = ok;
+        http1::request_parser p;
+        REQUIRE(p.feed(prefix + value + "\r\n\r\n").status == parse_status::done);
+      }
+    }
+  }
+  for (std::size_t len = 1; len <= 70; ++len) {
+    for (std::size_t at = 1; at < len; ++at) {
+      for (const char bad : {'\x00', '\x09', '\x7f', '\x80', '\xff'}) {
+        std::string target = "/" + std::string(len - 1, 't');
+        target[at] = bad;
+        http1::request_parser p;
+        const auto r = p.feed("GET " + target + " HTTP/1.1\r\n\r\n");
+        INFO("target len " << len << " at " << at << " byte " << static_cast<int>(bad));
+        REQUIRE(r.status == parse_status::error);
+        CHECK(p.error().offset == 4 + at);
+        CHECK(p.error().code == http1::error::bad_target);
+      }
+    }
+  }
+}

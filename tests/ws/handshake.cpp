@@ -36,7 +36,8 @@ constexpr std::string_view rfc_request =
 std::array<std::byte, 16> sample_nonce() {
   std::array<std::byte, 16> nonce{};
   constexpr std::string_view text = "the sample nonce";
-  for (std::size_t i = 0; i < 16; ++i) nonce[i] = static_cast<std::byte>(text[i]);
+  for (std::size_t i = 0; i < 16; ++i)
+    nonce[i] = static_cast<std::byte>(text[i]);
   return nonce;
 }
 
@@ -229,18 +230,22 @@ TEST_CASE("server: every violation of RFC 6455 §4.2.1 is rejected with its stat
       {"protocol with a space", replace(r, "chat, superchat", "chat, super chat"),
        handshake_error::bad_protocol_list, 400},
       {"extension name not a token",
-       replace(r, "Sec-WebSocket-Version", "Sec-WebSocket-Extensions: per/message\r\nSec-WebSocket-Version"),
+       replace(r, "Sec-WebSocket-Version",
+               "Sec-WebSocket-Extensions: per/message\r\nSec-WebSocket-Version"),
        handshake_error::bad_extension_list, 400},
       {"extension param without a name",
-       replace(r, "Sec-WebSocket-Version", "Sec-WebSocket-Extensions: foo; =1\r\nSec-WebSocket-Version"),
+       replace(r, "Sec-WebSocket-Version",
+               "Sec-WebSocket-Extensions: foo; =1\r\nSec-WebSocket-Version"),
        handshake_error::bad_extension_list, 400},
       {"extension param value with an escape",
        replace(r, "Sec-WebSocket-Version",
                "Sec-WebSocket-Extensions: foo; a=\"\\b\"\r\nSec-WebSocket-Version"),
        handshake_error::bad_extension_list, 400},
-      {"HTTP syntax: bare LF", replace(r, "Host: server.example.com\r\n", "Host: server.example.com\n"),
+      {"HTTP syntax: bare LF",
+       replace(r, "Host: server.example.com\r\n", "Host: server.example.com\n"),
        rtwire::http1::error::bare_lf, 400},
-      {"HTTP syntax: obs-fold", replace(r, "Origin: http://example.com\r\n", "Origin: http://\r\n example.com\r\n"),
+      {"HTTP syntax: obs-fold",
+       replace(r, "Origin: http://example.com\r\n", "Origin: http://\r\n example.com\r\n"),
        rtwire::http1::error::obs_fold, 400},
       {"HTTP syntax: space before colon", replace(r, "Origin:", "Origin :"),
        rtwire::http1::error::whitespace_before_colon, 400},
@@ -305,11 +310,11 @@ TEST_CASE("server: limits on offered subprotocols and extensions") {
 }
 
 TEST_CASE("server: extension offers are parsed per RFC 6455 §9.1") {
-  const std::string req = replace(
-      rfc_request, "Sec-WebSocket-Version",
-      "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, "
-      "permessage-deflate ; server_max_window_bits=\"10\"\r\n"
-      "Sec-WebSocket-Extensions: x-foo\r\nSec-WebSocket-Version");
+  const std::string req =
+      replace(rfc_request, "Sec-WebSocket-Version",
+              "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, "
+              "permessage-deflate ; server_max_window_bits=\"10\"\r\n"
+              "Sec-WebSocket-Extensions: x-foo\r\nSec-WebSocket-Version");
   server_handshake hs;
   REQUIRE(hs.feed(req).st == server_state::request_ready);
   const auto ext = hs.request().extensions;
@@ -330,8 +335,9 @@ TEST_CASE("server: extension offers are parsed per RFC 6455 §9.1") {
   CHECK(out.empty());
   CHECK(hs.accept(out, {.extensions = "x-foo\r\nX: y"}) == handshake_error::invalid_argument);
   REQUIRE_FALSE(hs.accept(out, {.extensions = "permessage-deflate; server_max_window_bits=10"}));
-  CHECK(out.find("\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10\r\n") !=
-        std::string::npos);
+  CHECK(
+      out.find("\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10\r\n") !=
+      std::string::npos);
 }
 
 TEST_CASE("server: accept() checks what the application passes") {
@@ -545,7 +551,8 @@ TEST_CASE("client: every violation of RFC 6455 §4.1 fails the connection") {
   };
   const std::string r(rfc_response);
   const std::vector<fixture> fixtures = {
-      {"HTTP/1.0", replace(r, "HTTP/1.1", "HTTP/1.0"), handshake_error::response_version_not_http11},
+      {"HTTP/1.0", replace(r, "HTTP/1.1", "HTTP/1.0"),
+       handshake_error::response_version_not_http11},
       {"no Upgrade", replace(r, "Upgrade: websocket\r\n", ""),
        handshake_error::response_missing_upgrade},
       {"Upgrade: h2c", replace(r, "Upgrade: websocket", "Upgrade: h2c"),
@@ -561,7 +568,8 @@ TEST_CASE("client: every violation of RFC 6455 §4.1 fails the connection") {
        handshake_error::duplicate_accept},
       {"wrong accept", replace(r, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "s3pPLMBiTxaQ9kYGzzhZRbK+xOp="),
        handshake_error::accept_mismatch},
-      {"accept in other case", replace(r, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "S3PPLMBITXAQ9KYGZZHZRBK+XOO="),
+      {"accept in other case",
+       replace(r, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "S3PPLMBITXAQ9KYGZZHZRBK+XOO="),
        handshake_error::accept_mismatch},
       {"protocol not offered", replace(r, "Protocol: chat", "Protocol: mqtt"),
        handshake_error::unexpected_protocol},
@@ -599,16 +607,18 @@ TEST_CASE("client and server wired to each other agree on protocol and extension
   client_handshake client;
   const std::string_view protocols[] = {"v2.chat", "v1.chat"};
   std::string request;
-  REQUIRE_FALSE(client.write_request(
-      request, {.host = "127.0.0.1:9001", .target = "/room?id=7", .protocols = protocols,
-                .extensions = "permessage-deflate"},
-      sample_nonce()));
+  REQUIRE_FALSE(client.write_request(request,
+                                     {.host = "127.0.0.1:9001",
+                                      .target = "/room?id=7",
+                                      .protocols = protocols,
+                                      .extensions = "permessage-deflate"},
+                                     sample_nonce()));
   server_handshake server;
   REQUIRE(server.feed(request).st == server_state::request_ready);
   CHECK(server.request().target == "/room?id=7");
   std::string response;
-  REQUIRE_FALSE(server.accept(response, {.protocol = server.request().protocols[1],
-                                         .extensions = "permessage-deflate"}));
+  REQUIRE_FALSE(server.accept(
+      response, {.protocol = server.request().protocols[1], .extensions = "permessage-deflate"}));
   REQUIRE(client.feed(response).st == client_state::accepted);
   CHECK(client.protocol() == "v1.chat");
   REQUIRE(client.extensions().size() == 1);

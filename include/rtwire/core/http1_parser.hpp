@@ -24,6 +24,9 @@
 
 #include <algorithm>
 #include <array>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -222,8 +225,41 @@ inline constexpr std::array<std::uint8_t, 256> char_classes = [] {
   return t;
 }();
 
+#if defined(__SSE2__)
+/// Skips whole 16-byte blocks of s[from, size) whose bytes are all field-value bytes
+/// (cc_field) or request-target bytes (cc_target); returns where the scalar check must resume.
+/// SSE2 is part of x86-64, so this needs no runtime dispatch.
+template <std::uint8_t cls>
+inline std::size_t skip_valid_blocks(std::string_view s, std::size_t from) noexcept {
+  static_assert(cls == cc_field || cls == cc_target);
+  const __m128i ctl_max = _mm_set1_epi8(cls == cc_field ? 0x1f : 0x20);
+  const __m128i tab = _mm_set1_epi8(0x09);
+  const __m128i del = _mm_set1_epi8(0x7f);
+  const __m128i high = _mm_set1_epi8(static_cast<char>(0x80));
+  std::size_t i = from;
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    // Controls: x <= ctl_max (unsigned), and DEL.
+    __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, ctl_max), x), _mm_cmpeq_epi8(x, del));
+    if constexpr (cls == cc_field) {
+      bad = _mm_andnot_si128(_mm_cmpeq_epi8(x, tab), bad);  // HTAB is allowed in field values
+    } else {
+      bad = _mm_or_si128(bad, _mm_and_si128(x, high));  // request targets are ASCII only
+    }
+    if (_mm_movemask_epi8(bad) != 0) break;
+  }
+  return i;
+}
+#endif
+
 /// Index of the first byte of s[from, size) not in class `cls`, or s.size().
 constexpr std::size_t find_not(std::string_view s, std::size_t from, std::uint8_t cls) noexcept {
+#if defined(__SSE2__)
+  if (!std::is_constant_evaluated()) {
+    if (cls == cc_field) from = skip_valid_blocks<cc_field>(s, from);
+    if (cls == cc_target) from = skip_valid_blocks<cc_target>(s, from);
+  }
+#endif
   for (std::size_t i = from; i < s.size(); ++i) {
     if (!(char_classes[static_cast<unsigned char>(s[i])] & cls)) return i;
   }

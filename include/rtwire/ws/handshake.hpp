@@ -93,14 +93,12 @@ struct handshake_error_desc {
        "the request target is neither an absolute path nor an absolute http(s) URI",
        c::protocol_violation},
       {e::missing_host, "the request has no Host header field", c::protocol_violation},
-      {e::duplicate_host, "the request has more than one Host header field",
-       c::protocol_violation},
+      {e::duplicate_host, "the request has more than one Host header field", c::protocol_violation},
       {e::missing_upgrade, "the Upgrade header field does not contain \"websocket\"",
        c::protocol_violation},
       {e::missing_connection_upgrade, "the Connection header field does not contain \"Upgrade\"",
        c::protocol_violation},
-      {e::missing_key, "the request has no Sec-WebSocket-Key header field",
-       c::protocol_violation},
+      {e::missing_key, "the request has no Sec-WebSocket-Key header field", c::protocol_violation},
       {e::duplicate_key, "the request has more than one Sec-WebSocket-Key header field",
        c::protocol_violation},
       {e::bad_key, "Sec-WebSocket-Key is not the base64 encoding of exactly 16 bytes",
@@ -110,8 +108,8 @@ struct handshake_error_desc {
       {e::unsupported_version, "Sec-WebSocket-Version is not 13", c::protocol_violation},
       {e::duplicate_version, "the request has more than one Sec-WebSocket-Version header field",
        c::protocol_violation},
-      {e::bad_protocol_list,
-       "Sec-WebSocket-Protocol is not a list of unique tokens", c::protocol_violation},
+      {e::bad_protocol_list, "Sec-WebSocket-Protocol is not a list of unique tokens",
+       c::protocol_violation},
       {e::bad_extension_list, "Sec-WebSocket-Extensions does not follow the RFC 6455 §9.1 grammar",
        c::protocol_violation},
       {e::too_many_protocols, "more subprotocols offered than the configured limit",
@@ -120,8 +118,8 @@ struct handshake_error_desc {
        c::limit_exceeded},
       {e::response_version_not_http11, "the handshake response is not HTTP/1.1",
        c::protocol_violation},
-      {e::response_missing_upgrade,
-       "the 101 response's Upgrade header field is not \"websocket\"", c::protocol_violation},
+      {e::response_missing_upgrade, "the 101 response's Upgrade header field is not \"websocket\"",
+       c::protocol_violation},
       {e::response_missing_connection_upgrade,
        "the 101 response's Connection header field does not contain \"Upgrade\"",
        c::protocol_violation},
@@ -141,8 +139,7 @@ struct handshake_error_desc {
        c::api_misuse},
       {e::extension_not_offered, "an accepted extension was not offered by the client",
        c::api_misuse},
-      {e::invalid_argument, "an argument is not a valid header value, token or URI",
-       c::api_misuse},
+      {e::invalid_argument, "an argument is not a valid header value, token or URI", c::api_misuse},
   }};
   static_assert(rtwire::detail::table_is_dense(entries));
 };
@@ -200,6 +197,24 @@ using http1::is_field_value;
 using http1::is_token;
 using http1::detail::trim_ows;
 
+/// True if the field name `name` (a token, as the HTTP parser guarantees) equals `lower`, a
+/// lowercase literal of letters, digits and '-', ignoring ASCII case. Eight bytes at a time:
+/// OR-ing 0x20 folds case for letters and leaves '-' and digits alone; the bytes it could
+/// confuse them with (CR, 0x10-0x19) are not token characters.
+inline bool name_is(std::string_view name, std::string_view lower) noexcept {
+  if (name.size() != lower.size()) return false;
+  std::size_t i = 0;
+  for (; i + 8 <= name.size(); i += 8) {
+    std::uint64_t a = 0, b = 0;
+    std::memcpy(&a, name.data() + i, 8);
+    std::memcpy(&b, lower.data() + i, 8);
+    if ((a | 0x2020202020202020u) != b) return false;
+  }
+  for (; i < name.size(); ++i)
+    if ((name[i] | 0x20) != lower[i]) return false;
+  return true;
+}
+
 /// Calls f(element) for each non-empty element of one field value's list (RFC 9110 §5.6.1:
 /// commas inside quoted-strings do not split, empty elements and OWS are ignored).
 template <class F>
@@ -209,6 +224,8 @@ bool for_each_list_element(std::string_view value, F&& f) {
 
 /// True if `value` (one field line's value) has `token` as a list element, case-insensitively.
 inline bool list_has_token(std::string_view value, std::string_view token) noexcept {
+  // Fast path: the value is the token alone, as every browser sends it.
+  if (iequals(value, token)) return true;
   bool found = false;
   for_each_list_element(value, [&](std::string_view element) {
     found = iequals(element, token);
@@ -301,13 +318,13 @@ inline bool extra_headers_valid(std::span<const http1::header_field> headers) no
 /// What a valid upgrade request asks for; the application's policy decides whether to accept.
 /// Every view points into the request head (see server_handshake::feed for its lifetime).
 struct upgrade_request {
-  std::string_view target;                   ///< the request-target (resource name)
-  std::string_view host;                     ///< the Host field value
-  std::optional<std::string_view> origin;    ///< the Origin field value, if sent (RFC 6454)
-  std::string_view key;                      ///< Sec-WebSocket-Key
+  std::string_view target;                      ///< the request-target (resource name)
+  std::string_view host;                        ///< the Host field value
+  std::optional<std::string_view> origin;       ///< the Origin field value, if sent (RFC 6454)
+  std::string_view key;                         ///< Sec-WebSocket-Key
   std::span<const std::string_view> protocols;  ///< offered subprotocols, in the client's order
-  std::span<const extension> extensions;     ///< offered extensions, in the client's order
-  const http1::request_head* head = nullptr; ///< every header field, for anything else
+  std::span<const extension> extensions;        ///< offered extensions, in the client's order
+  const http1::request_head* head = nullptr;    ///< every header field, for anything else
 };
 
 /// What the server answers with: the chosen subprotocol and extensions, and extra fields.
@@ -366,11 +383,14 @@ class server_handshake {
     if (state_ != state::need_more) return {state_, 0};
     const http1::feed_result r = parser_.feed(data);
     switch (r.status) {
-      case http1::parse_status::need_more: return {state_, r.consumed};
+      case http1::parse_status::need_more:
+        return {state_, r.consumed};
       case http1::parse_status::error:
         fail(parser_.error().code, parser_.error().offset);
         return {state_, r.consumed};
-      case http1::parse_status::done: validate(parser_.head()); return {state_, r.consumed};
+      case http1::parse_status::done:
+        validate(parser_.head());
+        return {state_, r.consumed};
     }
     return {state_, r.consumed};
   }
@@ -393,7 +413,8 @@ class server_handshake {
     if (state_ != state::request_ready) return handshake_error::not_ready;
     if (!opts.protocol.empty()) {
       bool offered = false;
-      for (std::string_view p : request_.protocols) offered = offered || p == opts.protocol;
+      for (std::string_view p : request_.protocols)
+        offered = offered || p == opts.protocol;
       // RFC 6455 §4.2.2 /5.5.3: the selected subprotocol must be one the client offered.
       if (!offered) return handshake_error::protocol_not_offered;
     }
@@ -403,7 +424,8 @@ class server_handshake {
       detail::for_each_list_element(opts.extensions, [&](std::string_view element) {
         const std::string_view name = detail::trim_ows(element.substr(0, element.find(';')));
         bool offered = false;
-        for (const extension& e : request_.extensions) offered = offered || e.name == name;
+        for (const extension& e : request_.extensions)
+          offered = offered || e.name == name;
         ok = offered;
         return ok;
       });
@@ -412,17 +434,43 @@ class server_handshake {
     }
     if (!detail::extra_headers_valid(opts.headers)) return handshake_error::invalid_argument;
 
-    char accept[accept_key_size];
-    compute_accept_key(request_.key, accept);
-    detail::append(out, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                        "Connection: Upgrade\r\nSec-WebSocket-Accept: ");
-    detail::append(out, std::string_view(accept, accept_key_size));
-    detail::append(out, "\r\n");
-    if (!opts.protocol.empty()) detail::append_field(out, "Sec-WebSocket-Protocol", opts.protocol);
-    if (!opts.extensions.empty())
-      detail::append_field(out, "Sec-WebSocket-Extensions", opts.extensions);
-    for (const auto& h : opts.headers) detail::append_field(out, h.name, h.value);
-    detail::append(out, "\r\n");
+    // RFC 6455 §4.2.2 /5: the 101 response. Sized once, then filled: no reallocation.
+    constexpr std::string_view head =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: ";
+    constexpr std::string_view protocol_name = "Sec-WebSocket-Protocol: ";
+    constexpr std::string_view extensions_name = "Sec-WebSocket-Extensions: ";
+    std::size_t size = head.size() + accept_key_size + 2 + 2;
+    if (!opts.protocol.empty()) size += protocol_name.size() + opts.protocol.size() + 2;
+    if (!opts.extensions.empty()) size += extensions_name.size() + opts.extensions.size() + 2;
+    for (const auto& h : opts.headers)
+      size += h.name.size() + 2 + h.value.size() + 2;
+    char* p = reinterpret_cast<char*>(detail::grow(out, size));
+    const auto put = [&p](std::string_view piece) {
+      std::memcpy(p, piece.data(), piece.size());
+      p += piece.size();
+    };
+    put(head);
+    compute_accept_key(request_.key, p);
+    p += accept_key_size;
+    put("\r\n");
+    if (!opts.protocol.empty()) {
+      put(protocol_name);
+      put(opts.protocol);
+      put("\r\n");
+    }
+    if (!opts.extensions.empty()) {
+      put(extensions_name);
+      put(opts.extensions);
+      put("\r\n");
+    }
+    for (const auto& h : opts.headers) {
+      put(h.name);
+      put(": ");
+      put(h.value);
+      put("\r\n");
+    }
+    put("\r\n");
     state_ = state::accepted;
     return {};
   }
@@ -451,9 +499,10 @@ class server_handshake {
     if (status_ == 426) {
       // RFC 9110 §15.5.22: a 426 response MUST carry Upgrade, and §7.8 then requires the
       // "upgrade" connection option.
-      detail::append(out, "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"
-                          "Upgrade: websocket\r\nConnection: Upgrade, close\r\n"
-                          "Content-Length: 0\r\n\r\n");
+      detail::append(out,
+                     "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"
+                     "Upgrade: websocket\r\nConnection: Upgrade, close\r\n"
+                     "Content-Length: 0\r\n\r\n");
       return {};
     }
     write_status_response(out, status_, {});
@@ -481,15 +530,18 @@ class server_handshake {
 
  private:
   template <output_buffer B>
-  static void write_status_response(B& out, int status, std::span<const http1::header_field> headers) {
-    char code[3] = {static_cast<char>('0' + status / 100), static_cast<char>('0' + status / 10 % 10),
+  static void write_status_response(B& out, int status,
+                                    std::span<const http1::header_field> headers) {
+    char code[3] = {static_cast<char>('0' + status / 100),
+                    static_cast<char>('0' + status / 10 % 10),
                     static_cast<char>('0' + status % 10)};
     detail::append(out, "HTTP/1.1 ");
     detail::append(out, std::string_view(code, 3));
     detail::append(out, " ");
     detail::append(out, http1::reason_phrase(status));
     detail::append(out, "\r\nConnection: close\r\nContent-Length: 0\r\n");
-    for (const auto& h : headers) detail::append_field(out, h.name, h.value);
+    for (const auto& h : headers)
+      detail::append_field(out, h.name, h.value);
     detail::append(out, "\r\n");
   }
 
@@ -513,7 +565,8 @@ class server_handshake {
     // absolute http/https URI. The HTTP parser already refused whitespace and controls.
     if (!target.empty() && target.front() == '/') return true;
     const auto has_scheme = [&](std::string_view scheme) {
-      return target.size() > scheme.size() && detail::iequals(target.substr(0, scheme.size()), scheme);
+      return target.size() > scheme.size() &&
+             detail::iequals(target.substr(0, scheme.size()), scheme);
     };
     return has_scheme("http://") || has_scheme("https://") || has_scheme("ws://") ||
            has_scheme("wss://");
@@ -537,44 +590,46 @@ class server_handshake {
       const std::string_view n = f.name;
       switch (n.size()) {
         case 4:
-          if (detail::iequals(n, "host")) {
+          if (detail::name_is(n, "host")) {
             ++hosts;
             host = f.value;
           }
           break;
         case 6:
-          if (detail::iequals(n, "origin") && !origin) origin = f.value;
+          if (detail::name_is(n, "origin") && !origin) origin = f.value;
           break;
         case 7:
           // RFC 6455 §4.2.1 /3: Upgrade contains "websocket" (ASCII case-insensitive).
-          if (detail::iequals(n, "upgrade")) upgrade = upgrade || detail::list_has_token(f.value, "websocket");
+          if (detail::name_is(n, "upgrade"))
+            upgrade = upgrade || detail::list_has_token(f.value, "websocket");
           break;
         case 10:
           // RFC 6455 §4.2.1 /4: Connection includes the token "Upgrade".
-          if (detail::iequals(n, "connection"))
+          if (detail::name_is(n, "connection"))
             connection = connection || detail::list_has_token(f.value, "upgrade");
           break;
         case 17:
-          if (detail::iequals(n, "sec-websocket-key")) {
+          if (detail::name_is(n, "sec-websocket-key")) {
             ++keys;
             key = f.value;
           }
           break;
         case 21:
-          if (detail::iequals(n, "sec-websocket-version")) {
+          if (detail::name_is(n, "sec-websocket-version")) {
             ++versions;
             version = f.value;
           }
           break;
         case 22:
-          if (detail::iequals(n, "sec-websocket-protocol") && list_error == handshake_error{})
+          if (detail::name_is(n, "sec-websocket-protocol") && list_error == handshake_error{})
             list_error = collect_protocols(f.value);
           break;
         case 24:
-          if (detail::iequals(n, "sec-websocket-extensions") && list_error == handshake_error{})
+          if (detail::name_is(n, "sec-websocket-extensions") && list_error == handshake_error{})
             list_error = detail::parse_extensions(f.value, extensions_, params_);
           break;
-        default: break;
+        default:
+          break;
       }
     }
     // RFC 6455 §4.2.1 /2 and RFC 9112 §3.2: exactly one Host field.
@@ -705,7 +760,8 @@ class client_handshake {
   std::error_code write_request(B& out, const request_options& req,
                                 std::span<const std::byte, 16> nonce) {
     if (state_ != state::idle) return handshake_error::not_ready;
-    if (req.host.empty() || !detail::is_field_value(req.host) || req.host.find_first_of(" \t") != std::string_view::npos)
+    if (req.host.empty() || !detail::is_field_value(req.host) ||
+        req.host.find_first_of(" \t") != std::string_view::npos)
       return handshake_error::invalid_argument;
     if (req.target.empty() || req.target.front() != '/') return handshake_error::invalid_argument;
     for (char ch : req.target) {
@@ -730,7 +786,8 @@ class client_handshake {
       offered_params.reserve(opts_.limit.max_extension_params);
       if (detail::parse_extensions(req.extensions, offered, offered_params) != handshake_error{})
         return handshake_error::invalid_argument;
-      for (const extension& e : offered) offered_extensions_.emplace_back(e.name);
+      for (const extension& e : offered)
+        offered_extensions_.emplace_back(e.name);
     }
     offered_protocols_.assign(req.protocols.begin(), req.protocols.end());
 
@@ -753,8 +810,10 @@ class client_handshake {
       }
       detail::append(out, "\r\n");
     }
-    if (!req.extensions.empty()) detail::append_field(out, "Sec-WebSocket-Extensions", req.extensions);
-    for (const auto& h : req.headers) detail::append_field(out, h.name, h.value);
+    if (!req.extensions.empty())
+      detail::append_field(out, "Sec-WebSocket-Extensions", req.extensions);
+    for (const auto& h : req.headers)
+      detail::append_field(out, h.name, h.value);
     detail::append(out, "\r\n");
     state_ = state::need_more;
     return {};
@@ -773,11 +832,14 @@ class client_handshake {
     if (state_ != state::need_more) return {state_, 0};
     const http1::feed_result r = parser_.feed(data);
     switch (r.status) {
-      case http1::parse_status::need_more: return {state_, r.consumed};
+      case http1::parse_status::need_more:
+        return {state_, r.consumed};
       case http1::parse_status::error:
         fail(parser_.error().code, parser_.error().offset);
         return {state_, r.consumed};
-      case http1::parse_status::done: validate(parser_.head()); return {state_, r.consumed};
+      case http1::parse_status::done:
+        validate(parser_.head());
+        return {state_, r.consumed};
     }
     return {state_, r.consumed};
   }
@@ -821,18 +883,18 @@ class client_handshake {
     handshake_error list_error{};
     for (const http1::header_field& f : head.headers.all()) {
       const std::string_view n = f.name;
-      if (detail::iequals(n, "upgrade")) {
+      if (detail::name_is(n, "upgrade")) {
         // RFC 6455 §4.1 (response) /2: Upgrade must be "websocket", case-insensitively.
         upgrade = upgrade || detail::iequals(detail::trim_ows(f.value), "websocket");
-      } else if (detail::iequals(n, "connection")) {
+      } else if (detail::name_is(n, "connection")) {
         connection = connection || detail::list_has_token(f.value, "upgrade");
-      } else if (detail::iequals(n, "sec-websocket-accept")) {
+      } else if (detail::name_is(n, "sec-websocket-accept")) {
         ++accepts;
         accept = f.value;
-      } else if (detail::iequals(n, "sec-websocket-protocol")) {
+      } else if (detail::name_is(n, "sec-websocket-protocol")) {
         ++protocol_fields;
         protocol_ = f.value;
-      } else if (detail::iequals(n, "sec-websocket-extensions")) {
+      } else if (detail::name_is(n, "sec-websocket-extensions")) {
         if (list_error == handshake_error{})
           list_error = detail::parse_extensions(f.value, extensions_, params_);
       }
@@ -850,7 +912,8 @@ class client_handshake {
     if (protocol_fields > 1) return fail(handshake_error::unexpected_protocol);
     if (protocol_fields == 1) {
       bool offered = false;
-      for (const std::string& p : offered_protocols_) offered = offered || p == protocol_;
+      for (const std::string& p : offered_protocols_)
+        offered = offered || p == protocol_;
       if (!offered) return fail(handshake_error::unexpected_protocol);
     }
     // RFC 6455 §4.1 (response) /5: every extension must have been offered.
@@ -858,7 +921,8 @@ class client_handshake {
     if (list_error != handshake_error{}) return fail(handshake_error::unexpected_extension);
     for (const extension& e : extensions_) {
       bool offered = false;
-      for (const std::string& name : offered_extensions_) offered = offered || name == e.name;
+      for (const std::string& name : offered_extensions_)
+        offered = offered || name == e.name;
       if (!offered) return fail(handshake_error::unexpected_extension);
     }
     state_ = state::accepted;

@@ -38,7 +38,8 @@ int run_handshake(const std::string& path, context& ctx) {
     }
     write_stdout(out);
     if (r.consumed < input.size())
-      fmt::print(stderr, "rtwire: {} bytes after the request head belong to the WebSocket connection\n",
+      fmt::print(stderr,
+                 "rtwire: {} bytes after the request head belong to the WebSocket connection\n",
                  input.size() - r.consumed);
     return exit_ok;
   }

@@ -75,7 +75,8 @@ TEST_CASE("module errors compare equal to their coarse condition") {
 TEST_CASE("the condition category names every condition") {
   const auto& cat = rtwire::condition_category();
   CHECK(std::string(cat.name()) == "rtwire");
-  CHECK(cat.message(static_cast<int>(rtwire::condition::protocol_violation)) == "protocol violation");
+  CHECK(cat.message(static_cast<int>(rtwire::condition::protocol_violation)) ==
+        "protocol violation");
   CHECK(cat.message(static_cast<int>(rtwire::condition::limit_exceeded)) == "limit exceeded");
   CHECK(cat.message(static_cast<int>(rtwire::condition::bad_input)) == "bad input");
   CHECK(cat.message(static_cast<int>(rtwire::condition::api_misuse)) == "API misuse");

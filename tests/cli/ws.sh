@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The `rtwire ws` subcommands are a public contract: exact output bytes and exit codes.
+# Usage: ws.sh PATH/TO/rtwire
+set -euo pipefail
+rtwire="$1"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# rtwire ws accept KEY (RFC 6455 §1.3)
+[[ "$("$rtwire" ws accept dGhlIHNhbXBsZSBub25jZQ==)" == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" ]] ||
+  fail "ws accept"
+
+request=$'GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n'
+
+# 101 from a file and from stdin, byte-exact, exit 0.
+printf '%s' "$request" >"$tmp/req"
+printf 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n' >"$tmp/expected"
+"$rtwire" ws handshake "$tmp/req" >"$tmp/out" || fail "ws handshake FILE exit $?"
+cmp -s "$tmp/out" "$tmp/expected" || fail "ws handshake FILE output"
+"$rtwire" ws handshake - <"$tmp/req" >"$tmp/out" || fail "ws handshake - exit $?"
+cmp -s "$tmp/out" "$tmp/expected" || fail "ws handshake - output"
+"$rtwire" ws handshake <"$tmp/req" >"$tmp/out" || fail "ws handshake (no FILE) exit $?"
+cmp -s "$tmp/out" "$tmp/expected" || fail "ws handshake (no FILE) output"
+
+# 426 with Sec-WebSocket-Version: 13, exit 1.
+printf '%s' "${request/Version: 13/Version: 8}" >"$tmp/req8"
+set +e
+"$rtwire" ws handshake "$tmp/req8" >"$tmp/out" 2>"$tmp/err"
+status=$?
+set -e
+[[ $status -eq 1 ]] || fail "426 exit $status"
+printf 'HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nContent-Length: 0\r\n\r\n' |
+  cmp -s - "$tmp/out" || fail "426 output"
+grep -q "Sec-WebSocket-Version is not 13" "$tmp/err" || fail "426 message"
+
+# 400 for a missing key, 431 for an oversize head, 400 for a truncated request; exit 1.
+printf 'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n' >"$tmp/nokey"
+for case in "nokey:400" "big:431" "truncated:400"; do
+  name="${case%%:*}"
+  code="${case##*:}"
+  case "$name" in
+    big) head -c 20000 /dev/zero | tr '\0' 'a' >"$tmp/big" ;;
+    truncated) printf 'GET / HTTP/1.1\r\nHost: a\r\n' >"$tmp/truncated" ;;
+  esac
+  set +e
+  "$rtwire" ws handshake "$tmp/$name" >"$tmp/out" 2>/dev/null
+  status=$?
+  set -e
+  [[ $status -eq 1 ]] || fail "$name exit $status"
+  head -c 13 "$tmp/out" | grep -q "^HTTP/1.1 $code" || fail "$name status line"
+done
+
+# Usage errors exit 2.
+for args in "ws accept" "ws handshake /nonexistent/file" "ws" "ws nosuch" "nosuch"; do
+  set +e
+  # shellcheck disable=SC2086
+  "$rtwire" $args >/dev/null 2>&1 </dev/null
+  status=$?
+  set -e
+  [[ $status -eq 2 ]] || fail "'$args' exit $status, expected 2"
+done
+"$rtwire" ws handshake --help | grep -q "FILE" || fail "--help"
+"$rtwire" --version | grep -q "^rtwire [0-9]" || fail "--version"
+echo "cli ws: all checks passed"

@@ -624,3 +624,22 @@ TEST_CASE("client and server wired to each other agree on protocol and extension
   REQUIRE(client.extensions().size() == 1);
   CHECK(client.extensions()[0].name == "permessage-deflate");
 }
+
+TEST_CASE("handshakes move with their parsed views intact") {
+  // Fed in two pieces so the head lives in the parser's own buffer, which must move along.
+  server_handshake first;
+  REQUIRE(first.feed(rfc_request.substr(0, 50)).st == server_state::need_more);
+  REQUIRE(first.feed(rfc_request.substr(50)).st == server_state::request_ready);
+  server_handshake moved(std::move(first));
+  CHECK(moved.request().host == "server.example.com");
+  CHECK(moved.request().protocols.size() == 2);
+  CHECK(moved.request().head->headers.size() == 7);
+  std::string out;
+  REQUIRE_FALSE(moved.accept(out, {.protocol = "superchat"}));
+  CHECK(out.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") != std::string::npos);
+
+  client_handshake client = started_client();
+  client_handshake client_moved(std::move(client));
+  REQUIRE(client_moved.feed(rfc_response).st == client_state::accepted);
+  CHECK(client_moved.protocol() == "chat");
+}

@@ -363,6 +363,12 @@ class server_handshake {
   };
 
   server_handshake() : server_handshake(options{}) {}
+  // Views into the request would dangle in a copy; moving keeps them valid (they point into
+  // heap buffers that move along).
+  server_handshake(const server_handshake&) = delete;
+  server_handshake& operator=(const server_handshake&) = delete;
+  server_handshake(server_handshake&&) noexcept = default;
+  server_handshake& operator=(server_handshake&&) noexcept = default;
   explicit server_handshake(options opts) : opts_(opts), parser_(opts.http) {
     protocols_.reserve(opts_.limit.max_protocols);
     extensions_.reserve(opts_.limit.max_extensions);
@@ -402,8 +408,13 @@ class server_handshake {
     return state_;
   }
 
-  /// The validated request (meaningful in request_ready and accepted).
-  const upgrade_request& request() const noexcept { return request_; }
+  /// The validated request (meaningful in request_ready and accepted). Returned by value: a
+  /// handful of views, valid as described for feed().
+  upgrade_request request() const noexcept {
+    upgrade_request r = request_;
+    r.head = &parser_.head();
+    return r;
+  }
 
   /// Writes the 101 Switching Protocols response (RFC 6455 §4.2.2 /5) to `out` and moves to
   /// accepted. Returns an api_misuse error and writes nothing if the state is not request_ready,
@@ -653,7 +664,6 @@ class server_handshake {
     request_.key = key;
     request_.protocols = protocols_;
     request_.extensions = extensions_;
-    request_.head = &head;
     state_ = state::request_ready;
   }
 
@@ -746,6 +756,11 @@ class client_handshake {
   };
 
   client_handshake() : client_handshake(options{}) {}
+  // As for server_handshake: movable, not copyable.
+  client_handshake(const client_handshake&) = delete;
+  client_handshake& operator=(const client_handshake&) = delete;
+  client_handshake(client_handshake&&) noexcept = default;
+  client_handshake& operator=(client_handshake&&) noexcept = default;
   explicit client_handshake(options opts) : opts_(opts), parser_(opts.http) {
     extensions_.reserve(opts_.limit.max_extensions);
     params_.reserve(opts_.limit.max_extension_params);

@@ -32,3 +32,15 @@ std::string websocketpp_accept_key(std::string_view key);
 void websocketpp_sha1(const void* data, std::size_t size, unsigned char* digest);
 
 }  // namespace rtwire_bench
+
+namespace rtwire_bench {
+
+/// websocketpp: unmasks data[0..size) in place with websocketpp::frame::word_mask_exact.
+void websocketpp_unmask(unsigned char* data, std::size_t size, const unsigned char key[4]);
+
+/// websocketpp: decodes the masked client frames in data[0..size) with a server-side
+/// processor::hybi13 (header validation, unmasking, UTF-8 validation of text, one message object
+/// per message). Returns the number of messages, 0 on any error.
+std::size_t websocketpp_decode_frames(unsigned char* data, std::size_t size);
+
+}  // namespace rtwire_bench

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   rtwire_cli::context ctx;
   rtwire_cli::add_ws_commands(app, ctx);
+  rtwire_cli::add_sdp_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

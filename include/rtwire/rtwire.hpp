@@ -7,5 +7,6 @@
 #include "rtwire/core/http1.hpp"
 #include "rtwire/core/sha1.hpp"
 #include "rtwire/core/utf8.hpp"
+#include "rtwire/sdp.hpp"
 #include "rtwire/ws/accept_key.hpp"
 #include "rtwire/ws/handshake.hpp"

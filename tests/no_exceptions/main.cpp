@@ -60,6 +60,25 @@ int main() {
   check(refused.rejection_status() == 400, "rejection status");
   check(refused.error().code == rtwire::condition::protocol_violation, "rejection condition");
 
+  // SDP: parse and byte-exact format; an error with line and column; an ICE candidate.
+  constexpr std::string_view sdp =
+      "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+      "a=rtpmap:111 opus/48000/2\r\n";
+  rtwire::sdp::session session;
+  const auto sdp_ok = rtwire::sdp::parse(sdp, session);
+  if (sdp_ok)
+    std::fprintf(stderr, "%zu:%zu: %s\n", sdp_ok.line, sdp_ok.column, sdp_ok.message().c_str());
+  check(!sdp_ok, "sdp parse");
+  check(rtwire::sdp::to_string(session) == sdp, "sdp round trip");
+  const auto sdp_error = rtwire::sdp::parse("v=0\r\ns=-\r\n", session);
+  check(sdp_error && sdp_error.line == 2, "sdp error line");
+  rtwire::sdp::candidate cand;
+  check(!rtwire::sdp::parse_candidate(
+            "candidate:1 1 udp 2122260223 192.0.2.1 54400 typ host generation 0", cand),
+        "ice candidate");
+  check(cand.priority == 2122260223u && cand.port == 54400, "ice candidate fields");
+
   if (failures == 0) std::puts("no-exceptions build: all checks passed");
   return failures == 0 ? 0 : 1;
 }

@@ -30,7 +30,7 @@ ensure_packages() {
 }
 
 # The toolchain and the libraries the tests, examples and CLI use.
-RTWIRE_BUILD_PACKAGES=(cmake ninja-build g++ pkg-config catch2 libfmt-dev libcli11-dev
+RTWIRE_BUILD_PACKAGES=(cmake ninja-build g++ pkg-config catch2 libfmt-dev libcli11-dev libasio-dev nodejs
   nlohmann-json3-dev)
 # Extra for .ci/run: clang + libFuzzer runtime, Google Benchmark and the benchmark peers.
 RTWIRE_CI_PACKAGES=(clang libclang-rt-14-dev libbenchmark-dev libssl-dev libboost1.81-dev

@@ -28,5 +28,6 @@ void write_stdout(std::string_view bytes);
 // One registration function per codec; each adds its subcommand group to `app`.
 void add_ws_commands(CLI::App& app, context& ctx);
 void add_sdp_commands(CLI::App& app, context& ctx);
+void add_sse_commands(CLI::App& app, context& ctx);
 
 }  // namespace rtwire_cli

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   rtwire_cli::context ctx;
   rtwire_cli::add_ws_commands(app, ctx);
   rtwire_cli::add_sdp_commands(app, ctx);
+  rtwire_cli::add_sse_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -4,6 +4,7 @@
 #include <rtwire/rtwire.hpp>
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <string>
@@ -78,6 +79,21 @@ int main() {
             "candidate:1 1 udp 2122260223 192.0.2.1 54400 typ host generation 0", cand),
         "ice candidate");
   check(cand.priority == 2122260223u && cand.port == 54400, "ice candidate fields");
+
+  // SSE on the message log: append, resume from a Last-Event-ID, decode what replay() wrote.
+  rtwire::log::message_log topic(0x1f);
+  check(!topic.append("one", "", std::chrono::milliseconds(0)).error, "log append 1");
+  check(!topic.append("two\nlines", "note", std::chrono::milliseconds(1)).error, "log append 2");
+  std::string stream;
+  const auto replayed = rtwire::sse::replay(stream, topic, std::string_view("1f-1"));
+  check(!replayed.write_error && replayed.replayed == 1, "sse replay");
+  rtwire::sse::decoder decoder;
+  check(!decoder.feed(stream), "sse feed");
+  const auto ev = decoder.next();
+  check(ev.st == rtwire::sse::status::event && ev.event.type == "note" &&
+            ev.event.data == "two\nlines" && ev.event.last_event_id == "1f-2",
+        "sse replayed event");
+  check(decoder.next().st == rtwire::sse::status::need_more, "sse need_more");
 
   if (failures == 0) std::puts("no-exceptions build: all checks passed");
   return failures == 0 ? 0 : 1;

@@ -1,0 +1,499 @@
+// rtwire — sans-IO decoder for `text/event-stream` (WHATWG HTML §9.2 "Server-sent events").
+//
+// Implements §9.2.5 "Parsing an event stream" and §9.2.6 "Interpreting an event stream" byte for
+// byte, for input split into chunks anywhere:
+// - the stream is decoded with the WHATWG Encoding Standard's UTF-8 decode (one leading BOM
+//   stripped, every maximal invalid subpart replaced by one U+FFFD, also across chunks);
+// - lines end at CRLF, LF or CR (a CR ending one chunk and an LF starting the next are one line
+//   ending);
+// - fields, comments, dispatch, the last event ID and the reconnection time follow §9.2.6.
+//
+//   rtwire::sse::decoder dec;              // or {.last_event_id = id} when reconnecting
+//   dec.feed(chunk);                       // the chunk must stay valid until need_more
+//   for (;;) {
+//     auto r = dec.next();
+//     if (r.st == rtwire::sse::status::event) handle(r.event.type, r.event.data,
+//                                                    r.event.last_event_id);
+//     else if (r.st == rtwire::sse::status::retry) reconnect_delay = r.retry;
+//     else if (r.st == rtwire::sse::status::need_more) break;   // feed the next chunk
+//     else break;                          // error (dec.error()) or end (after finish())
+//   }
+//
+// Design: the decoder keeps a view of the chunk given to feed() and parses it lazily, one line
+// per step, when next() is called, so an event whose single data line lies in one chunk is
+// returned as a view into that chunk (zero copy). Line ends are found by a SIMD scan that
+// classifies each 64-byte block once (sse/scan.hpp) and also tells whether a line is pure ASCII
+// (then no UTF-8 work is done at all). A line cut by a chunk boundary is carried in one internal
+// buffer; multi-line data is joined in another. Buffers are reused, so steady-state decoding does
+// not allocate. Every buffer is bounded by `limits`.
+//
+// Memory: allocation failure is not reported (like std::string, it ends the program); the
+// limits bound what can be requested.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "rtwire/core/bytes.hpp"
+#include "rtwire/core/error.hpp"
+#include "rtwire/sse/error.hpp"
+#include "rtwire/sse/scan.hpp"
+#include "rtwire/sse/utf8_decode.hpp"
+
+namespace rtwire::sse {
+
+/// Bounds on what the decoder buffers. The WHATWG algorithm has none; a server that streams an
+/// endless line must not make a client grow without bound.
+struct limits {
+  /// Longest line, in bytes as received (before UTF-8 decoding), without its line ending.
+  std::size_t max_line_bytes = std::size_t{256} << 10;
+  /// Longest event data, in bytes after UTF-8 decoding: the data lines joined with LF (the
+  /// `data` an event would report).
+  std::size_t max_data_bytes = std::size_t{1} << 20;
+};
+
+/// Construction options of a decoder.
+struct decoder_options {
+  limits limit{};
+  /// The last event ID string to start with (copied). A new connection starts a new decoder that
+  /// carries in the previous connection's last_event_id() (WHATWG HTML §9.2.3: the reconnection
+  /// keeps the event source's last event ID string); events without an `id` report it.
+  std::string_view last_event_id{};
+};
+
+/// What next() found.
+enum class status {
+  /// An event was dispatched: see result::event.
+  event,
+  /// A valid `retry` line set the reconnection time: see result::retry.
+  retry,
+  /// The chunk given to feed() is consumed: feed the next one (or call finish()).
+  need_more,
+  /// finish() was called and everything before it is consumed. Final.
+  end,
+  /// A limit was exceeded or the API was misused: see decoder::error(). Final (sticky).
+  error,
+};
+
+/// A dispatched event (WHATWG HTML §9.2.6 "dispatch the event"). All views are valid until the
+/// next call to next(), feed() or finish() on the decoder that returned them.
+struct event {
+  /// The event type: the last `event` field's value, or "message" when it was empty or absent.
+  std::string_view type;
+  /// The data lines joined with LF (valid UTF-8).
+  std::string_view data;
+  /// The last event ID string at dispatch: the event source's, not only this block's `id`.
+  std::string_view last_event_id;
+};
+
+/// One step of the decoder.
+struct result {
+  status st = status::need_more;
+  /// Valid when st == status::event.
+  sse::event event{};
+  /// The new reconnection time in milliseconds when st == status::retry. A value beyond 2^64-1
+  /// is all digits, so it is valid; it saturates to 2^64-1.
+  std::uint64_t retry = 0;
+};
+
+/// The event-stream decoder of one connection. Move-only; a move invalidates the views of the
+/// last result (they may point into the moved buffers).
+class decoder {
+ public:
+  decoder() : decoder(decoder_options{}) {}
+  explicit decoder(const decoder_options& opts)
+      : limit_(opts.limit), last_event_id_(opts.last_event_id) {}
+  decoder(decoder&&) noexcept = default;
+  decoder& operator=(decoder&&) noexcept = default;
+  decoder(const decoder&) = delete;
+  decoder& operator=(const decoder&) = delete;
+
+  /// Hands the next chunk of the stream to the decoder. The decoder keeps a view of `chunk`:
+  /// the bytes must stay valid and unchanged until next() returns need_more (or end/error).
+  /// Call it when the previous chunk is consumed (next() returned need_more, or it returned an
+  /// event/retry that ended exactly at the chunk's end). Returns:
+  /// - {} on success; then call next() until it returns need_more;
+  /// - error::feed_before_drained if the previous chunk still has unparsed bytes;
+  /// - error::feed_after_finish after finish();
+  /// - the sticky error if the decoder already failed.
+  /// Misuse errors are sticky too.
+  [[nodiscard]] std::error_code feed(std::string_view chunk) noexcept {
+    if (err_) return err_.code;
+    if (finished_) return fail(error::feed_after_finish, error_at::npos);
+    if (cur_ != end_) return fail(error::feed_before_drained, error_at::npos);
+    settle();
+    detach();
+    cur_ = chunk.data();
+    end_ = chunk.data() + chunk.size();
+    scanner_.reset();
+    return {};
+  }
+  /// As feed(std::string_view), for bytes.
+  [[nodiscard]] std::error_code feed(bytes_view chunk) noexcept { return feed(as_chars(chunk)); }
+
+  /// Ends the stream (the connection closed). WHATWG HTML §9.2.6: "Once the end of the file is
+  /// reached, any pending data must be discarded": an unterminated line and an event without its
+  /// final blank line are dropped, and an `id` of that unfinished block is never committed.
+  /// Bytes already fed are still parsed by next(), which then returns end.
+  void finish() noexcept { finished_ = true; }
+
+  /// Parses until something happens. Returns a result whose `st` is:
+  /// - event: one dispatched event (views valid until the next call to next/feed/finish);
+  /// - retry: a valid `retry` field was read (applied at once, also mid-event);
+  /// - need_more: the chunk is consumed (a partial line is kept internally); feed the next one;
+  /// - end: finish() was called and all input is consumed; final;
+  /// - error: a limit was exceeded or the API was misused (see error()); sticky.
+  result next() noexcept {
+    result r;  // every path returns this object (NRVO): no copy of the 64-byte result
+    if (err_) {
+      r.st = status::error;
+      return r;
+    }
+    settle();
+    for (;;) {
+      if (cur_ == end_) {
+        detach();
+        r.st = finished_ ? status::end : status::need_more;
+        return r;
+      }
+      if (after_cr_) {
+        // §9.2.5: CRLF is one line ending, also when the CR ended the previous chunk.
+        after_cr_ = false;
+        if (*cur_ == '\n') {
+          advance(1);
+          line_start_ = pos_;
+          continue;
+        }
+      }
+      if (sniffing_bom_ && !sniff_bom()) continue;
+
+      const auto avail = static_cast<std::size_t>(end_ - cur_);
+      const detail::line_scan scan = scanner_.find(cur_, end_);
+      const std::size_t total = line_buf_.size() + scan.end;
+      if (total > limit_.max_line_bytes) {
+        fail(error::line_too_long, line_start_ + limit_.max_line_bytes);
+        r.st = status::error;
+        return r;
+      }
+      if (scan.end == avail) {
+        // No line ending in this chunk: carry the partial line over to the next one.
+        line_buf_.append(cur_, avail);
+        line_non_ascii_ = line_non_ascii_ || scan.non_ascii;
+        advance(avail);
+        continue;
+      }
+      std::string_view line;
+      bool in_chunk = line_buf_.empty();
+      if (in_chunk) {
+        line = std::string_view(cur_, scan.end);
+      } else {
+        line_buf_.append(cur_, scan.end);
+        line = line_buf_;
+      }
+      const bool non_ascii = scan.non_ascii || line_non_ascii_;
+      const char terminator = cur_[scan.end];
+      advance(scan.end + 1);
+      if (terminator == '\r') {
+        if (cur_ != end_) {
+          if (*cur_ == '\n') advance(1);
+        } else {
+          after_cr_ = true;  // the next chunk may start with the LF of this CRLF
+        }
+      }
+      const std::size_t this_line = line_start_;
+      line_start_ = pos_;
+      const bool report = process_line(line, in_chunk, non_ascii, this_line, r);
+      if (!in_chunk) {
+        line_buf_.clear();
+        line_non_ascii_ = false;
+      }
+      if (report) return r;
+    }
+  }
+
+  /// The last event ID string: the value committed at the last blank line (or the one given at
+  /// construction). An `id` seen in a block that has not ended yet is not included.
+  std::string_view last_event_id() const noexcept { return last_event_id_; }
+  /// The reconnection time set by the last valid `retry` field, or nullopt if none was read.
+  std::optional<std::uint64_t> reconnection_time() const noexcept { return reconnection_time_; }
+  /// The sticky error with the stream offset where it was detected (npos for API misuse):
+  /// line_too_long at the first byte beyond max_line_bytes, data_too_large at the start of the
+  /// data line that overflowed.
+  const error_at& error() const noexcept { return err_; }
+  /// Bytes of the stream parsed so far.
+  std::size_t position() const noexcept { return pos_; }
+  const limits& limit() const noexcept { return limit_; }
+
+ private:
+  static constexpr std::string_view default_type = "message";
+
+  void advance(std::size_t n) noexcept {
+    cur_ += n;
+    pos_ += n;
+  }
+
+  std::error_code fail(sse::error e, std::size_t offset) noexcept {
+    err_.code = e;
+    err_.offset = offset;
+    cur_ = end_ = nullptr;
+    return err_.code;
+  }
+
+  // WHATWG Encoding §4.1 / "UTF-8 decode": one leading BOM (EF BB BF) is removed from the
+  // stream; a later one is content. Returns true when sniffing is over and a line can be
+  // scanned from cur_, false when the caller should loop (chunk consumed while sniffing).
+  bool sniff_bom() {
+    static constexpr char bom[3] = {'\xEF', '\xBB', '\xBF'};
+    while (cur_ != end_ && bom_matched_ < 3 && *cur_ == bom[bom_matched_]) {
+      advance(1);
+      ++bom_matched_;
+    }
+    if (bom_matched_ == 3) {
+      sniffing_bom_ = false;
+      line_start_ = pos_;
+      return cur_ != end_;
+    }
+    if (cur_ == end_) return false;  // still a BOM prefix: wait for more bytes
+    // Not a BOM: the bytes matched so far are the start of the first line.
+    line_buf_.assign(bom, bom_matched_);
+    line_non_ascii_ = bom_matched_ != 0;
+    sniffing_bom_ = false;
+    return true;
+  }
+
+  // Applies the buffer resets of the last dispatch (deferred so the event's views stayed valid).
+  void settle() noexcept {
+    if (!dispatched_) return;
+    dispatched_ = false;
+    // §9.2.6 "dispatch the event" step 7: set the data buffer and the event type buffer to the
+    // empty string.
+    data_buf_.clear();
+    data_view_ = {};
+    data_in_chunk_ = false;
+    has_data_ = false;
+    type_buf_.clear();
+    type_in_chunk_ = false;
+  }
+
+  // The chunk is about to go away: copy what still points into it.
+  void detach() {
+    if (data_in_chunk_) {
+      data_buf_.assign(data_view_);
+      data_in_chunk_ = false;
+    }
+    if (type_in_chunk_) {
+      type_buf_.assign(type_view_);
+      type_in_chunk_ = false;
+    }
+  }
+
+  std::string_view current_type() const noexcept {
+    return type_in_chunk_ ? type_view_ : std::string_view(type_buf_);
+  }
+
+  std::string_view decoded(std::string_view value, bool& stable) {
+    const std::string_view out = detail::decode_utf8(value, scratch_);
+    if (out.data() != value.data()) stable = false;
+    return out;
+  }
+
+  // §9.2.6: the steps for one line. `stable` says whether `line` points into the caller's chunk
+  // (it then outlives this call until the chunk is consumed). Returns true when `r` holds
+  // something to report (an event, a retry or an error), false to go on with the next line.
+  bool process_line(std::string_view line, bool stable, bool non_ascii, std::size_t line_offset,
+                    result& r) {
+    // "If the line is empty (a blank line): Dispatch the event."
+    if (line.empty()) return dispatch(r);
+    // "If the line starts with a U+003A COLON character (:): Ignore the line."
+    if (line.front() == ':') return false;
+    // "If the line contains a U+003A COLON character: collect the characters on the line before
+    // the first colon, and let field be that string; collect the characters after it, and let
+    // value be that string. If value starts with a U+0020 SPACE character, remove it."
+    // "Otherwise, ... using the whole line as the field name, and the empty string as the field
+    // value." (The colon and the space are ASCII, so splitting the raw bytes is the same as
+    // splitting the decoded text.)
+    // Fast paths for the common fields spelled `name:`; they split exactly as the general path
+    // below does.
+    if (line.size() >= 5 && std::memcmp(line.data(), "data:", 5) == 0)
+      return data_field(strip_space(line.substr(5)), stable, non_ascii, line_offset, r);
+    if (line.size() >= 3 && std::memcmp(line.data(), "id:", 3) == 0)
+      return id_field(strip_space(line.substr(3)), stable, non_ascii);
+    if (line.size() >= 6 && std::memcmp(line.data(), "event:", 6) == 0)
+      return event_field(strip_space(line.substr(6)), stable, non_ascii);
+    // Every field this algorithm knows ("data", "event", "id", "retry") is at most five
+    // characters long, so the colon only matters within the first six bytes: a line with no
+    // colon there names an unknown field and is ignored without searching further.
+    const std::size_t probe = line.size() < 6 ? line.size() : 6;
+    std::size_t at = 0;
+    while (at < probe && line[at] != ':')
+      ++at;
+    std::string_view field = line, value;
+    if (at < probe) {
+      field = line.substr(0, at);
+      value = strip_space(line.substr(at + 1));
+    } else if (line.size() > 5) {
+      return false;  // "Otherwise: The field is ignored." (an unknown field of 6+ characters)
+    }
+    // "Process the field": the name must match exactly (case-sensitive).
+    if (field == "data") return data_field(value, stable, non_ascii, line_offset, r);
+    if (field == "event") return event_field(value, stable, non_ascii);
+    if (field == "id") return id_field(value, stable, non_ascii);
+    if (field == "retry") return retry_field(value, r);
+    // "Otherwise: The field is ignored."
+    return false;
+  }
+
+  // "If value starts with a U+0020 SPACE character, remove it from value."
+  static std::string_view strip_space(std::string_view value) noexcept {
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    return value;
+  }
+
+  // The field handlers get the field value (after the colon and the optional space), still as
+  // raw bytes: `non_ascii` says whether UTF-8 decoding may change it.
+
+  bool data_field(std::string_view value, bool stable, bool non_ascii, std::size_t line_offset,
+                  result& r) {
+    if (non_ascii) value = decoded(value, stable);
+    return append_data(value, stable, line_offset, r);
+  }
+
+  bool event_field(std::string_view value, bool stable, bool non_ascii) {
+    // "Set the event type buffer to field value."
+    if (non_ascii) value = decoded(value, stable);
+    if (stable) {
+      type_view_ = value;  // zero copy while the chunk lives; see detach()
+      type_in_chunk_ = true;
+    } else {
+      type_buf_.assign(value);
+      type_in_chunk_ = false;
+    }
+    return false;
+  }
+
+  bool id_field(std::string_view value, bool stable, bool non_ascii) {
+    // "If the field value does not contain U+0000 NULL, then set the last event ID buffer to the
+    // field value. Otherwise, ignore the field." (An empty value clears it.)
+    if (value.find('\0') == std::string_view::npos) {
+      id_buf_.assign(non_ascii ? decoded(value, stable) : value);
+      id_dirty_ = true;
+    }
+    return false;
+  }
+
+  bool append_data(std::string_view value, bool stable, std::size_t line_offset, result& r) {
+    // "Append the field value to the data buffer, then append a single U+000A LINE FEED (LF)
+    // character to the data buffer." The final LF is removed at dispatch (step 3), so the
+    // buffer is kept as the values joined with LF; has_data_ says it is non-empty.
+    const std::size_t size = has_data_ ? current_data().size() + 1 + value.size() : value.size();
+    if (size > limit_.max_data_bytes) {
+      fail(error::data_too_large, line_offset);
+      r.st = status::error;
+      return true;
+    }
+    if (!has_data_ && stable) {
+      data_view_ = value;  // zero copy: the value lies in the caller's chunk
+      data_in_chunk_ = true;
+    } else {
+      if (data_in_chunk_) {
+        data_buf_.assign(data_view_);
+        data_in_chunk_ = false;
+      }
+      if (has_data_) data_buf_.push_back('\n');
+      data_buf_.append(value);
+    }
+    has_data_ = true;
+    return false;
+  }
+
+  bool retry_field(std::string_view value, result& r) {
+    // "If the field value consists of only ASCII digits, then interpret the field value as an
+    // integer in base ten, and set the event stream's reconnection time to that integer.
+    // Otherwise, ignore the field." An empty value is not a number (WPT
+    // eventsource/format-field-retry-empty: `retry` alone changes nothing).
+    if (value.empty()) return false;
+    std::uint64_t ms = 0;
+    constexpr std::uint64_t max = ~std::uint64_t{0};
+    for (const char c : value) {
+      if (c < '0' || c > '9') return false;
+      const auto d = static_cast<std::uint64_t>(c - '0');
+      ms = ms > (max - d) / 10 ? max : ms * 10 + d;  // saturate beyond 2^64-1
+    }
+    reconnection_time_ = ms;
+    r.st = status::retry;
+    r.retry = ms;
+    return true;
+  }
+
+  std::string_view current_data() const noexcept {
+    return data_in_chunk_ ? data_view_ : std::string_view(data_buf_);
+  }
+
+  bool dispatch(result& r) {
+    // §9.2.6 "dispatch the event" step 1: "Set the last event ID string of the event source to
+    // the value of the last event ID buffer." This happens at every blank line, even when no
+    // event is dispatched; the buffer itself is not reset.
+    if (id_dirty_) {
+      // The buffer's value is only read here, and only after an `id` field set it again, so
+      // moving it (a swap, no copy) is the same as copying it.
+      last_event_id_.swap(id_buf_);
+      id_dirty_ = false;
+    }
+    // Step 2: "If the data buffer is an empty string, set the data buffer and the event type
+    // buffer to the empty string and return."
+    if (!has_data_) {
+      type_buf_.clear();
+      type_in_chunk_ = false;
+      return false;
+    }
+    // Steps 3-6: the data (without the final LF, see append_data), the type ("message" when the
+    // event type buffer is empty) and the last event ID string.
+    r.st = status::event;
+    const std::string_view type = current_type();
+    r.event.type = type.empty() ? default_type : type;
+    r.event.data = current_data();
+    r.event.last_event_id = last_event_id_;
+    dispatched_ = true;  // step 7 (reset the buffers) runs in settle(), after the caller looked
+    return true;
+  }
+
+  limits limit_;
+  detail::eol_scanner scanner_;
+  // The current chunk: [cur_, end_) is not parsed yet.
+  const char* cur_ = nullptr;
+  const char* end_ = nullptr;
+  std::size_t pos_ = 0;         // stream offset of cur_
+  std::size_t line_start_ = 0;  // stream offset of the current line's first byte
+  // Stream start: how much of a BOM has been seen.
+  bool sniffing_bom_ = true;
+  std::size_t bom_matched_ = 0;
+  // A CR ended the last chunk: an LF at the start of the next one belongs to it.
+  bool after_cr_ = false;
+  // A line cut by a chunk boundary.
+  std::string line_buf_;
+  bool line_non_ascii_ = false;
+  // The data buffer: either a view into the chunk (one data line so far) or data_buf_.
+  std::string data_buf_;
+  std::string_view data_view_;
+  bool data_in_chunk_ = false;
+  bool has_data_ = false;
+  bool dispatched_ = false;
+  // The event type buffer: either a view into the chunk or type_buf_.
+  std::string type_buf_;
+  std::string_view type_view_;
+  bool type_in_chunk_ = false;
+  std::string id_buf_;         // the last event ID buffer
+  bool id_dirty_ = false;      // id_buf_ was set since the last blank line
+  std::string last_event_id_;  // the event source's last event ID string
+  std::optional<std::uint64_t> reconnection_time_;
+  std::string scratch_;  // UTF-8 replacement output for the current line
+  bool finished_ = false;
+  error_at err_;
+};
+
+}  // namespace rtwire::sse

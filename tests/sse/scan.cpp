@@ -1,0 +1,82 @@
+// Tests for rtwire/sse/scan.hpp: the block-classifying line-ending scanner must agree with a
+// byte-by-byte reference for every position, block boundary and chunk tail.
+#include <rtwire/sse/scan.hpp>
+
+#include <string>
+
+#include "catch.hpp"
+
+namespace {
+
+struct expected_t {
+  std::size_t end;
+  bool non_ascii;
+};
+
+expected_t reference(const std::string& s, std::size_t from) {
+  bool high = false;
+  for (std::size_t i = from; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\n' || c == '\r') return {i - from, high};
+    high = high || c >= 0x80;
+  }
+  return {s.size() - from, high};
+}
+
+}  // namespace
+
+TEST_CASE("eol_scanner agrees with a byte-by-byte scan", "[sse][scan]") {
+  // Line endings and non-ASCII bytes at every distance, across 64-byte block boundaries, with
+  // tails shorter than a block.
+  std::string text;
+  for (std::size_t i = 0; i < 700; ++i) {
+    const std::size_t r = (i * 7919) % 113;
+    text += r < 6 ? '\n' : r < 9 ? '\r' : r < 14 ? static_cast<char>(0xC3 + r % 3) : 'a';
+  }
+  text += std::string(130, 'b');  // a long tail without any line ending
+  for (std::size_t len : {text.size(), std::size_t{1}, std::size_t{63}, std::size_t{64},
+                          std::size_t{65}, std::size_t{200}}) {
+    const std::string chunk = text.substr(0, len);
+    rtwire::sse::detail::eol_scanner scanner;
+    std::size_t pos = 0;
+    while (pos < chunk.size()) {
+      INFO("len " << len << " pos " << pos);
+      const auto got = scanner.find(chunk.data() + pos, chunk.data() + chunk.size());
+      const auto want = reference(chunk, pos);
+      REQUIRE(got.end == want.end);
+      REQUIRE(got.non_ascii == want.non_ascii);
+      pos += got.end + 1;
+    }
+  }
+}
+
+TEST_CASE("eol_scanner: restart after reset on new memory, empty ranges", "[sse][scan]") {
+  rtwire::sse::detail::eol_scanner scanner;
+  std::string buf(100, 'x');
+  buf[70] = '\n';
+  auto r = scanner.find(buf.data(), buf.data() + buf.size());
+  CHECK(r.end == 70);
+  CHECK_FALSE(r.non_ascii);
+  // The same memory now holds other bytes (a reused receive buffer): reset() forgets the block.
+  buf[70] = 'x';
+  buf[10] = '\r';
+  buf[5] = static_cast<char>(0xE2);
+  scanner.reset();
+  r = scanner.find(buf.data(), buf.data() + buf.size());
+  CHECK(r.end == 10);
+  CHECK(r.non_ascii);
+  r = scanner.find(buf.data() + 11, buf.data() + buf.size());
+  CHECK(r.end == 89);
+  CHECK_FALSE(r.non_ascii);
+  r = scanner.find(buf.data() + 100, buf.data() + 100);
+  CHECK(r.end == 0);
+}
+
+TEST_CASE("find_eol", "[sse][scan]") {
+  using rtwire::sse::detail::find_eol;
+  const std::string s = std::string(40, 'a') + "\r" + std::string(10, 'b') + "\n";
+  CHECK(find_eol(s.data(), s.size()) == 40);
+  CHECK(find_eol(s.data() + 41, s.size() - 41) == 10);
+  CHECK(find_eol(s.data(), 40) == 40);
+  CHECK(find_eol(s.data(), 0) == 0);
+}

@@ -303,6 +303,23 @@ inline void append_field(B& out, std::string_view name, std::string_view value) 
   *p = '\n';
 }
 
+/// Feeds `data` to a head parser (both roles): on a violation calls fail(code, offset), on a
+/// complete head calls done(head). Returns the bytes the parser consumed.
+template <class Parser, class Fail, class Done>
+std::size_t feed_head(Parser& parser, std::string_view data, Fail&& fail, Done&& done) {
+  const http1::feed_result r = parser.feed(data);
+  if (r.status == http1::parse_status::error) fail(parser.error().code, parser.error().offset);
+  if (r.status == http1::parse_status::done) done(parser.head());
+  return r.consumed;
+}
+
+/// The peer closed: a head in progress is a violation (http1::error::unexpected_end).
+template <class Parser, class Fail>
+void finish_head(Parser& parser, Fail&& fail) {
+  if (parser.finish() == http1::parse_status::error)
+    fail(parser.error().code, parser.error().offset);
+}
+
 inline bool extra_headers_valid(std::span<const http1::header_field> headers) noexcept {
   for (const auto& h : headers)
     if (!is_token(h.name) || !is_field_value(h.value)) return false;
@@ -387,24 +404,16 @@ class server_handshake {
   /// the caller keeps `data` alive.
   result feed(std::string_view data) {
     if (state_ != state::need_more) return {state_, 0};
-    const http1::feed_result r = parser_.feed(data);
-    switch (r.status) {
-      case http1::parse_status::need_more:
-        return {state_, r.consumed};
-      case http1::parse_status::error:
-        fail(parser_.error().code, parser_.error().offset);
-        return {state_, r.consumed};
-      case http1::parse_status::done:
-        validate(parser_.head());
-        return {state_, r.consumed};
-    }
-    return {state_, r.consumed};
+    const std::size_t consumed = detail::feed_head(
+        parser_, data, [this](std::error_code ec, std::size_t at) { fail(ec, at); },
+        [this](const auto& head) { validate(head); });
+    return {state_, consumed};
   }
 
   /// The client closed its side. A request still incomplete becomes rejected (unexpected end).
   state finish() {
-    if (state_ == state::need_more && parser_.finish() == http1::parse_status::error)
-      fail(parser_.error().code, parser_.error().offset);
+    if (state_ == state::need_more)
+      detail::finish_head(parser_, [this](std::error_code ec, std::size_t at) { fail(ec, at); });
     return state_;
   }
 
@@ -845,24 +854,16 @@ class client_handshake {
   /// consumed == 0. Views stay valid as for server_handshake::feed().
   result feed(std::string_view data) {
     if (state_ != state::need_more) return {state_, 0};
-    const http1::feed_result r = parser_.feed(data);
-    switch (r.status) {
-      case http1::parse_status::need_more:
-        return {state_, r.consumed};
-      case http1::parse_status::error:
-        fail(parser_.error().code, parser_.error().offset);
-        return {state_, r.consumed};
-      case http1::parse_status::done:
-        validate(parser_.head());
-        return {state_, r.consumed};
-    }
-    return {state_, r.consumed};
+    const std::size_t consumed = detail::feed_head(
+        parser_, data, [this](std::error_code ec, std::size_t at) { fail(ec, at); },
+        [this](const auto& head) { validate(head); });
+    return {state_, consumed};
   }
 
   /// The server closed before the head was complete: failed (unexpected end).
   state finish() {
-    if (state_ == state::need_more && parser_.finish() == http1::parse_status::error)
-      fail(parser_.error().code, parser_.error().offset);
+    if (state_ == state::need_more)
+      detail::finish_head(parser_, [this](std::error_code ec, std::size_t at) { fail(ec, at); });
     return state_;
   }
 

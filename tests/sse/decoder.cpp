@@ -10,36 +10,8 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "support/allocation_counter.hpp"
 #include "support/splits.hpp"
-
-// Counts heap allocations, to check that steady-state decoding allocates nothing. Not under
-// AddressSanitizer, which owns operator new itself (a replacement there mixes allocators).
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RTWIRE_TEST_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define RTWIRE_TEST_ASAN 1
-#endif
-
-namespace {
-std::atomic<std::size_t> g_allocations{0};
-}  // namespace
-
-#ifndef RTWIRE_TEST_ASAN
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  std::abort();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-#endif
 
 namespace {
 
@@ -454,10 +426,10 @@ TEST_CASE("zero copy: a one-line event in one chunk is a view into the chunk",
 }
 
 TEST_CASE("steady-state decoding does not allocate", "[sse][decoder][perf]") {
-#ifdef RTWIRE_TEST_ASAN
-  WARN("allocation counting is disabled under AddressSanitizer");
-  return;
-#endif
+  if constexpr (!rtwire::test::allocation_counting) {
+    WARN("allocation counting is disabled under AddressSanitizer");
+    return;
+  }
   std::string block;
   for (int i = 0; i < 64; ++i) {
     block += "id: " + std::to_string(1000 + i) +
@@ -477,13 +449,13 @@ TEST_CASE("steady-state decoding does not allocate", "[sse][decoder][perf]") {
     }
     return events;
   };
-  const std::size_t initial = g_allocations.load();
+  const std::size_t initial = rtwire::test::allocations.load();
   CHECK(run() == 64);  // warm-up: buffers reach their working size
-  const std::size_t before = g_allocations.load();
+  const std::size_t before = rtwire::test::allocations.load();
   CHECK(before > initial);  // the counter works: the warm-up had to allocate
   CHECK(run() == 64);
   CHECK(run() == 64);
-  CHECK(g_allocations.load() == before);
+  CHECK(rtwire::test::allocations.load() == before);
 }
 
 TEST_CASE("sse error category", "[sse][error]") {

@@ -205,6 +205,11 @@ class connection : public std::enable_shared_from_this<connection> {
       method_ = head.method;
       target_ = head.target;
       if (const auto id = rtwire::sse::last_event_id(head.headers)) last_event_id_ = *id;
+      // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length. This example reads only
+      // Content-Length bodies, so it refuses a transfer-coded body instead of misreading it.
+      if (head.headers.find("transfer-encoding"))
+        return respond(411,
+                       "send the body with Content-Length; chunked bodies are not supported\n");
       const auto length = head.headers.content_length();
       if (length.ec) return respond(400, "bad Content-Length\n");
       if (length.value > server_.config().max_body) return respond(413, "body too large\n");

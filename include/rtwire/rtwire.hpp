@@ -8,6 +8,7 @@
 #include "rtwire/core/log.hpp"
 #include "rtwire/core/sha1.hpp"
 #include "rtwire/core/utf8.hpp"
+#include "rtwire/longpoll.hpp"
 #include "rtwire/sdp.hpp"
 #include "rtwire/sse.hpp"
 #include "rtwire/ws/accept_key.hpp"

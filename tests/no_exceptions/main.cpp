@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -94,6 +95,22 @@ int main() {
             ev.event.data == "two\nlines" && ev.event.last_event_id == "1f-2",
         "sse replayed event");
   check(decoder.next().st == rtwire::sse::status::need_more, "sse need_more");
+
+  // Long polling: a parked poll is woken by a publish with exactly the new message.
+  rtwire::longpoll::queue queue;
+  const auto t = queue.add_topic(7);
+  check(t.has_value(), "longpoll topic");
+  if (t) {
+    using rtwire::longpoll::poll_status;
+    const auto parked = queue.poll({.topic = *t, .token = 42}, std::chrono::milliseconds(0));
+    check(parked.status == poll_status::parked, "longpoll parked");
+    std::vector<rtwire::longpoll::completion> done;
+    check(static_cast<bool>(queue.publish(*t, "hi", std::chrono::milliseconds(1), done)),
+          "longpoll publish");
+    check(done.size() == 1 && done[0].token == 42 && done[0].messages.size() == 1 &&
+              done[0].messages[0].payload() == "hi",
+          "longpoll woken with the message");
+  }
 
   if (failures == 0) std::puts("no-exceptions build: all checks passed");
   return failures == 0 ? 0 : 1;

@@ -1,0 +1,461 @@
+// longpoll_server — a chat-style long-polling service on rtwire's sans-IO queue, on standalone
+// Asio.
+//
+// Shows how to bring your own I/O to rtwire::longpoll::queue: Asio moves the bytes,
+// rtwire::http1 parses request heads, the queue decides every answer, and one steady_timer set to
+// queue::next_deadline() drives timeouts. One thread, no locks, no thread or timer per poll: a
+// parked poll is a waiter in the queue plus its idle socket, so thousands fit easily.
+//
+//   POST /publish?topic=T            body = message (UTF-8) -> 200 {"cursor":"C"}; oversize 413
+//   GET  /poll?topic=T[&cursor=C][&from=oldest][&timeout=MS][&session=S]
+//        -> 200 {"cursor":"NEXT","messages":[{"cursor":"..","data":".."}]}
+//           (empty `messages` and the cursor unchanged on timeout or when superseded)
+//        -> 409 {"reset":true,"cursor":"HEAD"} when the cursor cannot be honoured
+//        -> 400 {"error":".."} for a malformed request; 429/503 for session and waiter limits
+//   Without `cursor` a poll starts at the newest message (waits for the next one);
+//   `from=oldest` starts at the oldest retained message. `session=S` applies the queue's
+//   duplicate-poll policy (--on-duplicate).
+//
+//   longpoll_server --port 8080 &
+//   curl 'localhost:8080/poll?topic=chat&from=oldest' &
+//   curl -d 'hello' 'localhost:8080/publish?topic=chat'
+#include <asio.hpp>
+#include <rtwire/core/http1.hpp>
+#include <rtwire/core/utf8.hpp>
+#include <rtwire/longpoll.hpp>
+
+#include <CLI/CLI.hpp>
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using asio::ip::tcp;
+namespace lp = rtwire::longpoll;
+using json = nlohmann::json;
+
+struct settings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::size_t max_messages = 10'000;
+  std::size_t max_bytes = std::size_t{16} << 20;
+  std::int64_t max_age_s = 0;
+  std::uint64_t epoch = 0;  // 0: derive a boot id from the clock
+  std::size_t max_body = std::size_t{64} << 10;
+  std::size_t max_waiters = 100'000;
+  std::int64_t max_timeout_ms = 60'000;
+  std::string on_duplicate = "supersede";
+};
+
+/// The caller's clock: rtwire itself reads none.
+lp::millis now_ms() {
+  return std::chrono::duration_cast<lp::millis>(
+      std::chrono::steady_clock::now().time_since_epoch());
+}
+
+/// Decodes %XX and '+' in a query value; returns nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+      };
+      const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+/// The value of query parameter `key` in a request-target, decoded.
+std::optional<std::string> query_param(std::string_view target, std::string_view key) {
+  const std::size_t q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const std::size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == key)
+      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+/// A session name as the queue's 64-bit key (FNV-1a): no table of names to grow without bound.
+std::uint64_t session_key(std::string_view name) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const char c : name) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+class connection;
+
+class server {
+ public:
+  server(asio::io_context& io, const settings& s, lp::options opts)
+      : settings_(s), acceptor_(io), timer_(io), queue_(opts) {}
+
+  /// Binds and listens; prints the bound address (port 0 picks a free port).
+  void start() {
+    const tcp::endpoint ep(asio::ip::make_address(settings_.host), settings_.port);
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    const auto bound = acceptor_.local_endpoint();
+    std::printf("longpoll_server listening on %s:%u\n", bound.address().to_string().c_str(),
+                static_cast<unsigned>(bound.port()));
+    std::fflush(stdout);
+    accept();
+  }
+
+  const settings& config() const { return settings_; }
+  lp::queue& queue() { return queue_; }
+
+  /// The topic named `name`, created on first use; nullopt when the queue holds max_topics.
+  std::optional<lp::topic_id> topic(const std::string& name) {
+    if (const auto it = topics_.find(name); it != topics_.end()) return it->second;
+    rtwire::log::retention keep;
+    keep.max_messages = settings_.max_messages;
+    keep.max_bytes = settings_.max_bytes;
+    keep.max_age = std::chrono::seconds(settings_.max_age_s);
+    const auto id = queue_.add_topic(settings_.epoch, keep);
+    if (id) topics_.emplace(name, *id);
+    return id;
+  }
+
+  std::uint64_t next_token() { return ++tokens_; }
+  void park(std::uint64_t token, std::weak_ptr<connection> c) { parked_[token] = std::move(c); }
+  void unpark(std::uint64_t token) { parked_.erase(token); }
+
+  /// Answers every completion the queue produced, then re-arms the deadline timer.
+  void deliver(std::vector<lp::completion>& done);
+  void rearm();
+
+ private:
+  void accept();
+
+  settings settings_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer timer_;
+  lp::queue queue_;
+  std::map<std::string, lp::topic_id> topics_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<connection>> parked_;
+  std::uint64_t tokens_ = 0;
+  std::optional<lp::millis> armed_;
+};
+
+/// The JSON body of a 200 poll answer.
+std::string poll_body(lp::cursor next, const lp::batch& messages) {
+  json body;
+  body["cursor"] = rtwire::log::to_string(next);
+  json list = json::array();
+  for (const auto& m : messages)
+    list.push_back({{"cursor", rtwire::log::to_string({next.epoch, m.offset()})},
+                    {"data", std::string(m.payload())}});
+  body["messages"] = std::move(list);
+  return body.dump();
+}
+
+std::string reset_body(lp::cursor head) {
+  return json{{"reset", true}, {"cursor", rtwire::log::to_string(head)}}.dump();
+}
+
+std::string error_body(std::string_view message) {
+  return json{{"error", std::string(message)}}.dump();
+}
+
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  connection(tcp::socket socket, server& srv) : socket_(std::move(socket)), server_(srv) {}
+
+  void start() { read_head(); }
+
+  /// Sends a complete response and closes.
+  void respond(int status, const std::string& body) {
+    if (closed_ || responded_) return;
+    responded_ = true;
+    if (waiter_) {
+      server_.unpark(token_);
+      waiter_.reset();
+    }
+    const char* reason = status == 200   ? "OK"
+                         : status == 404 ? "Not Found"
+                         : status == 409 ? "Conflict"
+                         : status == 413 ? "Content Too Large"
+                         : status == 429 ? "Too Many Requests"
+                         : status == 431 ? "Request Header Fields Too Large"
+                         : status == 503 ? "Service Unavailable"
+                         : status == 505 ? "HTTP Version Not Supported"
+                                         : "Bad Request";
+    out_ = "HTTP/1.1 " + std::to_string(status) + " " + reason +
+           "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(out_),
+                      [this, self](asio::error_code, std::size_t) { close(); });
+  }
+
+  /// Answers this connection's parked poll from a queue completion.
+  void complete(const lp::completion& c) {
+    waiter_.reset();  // the queue forgot it already
+    if (c.reason == lp::completion_reason::reset) return respond(409, reset_body(c.next));
+    respond(200, poll_body(c.next, c.messages));
+  }
+
+ private:
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    // A parked poll whose client went away: the queue forgets it, consuming nothing.
+    if (waiter_) {
+      server_.queue().cancel(*waiter_);
+      server_.unpark(token_);
+      waiter_.reset();
+    }
+    asio::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  void read_head() {
+    auto self = shared_from_this();
+    socket_.async_read_some(asio::buffer(buf_), [this, self](asio::error_code ec, std::size_t n) {
+      if (ec) return close();
+      const std::string_view data(buf_.data(), n);
+      const auto r = parser_.feed(data);
+      if (r.status == rtwire::http1::parse_status::need_more) return read_head();
+      if (r.status == rtwire::http1::parse_status::error)
+        return respond(rtwire::http1::status_for(parser_.error().code), error_body("bad request"));
+      // Copy what we need: the head's views may point into buf_, which the next read reuses.
+      const auto& head = parser_.head();
+      method_ = head.method;
+      target_ = head.target;
+      // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length. This example reads only
+      // Content-Length bodies, so it refuses a transfer-coded body instead of misreading it.
+      if (head.headers.find("transfer-encoding"))
+        return respond(
+            411, error_body("send the body with Content-Length; chunked bodies are not supported"));
+      const auto length = head.headers.content_length();
+      if (length.ec) return respond(400, error_body("bad Content-Length"));
+      if (length.value > server_.config().max_body)
+        return respond(413, error_body("message too large"));
+      body_length_ = static_cast<std::size_t>(length.value);
+      body_.assign(data.substr(r.consumed));
+      if (body_.size() >= body_length_) return route();
+      read_body();
+    });
+  }
+
+  void read_body() {
+    auto self = shared_from_this();
+    socket_.async_read_some(asio::buffer(buf_), [this, self](asio::error_code ec, std::size_t n) {
+      if (ec) return close();
+      body_.append(buf_.data(), n);
+      if (body_.size() >= body_length_) return route();
+      read_body();
+    });
+  }
+
+  void route() {
+    body_.resize(body_length_);
+    const std::string_view path = std::string_view(target_).substr(0, target_.find('?'));
+    const auto name = query_param(target_, "topic");
+    const bool is_publish = path == "/publish" && method_ == "POST";
+    const bool is_poll = path == "/poll" && method_ == "GET";
+    if (!is_publish && !is_poll) return respond(404, error_body("not found"));
+    if (!name || name->empty() || name->size() > 256) return respond(400, error_body("bad topic"));
+    const auto topic = server_.topic(*name);
+    if (!topic) return respond(503, error_body("too many topics"));
+    if (is_publish) return publish(*topic);
+    poll(*topic);
+  }
+
+  void publish(lp::topic_id topic) {
+    if (!rtwire::utf8::is_valid(body_)) return respond(400, error_body("body is not UTF-8"));
+    std::vector<lp::completion> done;
+    const auto r = server_.queue().publish(topic, body_, now_ms(), done);
+    if (!r) return respond(413, error_body(r.error.message()));
+    respond(200, json{{"cursor", rtwire::log::to_string(r.at)}}.dump());
+    server_.deliver(done);
+  }
+
+  void poll(lp::topic_id topic) {
+    lp::poll_request req{.topic = topic};
+    if (const auto c = query_param(target_, "cursor")) {
+      req.from = lp::position::from_text(*c);
+    } else if (query_param(target_, "from").value_or("") == "oldest") {
+      req.from = lp::position::oldest();
+    }
+    if (const auto t = query_param(target_, "timeout")) {
+      std::int64_t ms = 0;
+      const auto [end, err] = std::from_chars(t->data(), t->data() + t->size(), ms);
+      if (err != std::errc() || end != t->data() + t->size() || ms < 0)
+        return respond(400, error_body("bad timeout"));
+      req.timeout = lp::millis{ms};
+    }
+    if (const auto s = query_param(target_, "session")) req.session = session_key(*s);
+    token_ = server_.next_token();
+    req.token = token_;
+
+    auto r = server_.queue().poll(req, now_ms());
+    if (r.superseded) {
+      std::vector<lp::completion> done;
+      done.push_back(std::move(*r.superseded));
+      server_.deliver(done);
+    }
+    switch (r.status) {
+      case lp::poll_status::ready:
+        return respond(200, poll_body(r.next, r.messages));
+      case lp::poll_status::reset:
+        return respond(409, reset_body(r.next));
+      case lp::poll_status::rejected: {
+        const int status = r.error == lp::error::malformed_cursor   ? 400
+                           : r.error == lp::error::too_many_waiters ? 503
+                                                                    : 429;
+        return respond(status, error_body(r.error.message()));
+      }
+      case lp::poll_status::parked:
+        waiter_ = r.waiter;
+        server_.park(token_, weak_from_this());
+        server_.rearm();
+        watch_for_close();
+        return;
+    }
+  }
+
+  // A parked poll's client sends nothing more; a read completes only when it goes away.
+  void watch_for_close() {
+    auto self = shared_from_this();
+    socket_.async_read_some(asio::buffer(buf_), [this, self](asio::error_code ec, std::size_t) {
+      if (ec) return close();
+      if (!responded_) watch_for_close();
+    });
+  }
+
+  tcp::socket socket_;
+  server& server_;
+  std::array<char, 4096> buf_{};
+  rtwire::http1::request_parser parser_;
+  std::string method_, target_, body_, out_;
+  std::size_t body_length_ = 0;
+  std::optional<lp::waiter_id> waiter_;
+  std::uint64_t token_ = 0;
+  bool responded_ = false;
+  bool closed_ = false;
+};
+
+void server::accept() {
+  acceptor_.async_accept([this](asio::error_code ec, tcp::socket socket) {
+    if (!ec) std::make_shared<connection>(std::move(socket), *this)->start();
+    accept();
+  });
+}
+
+void server::deliver(std::vector<lp::completion>& done) {
+  for (const lp::completion& c : done) {
+    const auto it = parked_.find(c.token);
+    if (it == parked_.end()) continue;
+    const auto conn = it->second.lock();
+    parked_.erase(it);
+    if (conn) conn->complete(c);
+  }
+  done.clear();
+  rearm();
+}
+
+void server::rearm() {
+  const auto next = queue_.next_deadline();
+  if (!next) {
+    if (armed_) timer_.cancel();
+    armed_.reset();
+    return;
+  }
+  if (armed_ && *armed_ == *next) return;
+  armed_ = *next;
+  timer_.expires_at(std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(*next)));
+  timer_.async_wait([this](asio::error_code ec) {
+    if (ec) return;  // cancelled or re-armed
+    armed_.reset();
+    std::vector<lp::completion> done;
+    queue_.expire(now_ms(), done);
+    deliver(done);
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  settings s;
+  CLI::App app{"longpoll_server: chat-style long polling on rtwire's sans-IO queue (Asio)"};
+  app.add_option("--host", s.host, "Address to listen on")->capture_default_str();
+  app.add_option("--port", s.port, "TCP port (0: any free port)")->capture_default_str();
+  app.add_option("--max-messages", s.max_messages, "Messages kept per topic")
+      ->capture_default_str();
+  app.add_option("--max-bytes", s.max_bytes, "Message bytes kept per topic")->capture_default_str();
+  app.add_option("--max-age", s.max_age_s, "Seconds a message is kept (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--max-body", s.max_body, "Largest message accepted, bytes")
+      ->capture_default_str();
+  app.add_option("--max-waiters", s.max_waiters, "Most parked polls")->capture_default_str();
+  app.add_option("--max-timeout", s.max_timeout_ms, "Longest poll, ms")->capture_default_str();
+  app.add_option("--on-duplicate", s.on_duplicate, "Second poll of a session while one is parked")
+      ->check(CLI::IsMember({"supersede", "reject_new", "allow_concurrent"}))
+      ->capture_default_str();
+  app.add_option("--epoch", s.epoch, "Topic epoch (default: a boot id from the clock)");
+  CLI11_PARSE(app, argc, argv);
+  if (s.epoch == 0) {
+    // A boot id: cursors of a previous run (whose history lived in memory) reset as
+    // epoch_mismatch instead of pointing silently into this run's history.
+    s.epoch = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
+  }
+  lp::options opts;
+  opts.max_message_bytes = s.max_body;
+  opts.max_waiters = s.max_waiters;
+  opts.max_timeout = lp::millis{s.max_timeout_ms};
+  opts.on_duplicate = s.on_duplicate == "reject_new"         ? lp::duplicate_poll::reject_new
+                      : s.on_duplicate == "allow_concurrent" ? lp::duplicate_poll::allow_concurrent
+                                                             : lp::duplicate_poll::supersede;
+  try {
+    asio::io_context io;
+    server srv(io, s, opts);
+    srv.start();
+    io.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "longpoll_server: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -40,6 +40,8 @@
 #include <utility>
 #include <vector>
 
+#include "../common/query.hpp"
+
 namespace {
 
 using asio::ip::tcp;
@@ -65,47 +67,7 @@ lp::millis now_ms() {
       std::chrono::steady_clock::now().time_since_epoch());
 }
 
-/// Decodes %XX and '+' in a query value; returns nullopt on a malformed escape.
-std::optional<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-      };
-      const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-/// The value of query parameter `key` in a request-target, decoded.
-std::optional<std::string> query_param(std::string_view target, std::string_view key) {
-  const std::size_t q = target.find('?');
-  if (q == std::string_view::npos) return std::nullopt;
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    const std::size_t amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    const std::size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == key)
-      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    rest.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
+using rtwire_examples::query_param;
 
 /// A session name as the queue's 64-bit key (FNV-1a): no table of names to grow without bound.
 std::uint64_t session_key(std::string_view name) {

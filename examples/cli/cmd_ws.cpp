@@ -1,6 +1,7 @@
 // `rtwire ws ...`: the WebSocket subcommands.
 //   rtwire ws accept KEY          the Sec-WebSocket-Accept value for KEY
 //   rtwire ws handshake [FILE|-]  server role: the exact response to one raw HTTP request
+//   rtwire ws decode ...          see cmd_ws_decode.cpp
 #include <rtwire/fmt.hpp>
 #include <rtwire/ws/accept_key.hpp>
 #include <rtwire/ws/handshake.hpp>
@@ -67,6 +68,8 @@ void add_ws_commands(CLI::App& app, context& ctx) {
   auto path = std::make_shared<std::string>("-");
   handshake->add_option("FILE", *path, "File with the request, or - for standard input");
   handshake->callback([path, &ctx] { ctx.exit_code = run_handshake(*path, ctx); });
+
+  add_ws_decode_command(*ws, ctx);
 }
 
 }  // namespace rtwire_cli

@@ -27,6 +27,8 @@ void write_stdout(std::string_view bytes);
 
 // One registration function per codec; each adds its subcommand group to `app`.
 void add_ws_commands(CLI::App& app, context& ctx);
+/// `rtwire ws decode`, added to the `ws` group by add_ws_commands().
+void add_ws_decode_command(CLI::App& ws_group, context& ctx);
 void add_sdp_commands(CLI::App& app, context& ctx);
 void add_sse_commands(CLI::App& app, context& ctx);
 

@@ -11,5 +11,4 @@
 #include "rtwire/longpoll.hpp"
 #include "rtwire/sdp.hpp"
 #include "rtwire/sse.hpp"
-#include "rtwire/ws/accept_key.hpp"
-#include "rtwire/ws/handshake.hpp"
+#include "rtwire/ws.hpp"

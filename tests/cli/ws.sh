@@ -60,6 +60,24 @@ for args in "ws accept" "ws handshake /nonexistent/file" "ws" "ws nosuch" "nosuc
   set -e
   [[ $status -eq 2 ]] || fail "'$args' exit $status, expected 2"
 done
+# rtwire ws decode: one JSON line per event; a violation is an error line with its close code.
+printf '\x81\x02hi\x82\x03\x01\x02\x03\x89\x00\x88\x02\x03\xe8' >"$tmp/server.bin"
+printf '%s\n' '{"event":"text","data":"hi"}' '{"event":"binary","size":3,"hex":"010203"}' \
+  '{"event":"ping","hex":""}' '{"event":"close","code":1000,"reason":""}' >"$tmp/expected"
+"$rtwire" ws decode --role server "$tmp/server.bin" | diff -u "$tmp/expected" - || fail "ws decode"
+printf '\x81\x82abcd' >"$tmp/masked.bin"
+set +e
+"$rtwire" ws decode --role server "$tmp/masked.bin" >"$tmp/out"
+status=$?
+set -e
+[[ $status -eq 1 ]] || fail "ws decode violation exit $status"
+grep -q '^{"event":"error","close_code":1002,' "$tmp/out" || fail "ws decode violation: $(cat "$tmp/out")"
+set +e
+"$rtwire" ws decode --role nobody "$tmp/masked.bin" >/dev/null 2>&1
+status=$?
+set -e
+[[ $status -eq 2 ]] || fail "ws decode bad role exit $status"
+
 "$rtwire" ws handshake --help | grep -q "FILE" || fail "--help"
 "$rtwire" --version | grep -q "^rtwire [0-9]" || fail "--version"
 echo "cli ws: all checks passed"

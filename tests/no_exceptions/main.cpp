@@ -57,6 +57,24 @@ int main() {
   check(client.feed(response).st == rtwire::ws::client_handshake::state::accepted,
         "client accepted");
 
+  // WebSocket frames: a client's masked text message decoded by a server connection.
+  std::uint8_t counter = 0;
+  auto next_key = [&counter] {
+    ++counter;
+    return rtwire::ws::masking_key{counter, 0x5a, 0xa5, 0x33};
+  };
+  rtwire::ws::connection_options client_opts;
+  client_opts.keys = rtwire::ws::key_source(next_key);
+  rtwire::ws::connection ws_client(rtwire::ws::role::client, client_opts);
+  rtwire::ws::connection ws_server(rtwire::ws::role::server);
+  check(!ws_client.send_text("h\xC3\xA9llo"), "ws send_text");
+  std::vector<std::byte> wire(ws_client.output().begin(), ws_client.output().end());
+  ws_client.consume_output(wire.size());
+  check(!ws_server.feed(rtwire::mutable_bytes_view(wire)), "ws feed");
+  const auto ws_event = ws_server.next();
+  check(ws_event.type == rtwire::ws::event_type::text && ws_event.text() == "h\xC3\xA9llo",
+        "ws text event");
+
   rtwire::ws::server_handshake refused;
   refused.feed("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   check(refused.rejection_status() == 400, "rejection status");

@@ -1,0 +1,227 @@
+// ws_echo_server: a WebSocket echo server on standalone Asio, driving rtwire's sans-IO
+// handshake and connection. Every text and binary message is sent back as it came; pings are
+// answered (rtwire queues the pong); the closing handshake is echoed. One line per connection
+// on stderr when it ends.
+//
+//   ws_echo_server --host 127.0.0.1 --port 9001 [--max-message BYTES]
+//
+// The I/O glue is the whole story: read bytes, feed() them, act on next()'s events, write
+// output(). One session object per connection on a single-threaded io_context (plain completion
+// handlers, so it builds with every compiler Asio supports) serves many clients at once.
+#include <rtwire/ws/connection.hpp>
+#include <rtwire/ws/handshake.hpp>
+
+#include <asio.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using asio::ip::tcp;
+namespace ws = rtwire::ws;
+
+struct settings {
+  std::string host = "127.0.0.1";
+  unsigned short port = 9001;
+  std::size_t max_message = 16u << 20;  // Autobahn section 9 sends 16 MiB messages
+};
+
+/// One client: read → feed → act on events → write output → read again. Owned by the shared_ptr
+/// its pending operation holds; it ends (and logs its line) when no operation is pending.
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(tcp::socket socket, const settings& config)
+      : socket_(std::move(socket)),
+        conn_(ws::role::server, {.limit = {.max_frame_payload = config.max_message,
+                                           .max_message_size = config.max_message,
+                                           .max_buffered_bytes = config.max_message}}) {}
+
+  ~session() {
+    std::fprintf(stderr, "%s: %s, %zu messages echoed\n", peer_.c_str(), outcome().c_str(),
+                 messages_);
+  }
+
+  void start() {
+    asio::error_code ec;
+    const auto ep = socket_.remote_endpoint(ec);
+    if (!ec) peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    socket_.set_option(tcp::no_delay(true), ec);
+    read();
+  }
+
+ private:
+  void read() {
+    socket_.async_read_some(
+        asio::buffer(buffer_),
+        [self = shared_from_this()](asio::error_code ec, std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(asio::error_code ec, std::size_t n) {
+    if (ec) {
+      if (upgraded_) conn_.receive_eof();
+      if (!upgraded_) transport_error_ = ec.message();
+      return;  // the last reference goes: the socket closes
+    }
+    if (!upgraded_) return on_handshake_bytes(n);
+    on_frames(0, n);
+  }
+
+  // 1. The opening handshake (RFC 6455 §4.2).
+  void on_handshake_bytes(std::size_t n) {
+    const auto r = handshake_.feed(std::string_view(buffer_.data(), n));
+    if (r.st == ws::server_handshake::state::need_more) return read();
+    std::string reply;
+    if (r.st == ws::server_handshake::state::request_ready) {
+      handshake_.accept(reply, {});
+      upgraded_ = true;
+    } else {
+      handshake_.write_rejection(reply);
+    }
+    // Frames the client sent right behind its request: feed them after the 101 is written.
+    const std::size_t at = r.consumed;
+    auto out = std::make_shared<std::string>(std::move(reply));
+    asio::async_write(socket_, asio::buffer(*out),
+                      [self = shared_from_this(), out, at, n](asio::error_code ec, std::size_t) {
+                        if (ec || !self->upgraded_) return;  // rejected: close
+                        self->on_frames(at, n - at);
+                      });
+  }
+
+  // 2. Frames. `buffer_` stays untouched until next() says need_more: events point into it.
+  void on_frames(std::size_t at, std::size_t n) {
+    conn_.feed(buffer_.data() + at, n);
+    for (ws::event ev = conn_.next(); ev.type != ws::event_type::need_more; ev = conn_.next()) {
+      if (ev.type == ws::event_type::text) {
+        conn_.send_text(ev.text());
+        ++messages_;
+      } else if (ev.type == ws::event_type::binary) {
+        conn_.send_binary(ev.data);
+        ++messages_;
+      } else if (ev.type == ws::event_type::error) {
+        break;  // a close frame with the right code is queued
+      }
+    }
+    write();
+  }
+
+  void write() {
+    if (conn_.output().empty()) {
+      if (conn_.state() != ws::connection_state::closed) return read();
+      return linger();
+    }
+    const rtwire::bytes_view out = conn_.output();
+    asio::async_write(socket_, asio::buffer(out.data(), out.size()),
+                      [self = shared_from_this()](asio::error_code ec, std::size_t written) {
+                        if (ec) return;
+                        self->conn_.consume_output(written);
+                        self->write();
+                      });
+  }
+
+  // RFC 6455 §7.1.1: the server closes the TCP connection first. It stops sending, then reads
+  // and discards what the client still sends until the client closes too (or 5 s pass): closing
+  // with unread input would reset the connection and could destroy our close frame in flight.
+  void linger() {
+    asio::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    timer_.expires_after(std::chrono::seconds(5));
+    timer_.async_wait([self = shared_from_this()](asio::error_code ec) {
+      if (!ec) self->socket_.close();
+    });
+    discard();
+  }
+
+  void discard() {
+    socket_.async_read_some(asio::buffer(buffer_),
+                            [self = shared_from_this()](asio::error_code ec, std::size_t) {
+                              if (ec) {
+                                self->timer_.cancel();  // EOF: done
+                                return;
+                              }
+                              self->discard();
+                            });
+  }
+
+  std::string outcome() const {
+    if (!upgraded_) {
+      if (handshake_.current() == ws::server_handshake::state::rejected)
+        return "handshake rejected (" + std::to_string(handshake_.rejection_status()) +
+               "): " + handshake_.error().message();
+      return "closed before the handshake" +
+             (transport_error_.empty() ? std::string() : ": " + transport_error_);
+    }
+    if (conn_.closed_cleanly())
+      return "closed cleanly (" + std::to_string(static_cast<int>(conn_.peer_close_code())) + ")";
+    if (conn_.failure())
+      return "failed: " + conn_.failure().message() + " (close " +
+             std::to_string(static_cast<int>(conn_.failure().close)) + ", offset " +
+             std::to_string(conn_.failure().offset) + ")";
+    return "transport closed";
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_{socket_.get_executor()};
+  std::array<char, 64 * 1024> buffer_;
+  ws::server_handshake handshake_;
+  ws::connection conn_;
+  bool upgraded_ = false;
+  std::size_t messages_ = 0;
+  std::string peer_ = "?";
+  std::string transport_error_;
+};
+
+void accept(tcp::acceptor& acceptor, const settings& config) {
+  acceptor.async_accept([&acceptor, &config](asio::error_code ec, tcp::socket socket) {
+    if (!ec) std::make_shared<session>(std::move(socket), config)->start();
+    accept(acceptor, config);
+  });
+}
+
+bool parse_args(int argc, char** argv, settings& s) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (i + 1 >= argc) return false;
+    const char* value = argv[++i];
+    if (arg == "--host") {
+      s.host = value;
+    } else if (arg == "--port") {
+      s.port = static_cast<unsigned short>(std::strtoul(value, nullptr, 10));
+    } else if (arg == "--max-message") {
+      s.max_message = std::strtoull(value, nullptr, 10);
+      if (s.max_message == 0) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  settings config;
+  if (!parse_args(argc, argv, config)) {
+    std::fprintf(stderr, "usage: %s --host ADDRESS --port N [--max-message BYTES]\n", argv[0]);
+    return 2;
+  }
+  try {
+    asio::io_context io;
+    tcp::acceptor acceptor(io, {asio::ip::make_address(config.host), config.port});
+    std::fprintf(stderr, "listening on %s:%u\n", config.host.c_str(),
+                 static_cast<unsigned>(acceptor.local_endpoint().port()));
+    accept(acceptor, config);
+    io.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ws_echo_server: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

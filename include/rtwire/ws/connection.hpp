@@ -1,0 +1,619 @@
+// rtwire — the WebSocket connection state machine (RFC 6455 §5-§8), both roles, sans-IO.
+//
+//   rtwire::ws::connection conn(rtwire::ws::role::server);
+//   // ... after the opening handshake (rtwire/ws/handshake.hpp):
+//   conn.feed(bytes_read);                       // a writable buffer: payload is unmasked in place
+//   for (auto ev = conn.next(); ev.type != event_type::need_more; ev = conn.next()) {
+//     switch (ev.type) {
+//       case event_type::text:   conn.send_text(ev.text()); break;       // echo
+//       case event_type::binary: conn.send_binary(ev.data); break;
+//       case event_type::close:  break;          // the reply is already queued
+//       case event_type::error:  break;          // a close frame with ev.code is queued
+//       default: break;                          // ping (pong queued), pong
+//     }
+//   }
+//   write_to_socket(conn.output()); conn.consume_output(n_written);
+//   if (conn.state() == connection_state::closed && conn.output().empty()) close the socket;
+//
+// The connection owns no socket, clock or random source: bytes in through feed()/next(), bytes out
+// through output()/consume_output(), and the client role's masking keys from a key_source the
+// caller supplies. Everything is bounded by `limits`.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <vector>
+
+#include "rtwire/core/bytes.hpp"
+#include "rtwire/core/error.hpp"
+#include "rtwire/core/utf8.hpp"
+#include "rtwire/ws/decoder.hpp"
+#include "rtwire/ws/frame.hpp"
+
+namespace rtwire::ws {
+
+/// Which end of the connection this object is (RFC 6455 §5.1: clients mask, servers do not).
+enum class role : std::uint8_t { client, server };
+
+/// How text and binary messages are delivered to the caller.
+enum class delivery : std::uint8_t {
+  /// One event per message, with the whole payload (reassembled from fragments when needed, up to
+  /// limits::max_buffered_bytes). frame_finished and message_finished are always true.
+  whole_message,
+  /// One event per piece of payload as it arrives, in place in the caller's buffer, never copied;
+  /// frame_finished / message_finished mark the ends.
+  streaming,
+};
+
+/// RFC 6455 §7 closing states, seen from this endpoint.
+enum class connection_state : std::uint8_t {
+  /// Data may flow both ways.
+  open,
+  /// We sent a close frame (close()) and wait for the peer's: no more sending, frames from the
+  /// peer are still delivered (they may have been sent before it saw our close).
+  closing,
+  /// The closing handshake is complete, the connection failed, or the transport ended: drain
+  /// output() and close the transport (RFC 6455 §7.1.1: the server closes TCP first).
+  closed,
+};
+
+/// Limits on what the peer can make the connection accept or hold (DESIGN.md §1.6). The defaults
+/// pass every case of Autobahn TestSuite section 9 (16 MiB messages, 4 MiB messages in 64-byte
+/// fragments) while bounding memory per connection to max_buffered_bytes.
+struct limits {
+  /// Largest frame payload accepted; larger frames fail at their header with frame_too_big (1009).
+  std::uint64_t max_frame_payload = 16u << 20;
+  /// Largest message (sum of its frames); exceeding it fails with message_too_big (1009) as soon
+  /// as a frame header announces it.
+  std::uint64_t max_message_size = 16u << 20;
+  /// Most data frames in one message; more fail with too_many_fragments (1008, a policy).
+  std::size_t max_fragments = 1u << 17;
+  /// Most bytes held to reassemble one message in delivery::whole_message mode; a message that
+  /// would need more fails with buffer_limit (1009) at the frame header that announces it.
+  /// (streaming mode buffers nothing but control payloads, at most 125 bytes.)
+  std::size_t max_buffered_bytes = 16u << 20;
+};
+
+/// A caller-supplied source of masking keys (RFC 6455 §5.3: each key "MUST be derived from a
+/// strong source of entropy", unpredictable per frame). Wraps a reference to any callable
+/// returning masking_key; the callable must outlive every connection using it.
+class key_source {
+ public:
+  key_source() = default;
+  template <class F>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, key_source> &&
+           std::is_invocable_r_v<masking_key, F&>) key_source(F& f)
+  noexcept  // NOLINT(google-explicit-constructor): a view, like std::span
+      : state_(static_cast<void*>(&f)),
+        call_([](void* s) -> masking_key { return (*static_cast<F*>(s))(); }) {}
+
+  explicit operator bool() const noexcept { return call_ != nullptr; }
+  masking_key operator()() const { return call_(state_); }
+
+ private:
+  void* state_ = nullptr;
+  masking_key (*call_)(void*) = nullptr;
+};
+
+struct connection_options {
+  delivery mode = delivery::whole_message;
+  limits limit{};
+  /// RFC 6455 §5.5.2: answer every ping with a pong carrying the same payload (queued in
+  /// output() while the connection is open). The ping event is delivered either way.
+  bool auto_pong = true;
+  /// When not 0, send_text/send_binary/send_fragment split payloads into frames of at most this
+  /// many bytes (RFC 6455 §5.4 fragmentation).
+  std::size_t fragment_size = 0;
+  /// Masking keys for the client role (required there; unused by a server).
+  key_source keys{};
+};
+
+/// What next() produced.
+enum class event_type : std::uint8_t {
+  /// All fed input is consumed: feed() more (after sending output()).
+  need_more,
+  /// A text message (whole_message mode), valid UTF-8; or a piece of one (streaming), valid so
+  /// far: a piece may end, and the next begin, inside a code point.
+  text,
+  /// A binary message or a piece of one.
+  binary,
+  /// A ping with its payload (a pong is already queued when auto_pong is on).
+  ping,
+  /// A pong with its payload.
+  pong,
+  /// The peer's close frame, validated (code, reason). Our reply (echoing the code) is queued if
+  /// we had not sent a close: the closing handshake is complete and the state is closed.
+  close,
+  /// The peer broke the protocol or a limit: failure() has the reason, offset and close code, and
+  /// a close frame with `code` is queued. Sticky: every later next() returns it again.
+  error,
+};
+
+struct event {
+  event_type type = event_type::need_more;
+  /// text/binary: the message or piece; ping/pong: the payload; close: the reason bytes.
+  /// Points into the fed buffer (unmasked in place) or into the connection (a reassembled
+  /// message, a control payload that arrived in pieces). Valid until the next call to next(),
+  /// feed() or receive_eof(), and while the fed buffer is alive and unmodified.
+  bytes_view data{};
+  /// text/binary: this piece ends a frame / ends the message (always true in whole_message mode).
+  bool frame_finished = false;
+  bool message_finished = false;
+  /// close: the peer's code (close_code::no_status for an empty close frame);
+  /// error: the close code sent to the peer (close_code::abnormal when none could be).
+  close_code code = close_code::none;
+
+  std::string_view text() const noexcept { return as_chars(data); }
+  /// close: the reason, valid UTF-8.
+  std::string_view reason() const noexcept { return as_chars(data); }
+};
+
+/// The sticky failure of a connection: what went wrong, where, and the close code it sent.
+struct connection_error {
+  std::error_code code{};
+  /// Stream offset (bytes fed since the connection began) of the offending byte.
+  std::size_t offset = error_at::npos;
+  close_code close = close_code::none;
+
+  explicit operator bool() const noexcept { return static_cast<bool>(code); }
+  std::string message() const { return code.message(); }
+};
+
+/// One WebSocket connection after the opening handshake: parses the peer's frames into events,
+/// enforces RFC 6455 and the limits, and encodes what the caller sends. Not thread-safe; one
+/// object per connection; movable (no pointers into itself).
+class connection {
+ public:
+  explicit connection(role r, connection_options opts = {})
+      : opts_(opts),
+        role_(r),
+        decoder_(
+            {.rules = {.masking = r == role::server ? mask_rule::required : mask_rule::forbidden,
+                       .max_payload = opts.limit.max_frame_payload}}) {}
+
+  // ----------------------------------------------------------------------------------------------
+  // Receiving
+  // ----------------------------------------------------------------------------------------------
+
+  /// Hands the connection the next bytes from the peer. The buffer must stay alive and untouched
+  /// until next() returns need_more (payload is unmasked in place and events point into it).
+  /// Returns input_pending (api_misuse, nothing taken) if the previous input is not consumed yet;
+  /// the sticky failure's code if the connection failed (the input is ignored).
+  std::error_code feed(mutable_bytes_view input) noexcept {
+    if (failure_) return failure_.code;
+    if (!input_.empty()) return make_error_code(ws::error::input_pending);
+    input_ = input;
+    return {};
+  }
+  std::error_code feed(char* data, std::size_t size) noexcept {
+    return feed(mutable_bytes_view(reinterpret_cast<std::byte*>(data), size));
+  }
+
+  /// The next event from the fed input (see event_type for each outcome and what to do). Bytes
+  /// the peer sends after its close frame are discarded (RFC 6455 §5.5.1: it sends no more).
+  event next() noexcept {
+    // One named result, returned on every path, so it is built in the caller's object (NRVO):
+    // building a temporary and copying it cost a store-forwarding stall per event.
+    event ev;
+    if (failure_) {
+      set_event(ev, event_type::error, {}, false, false, failure_.close);
+      return ev;
+    }
+    if (release_message_) {
+      message_.clear();
+      release_message_ = false;
+    }
+    for (;;) {
+      if (state_ == connection_state::closed) {
+        input_ = {};
+        return ev;
+      }
+      const frame_decoder::result r = decoder_.decode(input_);
+      input_ = input_.subspan(r.consumed);
+      if (r.st == frame_decoder::status::need_more) return ev;
+      if (r.st == frame_decoder::status::failed) {
+        fail_into(ev, static_cast<ws::error>(decoder_.error().code.value()),
+                  decoder_.error().offset);
+        return ev;
+      }
+      if (is_control(decoder_.header().op)) {
+        if (control_frame(r, ev)) return ev;
+        continue;
+      }
+      if (data_frame(r, ev)) return ev;
+    }
+  }
+
+  /// The transport ended (read returned 0). Without a completed closing handshake this fails the
+  /// connection with unexpected_eof (close code 1006, nothing sent): next() returns that error.
+  /// After a clean close it changes nothing.
+  void receive_eof() noexcept {
+    input_ = {};
+    if (state_ == connection_state::closed) return;
+    fail_quietly(ws::error::unexpected_eof, decoder_.offset());
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Sending: each call appends whole frames to output(), or appends nothing and returns an
+  // api_misuse error (send_after_close once a close frame was sent or the connection failed,
+  // message_in_progress while a send_fragment() message is unfinished, missing_key_source for a
+  // client without keys, invalid_argument as documented per call).
+  // ----------------------------------------------------------------------------------------------
+
+  /// Sends a text message. `text` must be UTF-8 (RFC 6455 §5.6; not checked here, the peer will
+  /// close with 1007 otherwise). Fragmented when options.fragment_size is set.
+  std::error_code send_text(std::string_view text) {
+    return send_message(opcode::text, as_bytes(text));
+  }
+
+  /// Sends a binary message.
+  std::error_code send_binary(bytes_view data) { return send_message(opcode::binary, data); }
+
+  /// Sends one part of a message streamed by the caller: the first call (kind opcode::text or
+  /// opcode::binary) opens it, later calls with the same kind continue it (RFC 6455 §5.4), and
+  /// `last` finishes it. invalid_argument for another opcode; message_in_progress if `kind`
+  /// differs from the open message's. Other frames (ping, pong, close) may be sent in between.
+  std::error_code send_fragment(opcode kind, bytes_view data, bool last) {
+    if (kind != opcode::text && kind != opcode::binary)
+      return make_error_code(ws::error::invalid_argument);
+    if (const auto ec = can_send()) return ec;
+    if (sending_message_ && kind != sending_kind_)
+      return make_error_code(ws::error::message_in_progress);
+    const opcode first = sending_message_ ? opcode::continuation : kind;
+    sending_message_ = !last;
+    sending_kind_ = kind;
+    write_fragmented(first, data, last);
+    return {};
+  }
+
+  /// Sends a ping (RFC 6455 §5.5.2); invalid_argument if the payload exceeds 125 bytes.
+  std::error_code send_ping(bytes_view payload = {}) { return send_control(opcode::ping, payload); }
+
+  /// Sends an unsolicited pong (RFC 6455 §5.5.3: a heartbeat); same rules as send_ping().
+  std::error_code send_pong(bytes_view payload = {}) { return send_control(opcode::pong, payload); }
+
+  /// Starts the closing handshake (RFC 6455 §7.1.2): sends a close frame with `code` and `reason`
+  /// and moves to closing; the peer's close then completes it. close_code::none sends a close
+  /// frame without a status code. invalid_argument if the code may not be sent
+  /// (is_valid_close_code), a reason is given without a code, or the reason is longer than 123
+  /// bytes or not UTF-8.
+  std::error_code close(close_code code = close_code::normal, std::string_view reason = {}) {
+    if (const auto ec = can_send()) return ec;
+    const auto c = static_cast<std::uint16_t>(code);
+    if (code == close_code::none ? !reason.empty() : !is_valid_close_code(c))
+      return make_error_code(ws::error::invalid_argument);
+    if (reason.size() > max_control_payload - 2 || !utf8::is_valid(reason))
+      return make_error_code(ws::error::invalid_argument);
+    write_close(code, reason);
+    state_ = connection_state::closing;
+    return {};
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Output and state
+  // ----------------------------------------------------------------------------------------------
+
+  /// Bytes to send to the peer, in order. Valid until the next non-const call.
+  bytes_view output() const noexcept { return bytes_view(out_).subspan(out_head_); }
+
+  /// Marks the first `n` bytes of output() as sent (n ≤ output().size()).
+  void consume_output(std::size_t n) noexcept {
+    out_head_ += n < output().size() ? n : output().size();
+    if (out_head_ == out_.size()) {
+      out_.clear();
+      out_head_ = 0;
+    } else if (out_head_ > 65536 && out_head_ > out_.size() / 2) {
+      out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(out_head_));
+      out_head_ = 0;
+    }
+  }
+
+  connection_state state() const noexcept { return state_; }
+
+  /// True once the closing handshake completed: both close frames were exchanged and the
+  /// connection did not fail (RFC 6455 §7.1.4 "The WebSocket Connection is Closed" cleanly).
+  bool closed_cleanly() const noexcept {
+    return state_ == connection_state::closed && close_sent_ && close_received_ && !failure_;
+  }
+
+  /// The sticky failure (empty unless an error event was returned).
+  const connection_error& failure() const noexcept { return failure_; }
+
+  /// The code of the peer's close frame (no_status for an empty one; none if none arrived).
+  close_code peer_close_code() const noexcept { return peer_code_; }
+
+  /// Which end this object is.
+  ws::role local_role() const noexcept { return role_; }
+
+  /// Stream bytes consumed so far.
+  std::size_t offset() const noexcept { return decoder_.offset(); }
+
+  /// True while a frame or a fragmented message from the peer is incomplete (the input so far
+  /// ends inside it); false between messages.
+  bool receiving() const noexcept { return in_message_ || !decoder_.at_frame_boundary(); }
+
+ private:
+  // -- receiving ---------------------------------------------------------------------------------
+
+  /// Fills `ev` field by field: building a temporary and copying it made the compiler store
+  /// the flags narrowly and reload them widely, a store-forwarding stall on every frame.
+  static void set_event(event& ev, event_type type, bytes_view data, bool frame_finished,
+                        bool message_finished, close_code code) noexcept {
+    ev.type = type;
+    ev.data = data;
+    ev.frame_finished = frame_finished;
+    ev.message_finished = message_finished;
+    ev.code = code;
+  }
+
+  /// Handles a piece of a data frame; true when `ev` is an event to return.
+  [[gnu::always_inline]] bool data_frame(const frame_decoder::result& r, event& ev) {
+    const frame_header& h = decoder_.header();
+    if (r.frame_started) {
+      // RFC 6455 §5.4: a continuation frame needs a message to continue, and a new text/binary
+      // frame may not start while a fragmented message is unfinished.
+      if (h.op == opcode::continuation && !in_message_)
+        return fail_into(ev, ws::error::unexpected_continuation, decoder_.frame_offset());
+      if (h.op != opcode::continuation && in_message_)
+        return fail_into(ev, ws::error::expected_continuation, decoder_.frame_offset());
+      if (!in_message_) {
+        in_message_ = true;
+        message_op_ = h.op;
+        message_size_ = 0;
+        fragments_ = 0;
+        zero_copy_ = h.fin && opts_.mode == delivery::whole_message;
+        if (h.op == opcode::text) {
+          validator_.reset();
+          utf8_boundary_ = true;
+        }
+      }
+      if (++fragments_ > opts_.limit.max_fragments)
+        return fail_into(ev, ws::error::too_many_fragments, decoder_.frame_offset());
+      message_size_ += h.payload_length;
+      if (message_size_ > opts_.limit.max_message_size)
+        return fail_into(ev, ws::error::message_too_big, decoder_.frame_offset() + 1);
+      if (opts_.mode == delivery::whole_message && message_size_ > opts_.limit.max_buffered_bytes)
+        return fail_into(ev, ws::error::buffer_limit, decoder_.frame_offset() + 1);
+    }
+    const bytes_view piece = r.payload;
+    const bool message_end = r.frame_finished && h.fin;
+    if (message_op_ == opcode::text) {
+      // RFC 6455 §8.1: fail as soon as the text is not UTF-8 (Autobahn 6.4.x: mid-frame). A
+      // short all-ASCII piece at a code-point boundary is valid whatever came before, so the
+      // validator call (and its kernel dispatch) is skipped: half the cost of a 20-byte frame.
+      if (!(utf8_boundary_ && short_ascii(piece))) {
+        const std::size_t before = validator_.offset();
+        const utf8::result u = validator_.feed(piece);
+        if (u.state == utf8::status::invalid)
+          return fail_into(ev, ws::error::invalid_utf8,
+                           decoder_.offset() - piece.size() + (u.error_offset - before));
+        utf8_boundary_ = u.state == utf8::status::valid;
+      }
+      if (message_end && validator_.finish().state == utf8::status::invalid)
+        return fail_into(ev, ws::error::invalid_utf8, decoder_.offset());
+    }
+    const event_type type = message_op_ == opcode::text ? event_type::text : event_type::binary;
+    if (message_end) in_message_ = false;
+    if (opts_.mode == delivery::streaming) {
+      if (piece.empty() && !r.frame_finished) return false;
+      set_event(ev, type, piece, r.frame_finished, message_end, close_code::none);
+      return true;
+    }
+    // whole_message: a single-frame message wholly inside the fed buffer is delivered in place.
+    if (zero_copy_ && r.frame_started && r.frame_finished) {
+      set_event(ev, type, piece, true, true, close_code::none);
+      return true;
+    }
+    zero_copy_ = false;
+    message_.insert(message_.end(), piece.begin(), piece.end());
+    if (!message_end) return false;
+    release_message_ = true;
+    set_event(ev, type, bytes_view(message_), true, true, close_code::none);
+    return true;
+  }
+
+  /// True if `piece` is at most 64 bytes, all ASCII. It reads in the same 8/4/1-byte steps as
+  /// the scalar unmasking that just wrote those bytes (detail::mask_scalar), so every load is
+  /// forwarded from one store; wider or overlapping loads stalled on store forwarding.
+  static bool short_ascii(bytes_view piece) noexcept {
+    const auto* p = reinterpret_cast<const unsigned char*>(piece.data());
+    const std::size_t n = piece.size();
+    if (n > 64) return false;
+    std::uint64_t acc = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      acc |= w;
+    }
+    if (i + 4 <= n) {
+      std::uint32_t w;
+      std::memcpy(&w, p + i, 4);
+      acc |= w;
+      i += 4;
+    }
+    for (; i < n; ++i)
+      acc |= p[i];
+    return (acc & 0x8080808080808080u) == 0;
+  }
+
+  /// Handles a piece of a control frame; true when `ev` is an event to return.
+  bool control_frame(const frame_decoder::result& r, event& ev) {
+    const frame_header& h = decoder_.header();
+    bytes_view payload = r.payload;
+    if (!(r.frame_started && r.frame_finished)) {
+      // A control payload split across inputs: gather it (≤ 125 bytes, RFC 6455 §5.5).
+      if (r.frame_started) control_size_ = 0;
+      if (!r.payload.empty())
+        std::memcpy(control_.data() + control_size_, r.payload.data(), r.payload.size());
+      control_size_ += r.payload.size();
+      if (!r.frame_finished) return false;
+      payload = bytes_view(control_.data(), control_size_);
+    }
+    switch (h.op) {
+      case opcode::ping:
+        // RFC 6455 §5.5.2/§5.5.3: a pong with the ping's "Application data", unless we already
+        // sent a close frame (then only the peer's close is expected).
+        if (opts_.auto_pong && state_ == connection_state::open)
+          write_frame_out(opcode::pong, payload, true);
+        set_event(ev, event_type::ping, payload, true, true, close_code::none);
+        return true;
+      case opcode::pong:
+        set_event(ev, event_type::pong, payload, true, true, close_code::none);
+        return true;
+      default:
+        return close_frame(payload, ev);
+    }
+  }
+
+  bool close_frame(bytes_view payload, event& ev) {
+    // The stream offset of the payload's first byte.
+    const std::size_t at =
+        decoder_.frame_offset() + header_size(payload.size(), decoder_.header().masked);
+    close_code code = close_code::no_status;
+    bytes_view reason{};
+    if (!payload.empty()) {
+      // RFC 6455 §5.5.1: a body starts with a 2-byte status code, so length 1 is malformed.
+      if (payload.size() == 1) return fail_into(ev, ws::error::bad_close_payload, at);
+      const auto* p = reinterpret_cast<const unsigned char*>(payload.data());
+      const auto c = static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+      // RFC 6455 §7.4: only defined and registered-range codes may appear on the wire.
+      if (!is_valid_close_code(c)) return fail_into(ev, ws::error::invalid_close_code, at);
+      code = static_cast<close_code>(c);
+      reason = payload.subspan(2);
+      // RFC 6455 §5.5.1: the reason is UTF-8 (§8.1 failure: 1007).
+      const utf8::result u = utf8::validate(reason);
+      if (u.state != utf8::status::valid)
+        return fail_into(ev, ws::error::invalid_close_reason, at + 2 + u.error_offset);
+    }
+    close_received_ = true;
+    peer_code_ = code;
+    // RFC 6455 §5.5.1: reply with a close frame, "typically echoing the status code it
+    // received" (an empty close gets an empty one).
+    if (!close_sent_) write_close(code == close_code::no_status ? close_code::none : code, {});
+    state_ = connection_state::closed;
+    in_message_ = false;
+    set_event(ev, event_type::close, reason, true, true, code);
+    return true;
+  }
+
+  /// RFC 6455 §7.1.7 _Fail the WebSocket Connection_: send a close frame with the code for `e`
+  /// (unless one was sent already), and stop. Sticky. Sets `ev` to the error event; returns true.
+  bool fail_into(event& ev, ws::error e, std::size_t at) {
+    fail_quietly(e, at);
+    if (!close_sent_ && failure_.close != close_code::abnormal) write_close(failure_.close, {});
+    set_event(ev, event_type::error, {}, false, false, failure_.close);
+    return true;
+  }
+
+  void fail_quietly(ws::error e, std::size_t at) noexcept {
+    failure_ = {make_error_code(e), at, close_code_for(e)};
+    state_ = connection_state::closed;
+    input_ = {};
+  }
+
+  // -- sending -----------------------------------------------------------------------------------
+
+  std::error_code can_send() const noexcept {
+    if (close_sent_ || failure_) return make_error_code(ws::error::send_after_close);
+    if (role_ == role::client && !opts_.keys) return make_error_code(ws::error::missing_key_source);
+    return {};
+  }
+
+  std::error_code send_message(opcode op, bytes_view data) {
+    if (const auto ec = can_send()) return ec;
+    if (sending_message_) return make_error_code(ws::error::message_in_progress);
+    write_fragmented(op, data, true);
+    return {};
+  }
+
+  std::error_code send_control(opcode op, bytes_view payload) {
+    if (const auto ec = can_send()) return ec;
+    // RFC 6455 §5.5: control frame payloads are at most 125 bytes.
+    if (payload.size() > max_control_payload) return make_error_code(ws::error::invalid_argument);
+    write_frame_out(op, payload, true);
+    return {};
+  }
+
+  /// Writes `data` as one frame, or as frames of fragment_size bytes (RFC 6455 §5.4: the first
+  /// with `first`, the others continuations, FIN on the last one when `last`).
+  void write_fragmented(opcode first, bytes_view data, bool last) {
+    const std::size_t max = opts_.fragment_size;
+    if (max == 0 || data.size() <= max) return write_frame_out(first, data, last);
+    opcode op = first;
+    while (data.size() > max) {
+      write_frame_out(op, data.first(max), false);
+      data = data.subspan(max);
+      op = opcode::continuation;
+    }
+    write_frame_out(op, data, last);
+  }
+
+  void write_frame_out(opcode op, bytes_view payload, bool fin) {
+    // A client without a key source cannot send anything (it cannot mask); the send functions
+    // report missing_key_source, automatic replies are dropped.
+    if (role_ == role::client && !opts_.keys) return;
+    frame_header h{.fin = fin, .op = op};
+    // RFC 6455 §5.3: a client masks every frame with a fresh, unpredictable key.
+    if (role_ == role::client) {
+      h.masked = true;
+      h.key = opts_.keys();
+    }
+    write_frame(out_, h, payload);
+  }
+
+  void write_close(close_code code, std::string_view reason) {
+    std::array<std::byte, max_control_payload> body{};
+    std::size_t n = 0;
+    if (code != close_code::none) {
+      const auto c = static_cast<std::uint16_t>(code);
+      body[0] = static_cast<std::byte>(c >> 8);
+      body[1] = static_cast<std::byte>(c & 0xFF);
+      if (!reason.empty()) std::memcpy(body.data() + 2, reason.data(), reason.size());
+      n = 2 + reason.size();
+    }
+    if (role_ == role::client && !opts_.keys) return;  // cannot mask: nothing may be sent
+    write_frame_out(opcode::close, bytes_view(body.data(), n), true);
+    close_sent_ = true;
+  }
+
+  connection_options opts_;
+  role role_;
+  connection_state state_ = connection_state::open;
+  frame_decoder decoder_;
+  mutable_bytes_view input_{};
+
+  // The message being received.
+  bool in_message_ = false;
+  bool zero_copy_ = false;
+  bool release_message_ = false;
+  opcode message_op_ = opcode::text;
+  std::uint64_t message_size_ = 0;
+  std::size_t fragments_ = 0;
+  utf8::validator validator_{};
+  bool utf8_boundary_ = true;  // the text so far ends on a code-point boundary
+  std::vector<std::byte> message_;
+
+  // A control frame that arrived in pieces.
+  std::array<std::byte, max_control_payload> control_{};
+  std::size_t control_size_ = 0;
+
+  // Closing handshake.
+  bool close_sent_ = false;
+  bool close_received_ = false;
+  close_code peer_code_ = close_code::none;
+  connection_error failure_{};
+
+  // Sending.
+  bool sending_message_ = false;
+  opcode sending_kind_ = opcode::text;
+  std::vector<std::byte> out_;
+  std::size_t out_head_ = 0;
+};
+
+}  // namespace rtwire::ws

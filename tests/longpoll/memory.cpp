@@ -9,54 +9,17 @@
 #include <vector>
 
 #include "catch.hpp"
-
-namespace {
-
-std::size_t live_bytes = 0;
-
-// Each block carries its size in a header aligned for any type.
-constexpr std::size_t header = alignof(std::max_align_t);
-
-void* counted_new(std::size_t n) {
-  void* raw = std::malloc(n + header);
-  if (raw == nullptr) throw std::bad_alloc();
-  *static_cast<std::size_t*>(raw) = n;
-  live_bytes += n;
-  return static_cast<char*>(raw) + header;
-}
-
-void counted_delete(void* p) noexcept {
-  if (p == nullptr) return;
-  void* raw = static_cast<char*>(p) - header;
-  live_bytes -= *static_cast<std::size_t*>(raw);
-  std::free(raw);
-}
-
-}  // namespace
-
-void* operator new(std::size_t n) {
-  return counted_new(n);
-}
-void* operator new[](std::size_t n) {
-  return counted_new(n);
-}
-void operator delete(void* p) noexcept {
-  counted_delete(p);
-}
-void operator delete[](void* p) noexcept {
-  counted_delete(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  counted_delete(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  counted_delete(p);
-}
+#include "support/allocation_counter.hpp"
 
 using namespace std::chrono_literals;
 namespace lp = rtwire::longpoll;
 
 TEST_CASE("memory_usage() equals the heap bytes the queue holds", "[longpoll][memory]") {
+  if constexpr (!rtwire::test::allocation_counting) {
+    WARN("allocation counting is disabled under AddressSanitizer");
+    return;
+  }
+  const auto live_bytes = [] { return rtwire::test::live_bytes.load(); };
   std::vector<lp::completion> out;
   out.reserve(4096);
   std::vector<lp::poll_result> results;
@@ -64,7 +27,7 @@ TEST_CASE("memory_usage() equals the heap bytes the queue holds", "[longpoll][me
   std::vector<lp::topic_id> topics;
   topics.reserve(20);
   const std::string text(100, 'x');
-  const std::size_t base = live_bytes;
+  const std::size_t base = live_bytes();
   bool exact = true;
   std::size_t checks = 0, first_bad = 0, heap_at_bad = 0, usage_at_bad = 0;
   {
@@ -72,10 +35,10 @@ TEST_CASE("memory_usage() equals the heap bytes the queue holds", "[longpoll][me
     // Compare outside Catch's assertion macros (they allocate); record the first mismatch.
     auto check = [&] {
       ++checks;
-      if (exact && live_bytes - base != q.memory_usage()) {
+      if (exact && live_bytes() - base != q.memory_usage()) {
         exact = false;
         first_bad = checks;
-        heap_at_bad = live_bytes - base;
+        heap_at_bad = live_bytes() - base;
         usage_at_bad = q.memory_usage();
       }
     };
@@ -108,7 +71,7 @@ TEST_CASE("memory_usage() equals the heap bytes the queue holds", "[longpoll][me
     out.clear();
     check();
   }
-  const std::size_t after = live_bytes;
+  const std::size_t after = live_bytes();
   REQUIRE(checks > 100);
   INFO("check #" << first_bad << ": heap " << heap_at_bad << ", memory_usage " << usage_at_bad);
   CHECK(exact);

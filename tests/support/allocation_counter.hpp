@@ -1,6 +1,7 @@
-// Counts every heap allocation of a test program, to prove that steady-state parsing allocates
-// nothing. Include it from exactly one source file of the program: it replaces the global
-// operator new and delete.
+// Counts the heap allocations of a test program, and the bytes they hold, to prove that
+// steady-state parsing allocates nothing and that memory_usage() figures are exact. Include it
+// from exactly one source file of the program: it replaces the global operator new and delete
+// (every non-aligned overload, so that no block crosses allocators).
 //
 // Not installed under AddressSanitizer, which provides operator new itself; tests then skip their
 // allocation checks (see allocation_counting).
@@ -23,6 +24,8 @@ namespace rtwire::test {
 
 /// Allocations so far (operator new calls).
 inline std::atomic<std::size_t> allocations{0};
+/// Bytes currently allocated through operator new (requested sizes).
+inline std::atomic<std::size_t> live_bytes{0};
 
 #ifdef RTWIRE_TEST_ASAN
 inline constexpr bool allocation_counting = false;
@@ -30,25 +33,68 @@ inline constexpr bool allocation_counting = false;
 inline constexpr bool allocation_counting = true;
 #endif
 
+namespace detail {
+
+// Each block carries its size in a header aligned for any type.
+inline constexpr std::size_t header = alignof(std::max_align_t);
+
+inline void* counted_new(std::size_t n) noexcept {
+  void* raw = std::malloc(n + header);
+  if (raw == nullptr) return nullptr;
+  *static_cast<std::size_t*>(raw) = n;
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  live_bytes.fetch_add(n, std::memory_order_relaxed);
+  return static_cast<char*>(raw) + header;
+}
+
+inline void counted_delete(void* p) noexcept {
+  if (p == nullptr) return;
+  void* raw = static_cast<char*>(p) - header;
+  live_bytes.fetch_sub(*static_cast<std::size_t*>(raw), std::memory_order_relaxed);
+  std::free(raw);
+}
+
+}  // namespace detail
 }  // namespace rtwire::test
 
 #ifndef RTWIRE_TEST_ASAN
-// GCC pairs the library's inlined ::operator new with the free() below and warns; this pair is
-// consistent (new = malloc, delete = free).
+// GCC pairs the library's inlined ::operator new with the free() below and warns; the pair is
+// consistent (every replaced new goes through counted_new, every delete through counted_delete).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
-void* operator new(std::size_t size) {
-  rtwire::test::allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+void* operator new(std::size_t n) {
+  if (void* p = rtwire::test::detail::counted_new(n)) return p;
+  std::abort();  // tests never exhaust memory; no exception path needed
+}
+void* operator new[](std::size_t n) {
+  if (void* p = rtwire::test::detail::counted_new(n)) return p;
   std::abort();
 }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  return rtwire::test::detail::counted_new(n);
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  return rtwire::test::detail::counted_new(n);
+}
 void operator delete(void* p) noexcept {
-  std::free(p);
+  rtwire::test::detail::counted_delete(p);
+}
+void operator delete[](void* p) noexcept {
+  rtwire::test::detail::counted_delete(p);
 }
 void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
+  rtwire::test::detail::counted_delete(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  rtwire::test::detail::counted_delete(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  rtwire::test::detail::counted_delete(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  rtwire::test::detail::counted_delete(p);
 }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -37,10 +37,14 @@ class condition_category_impl final : public std::error_category {
   const char* name() const noexcept override { return "rtwire"; }
   std::string message(int value) const override {
     switch (static_cast<condition>(value)) {
-      case condition::protocol_violation: return "protocol violation";
-      case condition::limit_exceeded: return "limit exceeded";
-      case condition::bad_input: return "bad input";
-      case condition::api_misuse: return "API misuse";
+      case condition::protocol_violation:
+        return "protocol violation";
+      case condition::limit_exceeded:
+        return "limit exceeded";
+      case condition::bad_input:
+        return "bad input";
+      case condition::api_misuse:
+        return "API misuse";
     }
     return "unknown rtwire condition";
   }
@@ -61,9 +65,9 @@ inline std::error_condition make_error_condition(condition c) noexcept {
 /// One row of a module's error table.
 template <class Enum>
 struct error_entry {
-  Enum value;
-  std::string_view message;
-  condition cond;
+  Enum value{};
+  std::string_view message{};
+  condition cond = condition::protocol_violation;
 };
 
 namespace detail {

@@ -189,8 +189,8 @@ __attribute__((target("sha,sse4.1"))) inline void compress_shani(
     const __m128i e_in = e;
     __m128i m[4];
     for (int i = 0; i < 4; ++i) {
-      m[i] =
-          _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i)), reverse);
+      m[i] = _mm_shuffle_epi8(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + std::ptrdiff_t{16} * i)), reverse);
     }
     __m128i we = _mm_add_epi32(e, m[0]);
     shani_groups(abcd, we, m, std::make_integer_sequence<int, 20>{});

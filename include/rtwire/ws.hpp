@@ -2,7 +2,7 @@
 #pragma once
 
 #include "rtwire/ws/accept_key.hpp"
-#include "rtwire/ws/handshake.hpp"
 #include "rtwire/ws/connection.hpp"
 #include "rtwire/ws/decoder.hpp"
 #include "rtwire/ws/frame.hpp"
+#include "rtwire/ws/handshake.hpp"

@@ -209,14 +209,21 @@ TEST_CASE("'=' anywhere but the last one or two characters is invalid_padding", 
   const struct {
     std::string_view text;
     std::size_t offset;
-  } cases[] =
-      {
-          {"=m9v", 0},     {"Z=9v", 1},         {"Zm=v", 2}, {"Zm9=Zm9v", 3},
-          {"Zg==Zm9v", 2}, {"Zm9vYmFy=m9v", 8}, {"Z===", 1}, {"====", 0},
-          {"Zg=a", 2},     {"Zm9vZg=Y", 6},     {"Zg=!", 2},  // the misplaced '=' comes before the
-                                                              // bad character
-          {"Zg==Z", 2},  // an earlier error wins over the incomplete final quantum
-      };
+  } cases[] = {
+      {"=m9v", 0},
+      {"Z=9v", 1},
+      {"Zm=v", 2},
+      {"Zm9=Zm9v", 3},
+      {"Zg==Zm9v", 2},
+      {"Zm9vYmFy=m9v", 8},
+      {"Z===", 1},
+      {"====", 0},
+      {"Zg=a", 2},
+      {"Zm9vZg=Y", 6},
+      {"Zg=!", 2},   // the misplaced '=' comes before the
+                     // bad character
+      {"Zg==Z", 2},  // an earlier error wins over the incomplete final quantum
+  };
   for (const auto& c : cases) {
     INFO("text \"" << c.text << "\"");
     const decoded d = decode(c.text, 64);

@@ -756,7 +756,8 @@ TEST_CASE("http1 block-wise validation finds a bad byte at every position of lon
         INFO("len " << len << " at " << at << " byte " << static_cast<int>(bad));
         REQUIRE(r.status == parse_status::error);
         CHECK(p.error().offset == prefix.size() + at);
-        CHECK(p.error().code == (bad == '\r' ? http1::error::bare_cr : http1::error::bad_header_value));
+        CHECK(p.error().code ==
+              (bad == '\r' ? http1::error::bare_cr : http1::error::bad_header_value));
       }
       // HTAB and obs-text are field content anywhere (trailing HTAB is OWS, trimmed).
       for (const char ok : {'\t', '\x80', '\xff'}) {

@@ -21,7 +21,8 @@ inline std::vector<split> all_splits(std::string_view input) {
   std::vector<split> out;
   out.push_back({"whole", {input}});
   split bytes{"byte by byte", {}};
-  for (std::size_t i = 0; i < input.size(); ++i) bytes.chunks.push_back(input.substr(i, 1));
+  for (std::size_t i = 0; i < input.size(); ++i)
+    bytes.chunks.push_back(input.substr(i, 1));
   out.push_back(std::move(bytes));
   for (std::size_t at = 0; at <= input.size(); ++at) {
     out.push_back({"split at " + std::to_string(at), {input.substr(0, at), input.substr(at)}});

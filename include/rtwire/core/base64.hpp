@@ -236,7 +236,7 @@ decode_result decode_checked(std::string_view in, unsigned char* out) noexcept {
   if (rest != 0) return fail(error::invalid_length, i);
   if (n == 0) return {};
 
-  // The final quantum: "xxxx", "xxx=" or "xx==".
+  // The final quantum: four alphabet characters, three and one '=', or two and "==".
   const unsigned a = decode_table[s[i]];
   const unsigned b = decode_table[s[i + 1]];
   const unsigned c = decode_table[s[i + 2]];
@@ -245,15 +245,15 @@ decode_result decode_checked(std::string_view in, unsigned char* out) noexcept {
   if (b >= pad) return quantum_error(s, i + 1);
   std::size_t tail = 3;
   if (c == pad) {
-    // RFC 4648 §4 (2): "xx=" must be followed by a second '='.
+    // RFC 4648 §4 (2): two characters and '=' must be followed by a second '='.
     if (d != pad) return fail(error::invalid_padding, i + 2);
-    // RFC 4648 §3.5: of the 12 bits in "xx", the low 4 are pad bits and must be zero.
+    // RFC 4648 §3.5: of the 12 bits in two characters, the low 4 are pad bits and must be zero.
     if ((b & 0x0f) != 0) return fail(error::non_canonical, i + 1);
     tail = 1;
   } else if (c == bad) {
     return fail(error::invalid_character, i + 2);
   } else if (d == pad) {
-    // RFC 4648 §3.5: of the 18 bits in "xxx", the low 2 are pad bits and must be zero.
+    // RFC 4648 §3.5: of the 18 bits in three characters, the low 2 are pad bits and must be zero.
     if ((c & 0x03) != 0) return fail(error::non_canonical, i + 2);
     tail = 2;
   } else if (d == bad) {

@@ -62,7 +62,9 @@ inline std::uint32_t detect_cpu_features() noexcept {
   return features;
 }
 #else
-inline std::uint32_t detect_cpu_features() noexcept { return 0; }
+inline std::uint32_t detect_cpu_features() noexcept {
+  return 0;
+}
 #endif
 
 /// Forced feature mask for tests; `all_features` means "no override".

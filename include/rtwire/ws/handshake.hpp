@@ -187,6 +187,13 @@ struct handshake_limits {
   std::size_t max_extension_params = 64;  ///< parameters over all extension elements
 };
 
+/// Construction options of both handshake roles: the HTTP head limits and policies, and the
+/// handshake's own limits.
+struct handshake_options {
+  http1::options http{};
+  handshake_limits limit{};
+};
+
 namespace detail {
 
 using rtwire::detail::append;
@@ -374,10 +381,7 @@ class server_handshake {
     std::size_t consumed;
   };
 
-  struct options {
-    http1::options http{};
-    handshake_limits limit{};
-  };
+  using options = handshake_options;
 
   server_handshake() : server_handshake(options{}) {}
   // Views into the request would dangle in a copy; moving keeps them valid (they point into
@@ -759,10 +763,7 @@ class client_handshake {
     std::size_t consumed;
   };
 
-  struct options {
-    http1::options http{};
-    handshake_limits limit{};
-  };
+  using options = handshake_options;
 
   client_handshake() : client_handshake(options{}) {}
   // As for server_handshake: movable, not copyable.

@@ -167,15 +167,14 @@ class connection : public std::enable_shared_from_this<connection> {
       method_ = head.method;
       target_ = head.target;
       if (const auto id = rtwire::sse::last_event_id(head.headers)) last_event_id_ = *id;
-      // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length. This example reads only
-      // Content-Length bodies, so it refuses a transfer-coded body instead of misreading it.
-      if (head.headers.find("transfer-encoding"))
-        return respond(411,
-                       "send the body with Content-Length; chunked bodies are not supported\n");
-      const auto length = head.headers.content_length();
-      if (length.ec) return respond(400, "bad Content-Length\n");
-      if (length.value > server_.config().max_body) return respond(413, "body too large\n");
-      body_length_ = static_cast<std::size_t>(length.value);
+      // RFC 9112 §6.3: how the body is delimited. This example reads Content-Length bodies
+      // only, so it refuses a chunked one (411) instead of misreading it.
+      const auto body = head.headers.request_body();
+      if (body.ec) return respond(rtwire::http1::status_for(body.ec), body.ec.message() + "\n");
+      if (body.kind == rtwire::http1::body_kind::chunked)
+        return respond(411, "send the body with Content-Length\n");
+      if (body.length > server_.config().max_body) return respond(413, "body too large\n");
+      body_length_ = static_cast<std::size_t>(body.length);
       body_.assign(data.substr(r.consumed));
       if (body_.size() >= body_length_) return route();
       read_body();

@@ -708,10 +708,50 @@ TEST_CASE("http1 Content-Length is strict (RFC 9110 §8.6)", "[http1][headers]")
   REQUIRE(bad(hl{{"Content-Length", "0x10"}}));
 }
 
+TEST_CASE("http1 request body framing follows RFC 9112 §6.3", "[http1][headers]") {
+  using hl = http1::header_list;
+  using http1::body_kind;
+  const auto framing = [](const hl& h) { return h.request_body(); };
+  // (6) neither field: no body.
+  CHECK(framing(hl{{"Host", "a"}}).kind == body_kind::none);
+  CHECK_FALSE(framing(hl{{"Host", "a"}}).ec);
+  // (5) Content-Length alone.
+  const auto cl = framing(hl{{"Content-Length", "42"}});
+  CHECK(cl.kind == body_kind::content_length);
+  CHECK(cl.length == 42);
+  CHECK_FALSE(cl.ec);
+  CHECK(framing(hl{{"Content-Length", "4x"}}).ec == http1::error::bad_content_length);
+  // (4) chunked must be the final coding, case-insensitive, across fields and list elements.
+  CHECK(framing(hl{{"Transfer-Encoding", "chunked"}}).kind == body_kind::chunked);
+  CHECK(framing(hl{{"Transfer-Encoding", "gzip, CHUNKED"}}).kind == body_kind::chunked);
+  CHECK(framing(hl{{"Transfer-Encoding", "gzip"}, {"transfer-encoding", "chunked"}}).kind ==
+        body_kind::chunked);
+  CHECK(framing(hl{{"Transfer-Encoding", "chunked, gzip"}}).ec ==
+        http1::error::bad_transfer_encoding);
+  CHECK(framing(hl{{"Transfer-Encoding", "gzip"}}).ec == http1::error::bad_transfer_encoding);
+  CHECK(framing(hl{{"Transfer-Encoding", ""}}).ec == http1::error::bad_transfer_encoding);
+  // (3) both: an error (request smuggling), whatever the values.
+  const auto both = framing(hl{{"Content-Length", "5"}, {"Transfer-Encoding", "chunked"}});
+  CHECK(both.ec == http1::error::transfer_encoding_with_content_length);
+  CHECK(both.kind == body_kind::none);
+  CHECK(http1::status_for(both.ec) == 400);
+  // From a parsed request, fed at every split.
+  const std::string request =
+      "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+  for (const auto& split : rtwire::test::all_splits(request)) {
+    INFO(split.label);
+    http1::request_parser p;
+    for (const auto chunk : split.chunks)
+      if (p.feed(chunk).status == parse_status::done) break;
+    REQUIRE(p.status() == parse_status::done);
+    CHECK(p.head().headers.request_body().kind == body_kind::chunked);
+  }
+}
+
 TEST_CASE("http1 errors: category, messages, conditions and status_for", "[http1][error]") {
   const auto& cat = http1::error_category();
   REQUIRE(std::string_view(cat.name()) == "rtwire.http1");
-  for (int v = 1; v <= 26; ++v) {
+  for (int v = 1; v <= 28; ++v) {
     const auto e = static_cast<http1::error>(v);
     const std::error_code ec = e;
     INFO(v);
@@ -719,7 +759,8 @@ TEST_CASE("http1 errors: category, messages, conditions and status_for", "[http1
     REQUIRE(ec.message().find("unknown") == std::string::npos);
     const bool limit = e == http1::error::head_too_large || e == http1::error::too_many_headers ||
                        e == http1::error::line_too_long || e == http1::error::too_many_empty_lines;
-    const bool writer = v >= static_cast<int>(http1::error::invalid_method);
+    const bool writer = v >= static_cast<int>(http1::error::invalid_method) &&
+                        v <= static_cast<int>(http1::error::invalid_field_value);
     if (limit) {
       REQUIRE(ec == rtwire::condition::limit_exceeded);
     } else if (writer) {
@@ -733,7 +774,7 @@ TEST_CASE("http1 errors: category, messages, conditions and status_for", "[http1
     REQUIRE(http1::status_for(e) == expected);
     REQUIRE(http1::status_for(ec) == expected);
   }
-  REQUIRE(cat.message(27).find("unknown") != std::string::npos);
+  REQUIRE(cat.message(29).find("unknown") != std::string::npos);
   REQUIRE(http1::status_for(std::error_code{}) == 0);
   REQUIRE(http1::status_for(std::make_error_code(std::errc::invalid_argument)) == 400);
   REQUIRE(http1::status_for(std::error_code(3, cat)) == 431);

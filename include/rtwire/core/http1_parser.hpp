@@ -105,6 +105,10 @@ enum class error {
   /// Writer: the field value contains a control character other than HTAB (CR, LF, NUL, ...) or
   /// starts or ends with whitespace (RFC 9110 §5.5: a value has no leading/trailing whitespace).
   invalid_field_value,
+  /// A request's Transfer-Encoding does not end with "chunked" (RFC 9112 §6.3 (4)).
+  bad_transfer_encoding,
+  /// A request carries both Transfer-Encoding and Content-Length (RFC 9112 §6.3 (3)).
+  transfer_encoding_with_content_length,
 };
 
 }  // namespace rtwire::http1
@@ -122,7 +126,7 @@ namespace detail {
 
 struct error_desc {
   static constexpr const char* name = "rtwire.http1";
-  static constexpr std::array<error_entry<error>, 26> entries{{
+  static constexpr std::array<error_entry<error>, 28> entries{{
       {error::head_too_large, "request or response head too large", condition::limit_exceeded},
       {error::too_many_headers, "too many header fields", condition::limit_exceeded},
       {error::line_too_long, "header line too long", condition::limit_exceeded},
@@ -156,6 +160,10 @@ struct error_desc {
       {error::invalid_field_value,
        "field value contains a control character or leading/trailing whitespace",
        condition::api_misuse},
+      {error::bad_transfer_encoding, "Transfer-Encoding does not end with chunked",
+       condition::protocol_violation},
+      {error::transfer_encoding_with_content_length,
+       "both Transfer-Encoding and Content-Length are present", condition::protocol_violation},
   }};
 };
 static_assert(rtwire::detail::table_is_dense(error_desc::entries));
@@ -356,6 +364,26 @@ struct header_field {
 };
 
 /// The outcome of header_list::content_length().
+/// How a request's body is delimited (RFC 9112 §6.3).
+enum class body_kind : std::uint8_t {
+  /// No body (no Transfer-Encoding, no Content-Length): §6.3 (6).
+  none,
+  /// `length` bytes follow the head: §6.3 (5).
+  content_length,
+  /// Chunked transfer coding, possibly after other codings: §6.3 (4).
+  chunked,
+};
+
+/// The result of header_list::request_body().
+struct body_framing {
+  body_kind kind = body_kind::none;
+  /// The body length when kind == content_length.
+  std::uint64_t length = 0;
+  /// bad_content_length, bad_transfer_encoding or transfer_encoding_with_content_length (all
+  /// answered 400); empty otherwise.
+  std::error_code ec{};
+};
+
 struct content_length_result {
   /// At least one Content-Length field is present.
   bool present = false;
@@ -441,6 +469,35 @@ class header_list {
       }
     }
     return r;
+  }
+
+  /// How the body of a request with these fields is delimited (RFC 9112 §6.3):
+  /// - Transfer-Encoding whose final coding is "chunked" (case-insensitive): chunked;
+  /// - Transfer-Encoding otherwise: error::bad_transfer_encoding (§6.3 (4): the length cannot be
+  ///   determined; the server MUST answer 400 and close);
+  /// - Transfer-Encoding and Content-Length together: error::transfer_encoding_with_content_length
+  ///   (§6.3 (3): "ought to be handled as an error" — the request-smuggling shape);
+  /// - Content-Length alone: content_length() rules (error::bad_content_length when invalid);
+  /// - neither: no body (§6.3 (6)).
+  body_framing request_body() const noexcept {
+    bool transfer_encoding = false;
+    bool chunked_last = false;
+    for (const auto& field : fields_) {
+      if (!iequals(field.name, "transfer-encoding")) continue;
+      transfer_encoding = true;
+      auto note = [&](std::string_view coding) { chunked_last = iequals(coding, "chunked"); };
+      detail::for_each_list_element(field.value, note);
+    }
+    const content_length_result length = content_length();
+    if (transfer_encoding && length.present)
+      return {body_kind::none, 0, make_error_code(error::transfer_encoding_with_content_length)};
+    if (transfer_encoding) {
+      if (!chunked_last) return {body_kind::none, 0, make_error_code(error::bad_transfer_encoding)};
+      return {body_kind::chunked, 0, {}};
+    }
+    if (length.ec) return {body_kind::none, 0, length.ec};
+    if (length.present) return {body_kind::content_length, length.value, {}};
+    return {};
   }
 
   /// Appends a field (no validation: the writer validates when it writes).

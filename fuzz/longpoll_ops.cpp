@@ -1,17 +1,19 @@
 // Fuzz target: random operation sequences on the long-poll queue (rtwire/longpoll/queue.hpp).
 // Each input byte pair is one operation: publish, poll (own cursor, oldest, newest, random
-// cursor, with or without a session), cancel, expire, epoch change. Invariants checked after
-// every operation: a completion names a waiter that is outstanding (never twice, never after
-// cancel); a delivered batch starts right after the cursor its poll waited at, is contiguous,
-// within the batch limits and in the waiter's epoch; a timed-out waiter's deadline has passed and
-// no outstanding waiter is past due after expire(); waiters() equals the outstanding count;
-// retention and waiter limits hold.
+// cursor, with or without a session, one topic or both), cancel, expire, epoch change.
+// Invariants checked after every operation: a completion names a waiter that is outstanding
+// (never twice, never after cancel); a delivered batch starts right after the cursor its poll
+// waited at on that topic, is contiguous, within the batch limits and in the waiter's epoch,
+// while every other topic of the poll keeps its cursor and gets nothing; a timed-out waiter's
+// deadline has passed and no outstanding waiter is past due after expire(); waiters() equals the
+// outstanding count; retention and waiter limits hold.
 #include <rtwire/longpoll.hpp>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,12 +22,31 @@ namespace lg = rtwire::log;
 
 namespace {
 
-struct pending {
-  lp::waiter_id id;
+struct entry {
   lp::topic_id topic;
   lg::cursor at;
+};
+
+struct pending {
+  lp::waiter_id id;
+  std::vector<entry> entries;  // the poll's topics in request order, with the cursor it waits at
   lg::millis deadline;
 };
+
+// A completion's entries in request order.
+std::vector<lp::topic_batch> entries_of(const lp::completion& c) {
+  std::vector<lp::topic_batch> all{{c.topic, c.next, c.messages}};
+  all.insert(all.end(), c.also.begin(), c.also.end());
+  return all;
+}
+
+void check_batch(const lp::batch& b, lg::cursor at, lg::cursor next) {
+  if (b.empty() || b.size() > 3) __builtin_trap();
+  if (b.size() > 1 && b.bytes() > 12) __builtin_trap();
+  if (next.epoch != at.epoch || next.offset != at.offset + b.size()) __builtin_trap();
+  for (std::size_t i = 0; i < b.size(); ++i)
+    if (b[i].offset() != at.offset + 1 + i) __builtin_trap();
+}
 
 }  // namespace
 
@@ -55,22 +76,35 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
       const pending p = it->second;
       waiting.erase(it);
       if (q.is_parked(c.waiter)) __builtin_trap();
+      const auto got = entries_of(c);
       switch (c.reason) {
-        case lp::completion_reason::delivered:
-          if (c.messages.empty() || c.messages.size() > 3) __builtin_trap();
-          if (c.messages.size() > 1 && c.messages.bytes() > 12) __builtin_trap();
-          if (c.next.epoch != p.at.epoch || c.next.offset != p.at.offset + c.messages.size())
-            __builtin_trap();
-          for (std::size_t i = 0; i < c.messages.size(); ++i)
-            if (c.messages[i].offset() != p.at.offset + 1 + i) __builtin_trap();
+        case lp::completion_reason::delivered: {
+          if (got.size() != p.entries.size()) __builtin_trap();
+          std::size_t filled = 0;
+          for (std::size_t k = 0; k < got.size(); ++k) {
+            if (!(got[k].topic == p.entries[k].topic)) __builtin_trap();
+            if (got[k].messages.empty()) {
+              if (!(got[k].next == p.entries[k].at)) __builtin_trap();
+            } else {
+              ++filled;
+              check_batch(got[k].messages, p.entries[k].at, got[k].next);
+            }
+          }
+          if (filled != 1) __builtin_trap();  // one publish answers it
           break;
+        }
         case lp::completion_reason::timed_out:
-          if (!c.messages.empty() || !(c.next == p.at) || p.deadline > now) __builtin_trap();
+          if (got.size() != p.entries.size() || p.deadline > now) __builtin_trap();
+          for (std::size_t k = 0; k < got.size(); ++k)
+            if (!got[k].messages.empty() || !(got[k].next == p.entries[k].at)) __builtin_trap();
           break;
         case lp::completion_reason::superseded:
           __builtin_trap();  // only returned by poll()
         case lp::completion_reason::reset:
-          if (!c.messages.empty() || !c.reset) __builtin_trap();
+          if (!c.messages.empty() || !c.reset || !c.also.empty()) __builtin_trap();
+          if (std::none_of(p.entries.begin(), p.entries.end(),
+                           [&](const entry& e) { return e.topic == c.topic; }))
+            __builtin_trap();
           break;
       }
     }
@@ -105,9 +139,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
             break;
         }
         const bool with_session = (arg & 8u) != 0;
+        // op bit 7: poll the other topic too, from its oldest or newest message.
+        const bool both = (op & 0x80u) != 0;
+        const lp::topic_position other[1] = {
+            {topics[1 - t], (op & 0x40u) != 0 ? lp::position::oldest() : lp::position::newest()}};
         const auto r =
             q.poll({.topic = topics[t],
                     .from = from,
+                    .also = both ? std::span<const lp::topic_position>(other)
+                                 : std::span<const lp::topic_position>(),
                     .token = ++token,
                     .session = with_session ? std::optional<std::uint64_t>(arg % 3u) : std::nullopt,
                     .timeout = lg::millis{arg % 80u}},
@@ -119,14 +159,34 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
           if (it == waiting.end()) __builtin_trap();
           waiting.erase(it);
         }
+        if (r.also.size() !=
+            (both && (r.status == lp::poll_status::ready || r.status == lp::poll_status::parked)
+                 ? 1u
+                 : 0u))
+          __builtin_trap();
         if (r.status == lp::poll_status::parked) {
           if (r.deadline > now + lg::millis{64} || r.deadline < now) __builtin_trap();
-          waiting[token] = {r.waiter, topics[t], r.next, r.deadline};
+          if (!r.messages.empty() || !(r.topic == topics[t])) __builtin_trap();
+          pending& w = waiting[token];
+          w = {r.waiter, {{topics[t], r.next}}, r.deadline};
+          if (both) w.entries.push_back({r.also[0].topic, r.also[0].next});
+          for (const entry& e : w.entries)
+            if (!(e.at == q.head(e.topic))) __builtin_trap();  // parked at every head
         } else if (r.status == lp::poll_status::ready) {
-          if (r.messages.empty() || r.messages.size() > 3) __builtin_trap();
-          if (r.next.offset != r.messages[r.messages.size() - 1].offset()) __builtin_trap();
+          std::size_t filled = 0;
+          for (const auto& b :
+               both ? std::vector<lp::topic_batch>{{r.topic, r.next, r.messages}, r.also[0]}
+                    : std::vector<lp::topic_batch>{{r.topic, r.next, r.messages}}) {
+            if (b.messages.empty()) continue;
+            ++filled;
+            if (b.messages.size() > 3) __builtin_trap();
+            if (b.messages.size() > 1 && b.messages.bytes() > 12) __builtin_trap();
+            if (b.next.offset != b.messages[b.messages.size() - 1].offset()) __builtin_trap();
+          }
+          if (filled == 0) __builtin_trap();
         } else if (r.status == lp::poll_status::reset) {
-          if (!r.error || !(r.next == q.head(topics[t]))) __builtin_trap();
+          if (!r.error || !(r.next == q.head(r.topic))) __builtin_trap();
+          if (!(r.topic == topics[t]) && !(both && r.topic == topics[1 - t])) __builtin_trap();
         } else if (!r.error) {
           __builtin_trap();
         }

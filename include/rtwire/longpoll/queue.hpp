@@ -34,15 +34,22 @@
 // - Time only moves through the `now` arguments; a `now` smaller than one seen before counts as
 //   equal to it.
 //
-// Complexity: poll() O(1) plus the batch size (plus O(log w) to park among w waiters);
-// publish() O(1) amortised plus O(1) per woken waiter; cancel() O(1); expire() O(log w) per
-// completed waiter plus O(topics) for age retention; next_deadline() O(topics) plus amortised
-// O(log w).
+// Multi-topic polls: poll_request::also names more topics, each with its own cursor. Such a
+// poll is ready when any of them has messages (every topic's entry carries its next cursor, so
+// the client moves each one), resets naming the first topic whose cursor cannot be honoured
+// (nothing delivered), or parks on all of them; the first publish to any answers it.
+//
+// Complexity: poll() O(k) for k topics plus the batch sizes (plus O(log w) to park among w
+// waiters); publish() O(1) amortised plus O(k) per woken waiter; cancel() O(k); expire()
+// O(log w + k) per completed waiter plus O(topics) for age retention; next_deadline() O(topics)
+// plus amortised O(log w). Session lookups hash the session id with a per-queue seed.
 //
 // Memory: everything the queue owns goes through one counting allocator, so memory_usage() is
-// exact (bytes requested from the allocator, not counting its own bookkeeping). Bounds: topics
-// (max_topics), messages (each topic's log::retention), waiters (max_waiters), sessions (only
-// sessions with a parked waiter exist, so at most max_waiters).
+// exact (bytes requested from the allocator, not counting its own bookkeeping). A parked
+// single-topic poll costs a 56-byte slot, a 16-byte deadline entry and, with a session, a 4-byte
+// hash bucket or two; each further topic of a multi-topic poll a 32-byte link. Tables grow by a
+// quarter, not double. Bounds: topics (max_topics), messages (each topic's log::retention),
+// waiters (max_waiters, with at most max_poll_topics topics each).
 //
 // Thread safety: a queue is a plain value, not synchronised. Batches (message_ref handles) may
 // be copied and destroyed on any thread.
@@ -52,7 +59,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -60,7 +66,6 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -101,13 +106,17 @@ enum class error {
   too_many_topics,
   /// reset_topic() was called with the topic's current epoch. Condition: api_misuse.
   same_epoch,
+  /// A poll names more topics than options::max_poll_topics. Condition: limit_exceeded.
+  too_many_poll_topics,
+  /// A poll names the same topic twice. Condition: bad_input.
+  duplicate_topic,
 };
 
 namespace detail {
 
 struct error_desc {
   static constexpr const char* name = "rtwire.longpoll";
-  static constexpr std::array<error_entry<error>, 9> entries{{
+  static constexpr std::array<error_entry<error>, 11> entries{{
       {error::malformed_cursor, "malformed cursor (expected <epoch hex>-<offset decimal>)",
        condition::bad_input},
       {error::unknown_topic, "unknown topic id", condition::api_misuse},
@@ -122,6 +131,9 @@ struct error_desc {
       {error::too_many_topics, "too many topics", condition::limit_exceeded},
       {error::same_epoch, "reset_topic() needs an epoch different from the current one",
        condition::api_misuse},
+      {error::too_many_poll_topics, "a poll names more topics than the queue allows",
+       condition::limit_exceeded},
+      {error::duplicate_topic, "a poll names the same topic twice", condition::bad_input},
   }};
 };
 static_assert(rtwire::detail::table_is_dense(error_desc::entries));
@@ -194,6 +206,9 @@ struct options {
   std::size_t max_waiters = 100'000;
   /// Most topics (add_topic() refuses more).
   std::size_t max_topics = 10'000;
+  /// Most topics one poll may name (poll_request::topic plus poll_request::also); at most
+  /// queue::max_poll_topics_limit. 0 counts as 1.
+  std::size_t max_poll_topics = 16;
   /// duplicate_poll::allow_concurrent: most parked polls per session.
   std::size_t max_session_waiters = 4;
   /// Most bytes a session poll may be behind the head (payload bytes after its cursor); 0: no
@@ -201,6 +216,9 @@ struct options {
   std::size_t max_session_backlog_bytes = 0;
   duplicate_poll on_duplicate = duplicate_poll::supersede;
   slow_consumer_policy on_slow_consumer = slow_consumer_policy::reset;
+  /// Seeds the hash of session ids (which clients choose), so colliding ids cannot be
+  /// precomputed; 0 derives a seed from the queue's heap address.
+  std::uint64_t session_hash_seed = 0;
 };
 
 /// A topic of one queue, as returned by add_topic().
@@ -292,6 +310,21 @@ class batch {
   std::size_t bytes_ = 0;
 };
 
+/// One more topic of a multi-topic poll, in poll_request::also.
+struct topic_position {
+  topic_id topic{};
+  position from = position::newest();
+};
+
+/// One more topic's part of a multi-topic answer, in poll_result::also and completion::also.
+struct topic_batch {
+  topic_id topic{};
+  /// The cursor to poll this topic with next (after `messages`, or the resolved, unchanged one).
+  cursor next;
+  /// Possibly empty: a multi-topic answer lists every polled topic.
+  batch messages;
+};
+
 /// The four outcomes of poll().
 enum class poll_status : std::uint8_t {
   /// `messages` holds at least one message after the cursor; `next` is the cursor of the last.
@@ -319,31 +352,44 @@ enum class completion_reason : std::uint8_t {
   reset,
 };
 
-/// The answer to one parked poll.
+/// The answer to one parked poll. Like poll_result, it describes `topic` in `next`/`messages`
+/// and, for a multi-topic poll that did not reset, every other polled topic in `also`.
 struct completion {
   waiter_id waiter;
   /// The token given to poll() (e.g. the connection it answers).
   std::uint64_t token = 0;
+  /// reset: the topic that could not be honoured; otherwise the poll's first topic.
   topic_id topic{};
   completion_reason reason = completion_reason::delivered;
   /// Set when reason == reset: a log::error.
   std::error_code reset;
-  /// The cursor to poll with next (the last delivered message's, the unchanged one, or the head
-  /// after a reset).
+  /// The cursor to poll `topic` with next (the last delivered message's, the unchanged one, or
+  /// the head after a reset).
   cursor next;
   batch messages;
+  /// Multi-topic polls, unless reset: the other topics in request order (a delivery's messages
+  /// are in the entry of the topic that published; every other entry is empty and unchanged).
+  std::vector<topic_batch> also;
 };
 
-/// What poll() did.
+/// What poll() did. `next` and `messages` describe `topic`; a multi-topic poll that is ready or
+/// parked describes each other topic in `also`, in request order.
 struct poll_result {
   poll_status status = poll_status::rejected;
   /// Why the poll was reset or rejected; empty otherwise.
   std::error_code error;
+  /// reset: the (first, in request order) topic whose cursor cannot be honoured; otherwise the
+  /// poll's first topic.
+  topic_id topic{};
   /// ready: the last message's cursor; parked: the resolved cursor it waits after; reset: the
   /// head; rejected: {}.
   cursor next;
-  /// ready: the messages.
+  /// ready: the messages (possibly empty in a multi-topic poll, if another topic has some).
   batch messages;
+  /// Multi-topic polls, ready or parked: one entry per poll_request::also topic, in order
+  /// (ready: its batch, within the batch limits, and next cursor; parked: its resolved cursor).
+  /// Empty for single-topic polls and for resets.
+  std::vector<topic_batch> also;
   /// parked: the waiter and its deadline (now + timeout, capped by options::max_timeout).
   waiter_id waiter;
   millis deadline{0};
@@ -352,10 +398,15 @@ struct poll_result {
   std::optional<completion> superseded;
 };
 
-/// A poll's parameters.
+/// A poll's parameters: one topic, or several at once (`topic` first, then `also`). A
+/// multi-topic poll is ready when any of its topics has messages after its cursor (each topic's
+/// batch is bounded by the batch limits on its own) and parks on all of them otherwise; the
+/// first publish to any of them answers it.
 struct poll_request {
   topic_id topic{};
   position from = position::newest();
+  /// More topics, each with its own position (distinct, at most options::max_poll_topics in all).
+  std::span<const topic_position> also{};
   /// Returned in this poll's completion (the caller's handle for the connection).
   std::uint64_t token = 0;
   /// The client's session, if it has one: applies options::on_duplicate and the backlog limit.
@@ -464,26 +515,45 @@ class byte_ring {
 /// Topics, their parked polls and deadlines. Move-only.
 class queue {
   static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+  // waiter_slot::session_next of a waiter without a session (none ends a bucket chain).
+  static constexpr std::uint32_t no_session = none - 1;
+  // Node ids in a topic's waiter list: a slot's own link is the slot index; an extra link (the
+  // further topics of a multi-topic poll) is extra_bit | its index in extras_.
+  static constexpr std::uint32_t extra_bit = std::uint32_t{1} << 31;
+  static constexpr std::size_t max_extras = extra_bit - 1;
 
   struct topic_state {
     topic_state(std::uint64_t epoch, log::retention keep, std::size_t* counter)
         : log(epoch, keep), cum(counter) {}
     log::message_log log;
     detail::byte_ring cum;
-    std::uint32_t first = none, last = none;  // parked waiters, in park order
+    std::uint32_t first = none, last = none;  // parked waiters' links, in park order
     std::size_t waiters = 0;
   };
 
-  struct waiter_slot {
-    std::uint64_t token = 0;
+  // A parked waiter's membership in one topic's list.
+  struct link {
     std::uint64_t after = 0;  // cursor offset (epoch: the topic's current one)
-    std::uint64_t seq = 0;    // park order
+    std::uint32_t topic = none;
+    std::uint32_t prev = none, next = none;  // neighbours in the topic's list (node ids)
+    // A slot's own link: the slot's generation. An extra link: its waiter's slot.
+    std::uint32_t aux = 0;
+  };
+
+  // 56 bytes: memory per parked waiter is a target (issue: <= 128 bytes, session included).
+  struct waiter_slot {
+    link home;  // its first topic; topic == none: free (home.next chains the free list)
+    std::uint64_t token = 0;
     std::uint64_t session = 0;
-    std::uint32_t topic = 0;
-    std::uint32_t prev = none, next = none;  // topic list while parked; next = free list
-    std::uint32_t generation = 0;
-    bool parked = false;
-    bool has_session = false;
+    std::uint64_t seq = 0;                    // park order
+    std::uint32_t extra = none;               // first extra link (multi-topic polls)
+    std::uint32_t session_next = no_session;  // next slot of its session bucket, or none
+  };
+  static_assert(sizeof(waiter_slot) <= 56);
+
+  struct extra_link {
+    link l;
+    std::uint32_t sibling = none;  // the waiter's next extra link; free: the free list
   };
 
   struct heap_entry {
@@ -492,28 +562,25 @@ class queue {
     std::uint32_t generation;
   };
 
-  struct session_state {
-    std::uint32_t parked = 0;
-    std::uint32_t newest = none;  // the newest parked waiter's slot
-  };
-
-  using session_map =
-      std::unordered_map<std::uint64_t, session_state, std::hash<std::uint64_t>, std::equal_to<>,
-                         detail::counting_allocator<std::pair<const std::uint64_t, session_state>>>;
-
  public:
+  /// The largest options::max_poll_topics honoured.
+  static constexpr std::size_t max_poll_topics_limit = 64;
+
   explicit queue(options opts = {})
       : counter_(std::make_unique<std::size_t>(0)),
         opts_(opts),
         topics_(detail::counting_allocator<topic_state>(counter_.get())),
         slots_(detail::counting_allocator<waiter_slot>(counter_.get())),
+        extras_(detail::counting_allocator<extra_link>(counter_.get())),
         heap_(detail::counting_allocator<heap_entry>(counter_.get())),
-        sessions_(0, std::hash<std::uint64_t>{}, std::equal_to<>{},
-                  detail::counting_allocator<std::pair<const std::uint64_t, session_state>>(
-                      counter_.get())) {
+        buckets_(detail::counting_allocator<std::uint32_t>(counter_.get())) {
     if (opts_.max_batch_messages == 0) opts_.max_batch_messages = 1;
-    opts_.max_waiters = std::min<std::size_t>(opts_.max_waiters, none - 1);
+    opts_.max_poll_topics =
+        std::clamp<std::size_t>(opts_.max_poll_topics, 1, max_poll_topics_limit);
+    opts_.max_waiters = std::min<std::size_t>(opts_.max_waiters, extra_bit - 2);
     if (opts_.max_timeout.count() < 0) opts_.max_timeout = millis{0};
+    if (opts_.session_hash_seed == 0)
+      opts_.session_hash_seed = mix(reinterpret_cast<std::uintptr_t>(counter_.get()) | 1);
   }
   /// A moved-from queue may only be destroyed or assigned to.
   queue(queue&&) noexcept = default;
@@ -540,8 +607,8 @@ class queue {
   std::size_t topic_count() const noexcept { return topics_.size(); }
 
   /// Reserves room for `waiters` parked polls (waiter slots and deadline entries, capped by
-  /// options::max_waiters), so parking up to that many never reallocates and memory_usage()
-  /// holds no growth slack. Sessions are allocated as they appear.
+  /// options::max_waiters), so parking up to that many single-topic polls never reallocates.
+  /// Without it the tables grow by a quarter at a time.
   void reserve_waiters(std::size_t waiters) {
     waiters = std::min(waiters, opts_.max_waiters);
     slots_.reserve(waiters);
@@ -568,10 +635,13 @@ class queue {
     if (ts.log.reset(new_epoch)) return error::same_epoch;
     ts.cum.clear();
     while (ts.first != none) {
-      const std::uint32_t s = ts.first;
+      const std::uint32_t s = owner(ts.first);
       out.push_back(make_completion(s, completion_reason::reset));
-      out.back().reset = log::error::epoch_mismatch;
-      out.back().next = ts.log.head();
+      completion& c = out.back();
+      c.topic = t;
+      c.reset = log::error::epoch_mismatch;
+      c.next = ts.log.head();
+      c.also.clear();
       release(s);
     }
     return {};
@@ -616,25 +686,39 @@ class queue {
     std::optional<batch> shared;
     std::uint64_t shared_after = 0;
     while (ts.first != none) {
-      const std::uint32_t s = ts.first;
-      const std::uint64_t after = slots_[s].after;
+      const std::uint32_t node = ts.first;
+      const std::uint32_t s = owner(node);
+      const std::uint64_t after = link_at(node).after;
       out.push_back(make_completion(s, completion_reason::delivered));
       completion& c = out.back();
       const auto res = ts.log.resume(cursor{ts.log.epoch(), after});
       if (!res || res.count() == 0) {
         // Retention dropped the new message already: announce the gap.
         c.reason = completion_reason::reset;
+        c.topic = t;
         c.reset = res ? std::error_code(log::error::cursor_too_old) : res.reset;
         c.next = ts.log.head();
+        c.also.clear();
       } else {
+        cursor next;
         if (!shared || shared_after != after) {
           shared.emplace();
           shared_after = after;
-          c.next = fill(ts, after, *shared);
+          next = fill(ts, after, *shared);
         } else {
-          c.next = {ts.log.epoch(), after + shared->size()};
+          next = {ts.log.epoch(), after + shared->size()};
         }
-        c.messages = *shared;
+        if (c.topic == t) {
+          c.next = next;
+          c.messages = *shared;
+        } else {
+          for (topic_batch& e : c.also) {
+            if (e.topic != t) continue;
+            e.next = next;
+            e.messages = *shared;
+            break;
+          }
+        }
       }
       release(s);
     }
@@ -644,120 +728,99 @@ class queue {
   // -- Polling ---------------------------------------------------------------------------------
 
   /// Answers a poll, or parks it. Checks, in order:
-  /// 1. unknown topic -> rejected (error::unknown_topic); malformed position -> rejected
-  ///    (error::malformed_cursor).
+  /// 1. unknown topic -> rejected (error::unknown_topic); more than options::max_poll_topics
+  ///    topics -> rejected (error::too_many_poll_topics); a topic named twice -> rejected
+  ///    (error::duplicate_topic); a malformed position -> rejected (error::malformed_cursor).
   /// 2. session policy, when `req.session` is set and a poll of it is parked: supersede (the
   ///    older completes empty, returned in `superseded`), reject_new -> rejected
   ///    (error::session_busy), allow_concurrent -> rejected (too_many_session_waiters) when full.
-  /// 3. the cursor against the topic's log: another epoch, older than retention, or past the
-  ///    head -> reset (the log::error) with the head in `next`.
-  /// 4. session backlog above options::max_session_backlog_bytes -> reset or rejected with
-  ///    error::slow_consumer (slow_consumer_policy).
-  /// 5. messages after the cursor -> ready: the next ones in order, at most max_batch_messages
-  ///    and max_batch_bytes (but always at least one), and `next` = the last one's cursor.
-  /// 6. otherwise parked (or rejected with error::too_many_waiters) until
+  /// 3. each cursor, in request order, against its topic's log: another epoch, older than
+  ///    retention, or past the head -> reset (the log::error) with that topic in `topic` and its
+  ///    head in `next` (nothing delivered, whatever the other topics hold).
+  /// 4. a session's backlog on a topic above options::max_session_backlog_bytes -> reset or
+  ///    rejected with error::slow_consumer (slow_consumer_policy).
+  /// 5. messages after any cursor -> ready: per topic, the next ones in order, at most
+  ///    max_batch_messages and max_batch_bytes (but at least one when it has any), and `next` =
+  ///    the last one's cursor (the unchanged cursor for a topic without messages).
+  /// 6. otherwise parked on every topic (or rejected with error::too_many_waiters) until
   ///    now + min(timeout, max_timeout).
   poll_result poll(const poll_request& req, millis now) {
     poll_result r;
     now = advance(now);
-    if (req.topic.value >= topics_.size()) return reject(r, error::unknown_topic);
+    r.topic = req.topic;
+    if (const error e = check_topics(req); e != error{}) return reject(r, e);
     if (req.from.type() == position::kind::malformed) return reject(r, error::malformed_cursor);
-    topic_state& ts = topics_[req.topic.value];
+    for (const topic_position& p : req.also)
+      if (p.from.type() == position::kind::malformed) return reject(r, error::malformed_cursor);
 
-    session_state* session = nullptr;
     if (req.session) {
-      const auto it = sessions_.find(*req.session);
-      if (it != sessions_.end()) {
+      const std::uint32_t old = newest_of_session(*req.session);
+      if (old != none) {
         switch (opts_.on_duplicate) {
           case duplicate_poll::supersede: {
-            const std::uint32_t old = it->second.newest;
             r.superseded = make_completion(old, completion_reason::superseded);
-            r.superseded->next = {topics_[slots_[old].topic].log.epoch(), slots_[old].after};
-            release(old);  // erases the session entry (it had one parked waiter)
+            release(old);  // it was the session's only parked waiter
             break;
           }
           case duplicate_poll::reject_new:
             return reject(r, error::session_busy);
           case duplicate_poll::allow_concurrent:
-            if (it->second.parked >= opts_.max_session_waiters)
+            if (session_waiters(*req.session) >= opts_.max_session_waiters)
               return reject(r, error::too_many_session_waiters);
-            session = &it->second;
             break;
         }
       }
     }
 
-    cursor c;
-    switch (req.from.type()) {
-      case position::kind::oldest:
-        c = {ts.log.epoch(), ts.log.first_offset() - 1};
-        break;
-      case position::kind::newest:
-        c = ts.log.head();
-        break;
-      case position::kind::from_offset:
-        c = {ts.log.epoch(), req.from.value().offset};
-        break;
-      default:
-        c = req.from.value();
-        break;
+    // Resolve and check every cursor before delivering anything.
+    r.next = resolve(req.topic, req.from);
+    if (!check_cursor(req, req.topic, r.next, r)) return r;
+    r.also.resize(req.also.size());
+    for (std::size_t i = 0; i < req.also.size(); ++i) {
+      r.also[i].topic = req.also[i].topic;
+      r.also[i].next = resolve(req.also[i].topic, req.also[i].from);
+      if (!check_cursor(req, req.also[i].topic, r.also[i].next, r)) return r;
     }
-    const auto res = ts.log.resume(c);
-    if (!res) {
-      r.status = poll_status::reset;
-      r.error = res.reset;
-      r.next = res.head;
-      return r;
-    }
-    if (req.session && opts_.max_session_backlog_bytes != 0 &&
-        ts.cum.after(static_cast<std::size_t>(c.offset + 1 - ts.log.first_offset())) >
-            opts_.max_session_backlog_bytes) {
-      if (opts_.on_slow_consumer == slow_consumer_policy::reject)
-        return reject(r, error::slow_consumer);
-      r.status = poll_status::reset;
-      r.error = error::slow_consumer;
-      r.next = ts.log.head();
-      return r;
-    }
-    if (res.count() != 0) {
-      r.status = poll_status::ready;
-      r.next = fill(ts, c.offset, r.messages);
-      return r;
-    }
-    if (parked_ >= opts_.max_waiters) return reject(r, error::too_many_waiters);
 
-    // Park.
+    bool ready = fill_if_any(req.topic, r.next, r.messages);
+    for (topic_batch& e : r.also)
+      ready = fill_if_any(e.topic, e.next, e.messages) || ready;
+    if (ready) {
+      r.status = poll_status::ready;
+      return r;
+    }
+    if (parked_ >= opts_.max_waiters || req.also.size() > max_extras - extras_in_use_)
+      return reject(r, error::too_many_waiters);
+
+    // Park: one link per topic, each at its topic's head.
     const millis timeout = std::clamp(req.timeout, millis{0}, opts_.max_timeout);
-    const std::uint32_t s = allocate_slot();
-    waiter_slot& w = slots_[s];
-    w.token = req.token;
-    w.after = c.offset;
-    w.seq = ++seq_;
     const millis deadline = now + timeout;
-    w.topic = req.topic.value;
-    w.parked = true;
-    w.has_session = req.session.has_value();
-    w.session = req.session.value_or(0);
-    // Append to the topic's list (park order).
-    w.prev = ts.last;
-    w.next = none;
-    if (ts.last != none) {
-      slots_[ts.last].next = s;
-    } else {
-      ts.first = s;
+    const std::uint32_t s = allocate_slot();
+    {
+      waiter_slot& w = slots_[s];
+      w.token = req.token;
+      w.seq = ++seq_;
+      w.session = req.session.value_or(0);
+      w.extra = none;
+      w.home.after = r.next.offset;
+      append(req.topic.value, s, w.home);
     }
-    ts.last = s;
-    ++ts.waiters;
+    // Extra links are appended in reverse so the sibling chain keeps request order.
+    for (std::size_t i = req.also.size(); i-- != 0;) {
+      const std::uint32_t x = allocate_extra();
+      ++extras_in_use_;
+      extra_link& e = extras_[x];
+      e.l.after = r.also[i].next.offset;
+      e.l.aux = s;
+      e.sibling = slots_[s].extra;
+      slots_[s].extra = x;
+      append(req.also[i].topic.value, extra_bit | x, e.l);
+    }
     ++parked_;
-    if (req.session) {
-      if (!session) session = &sessions_[*req.session];
-      ++session->parked;
-      session->newest = s;
-    }
-    push_heap({deadline.count(), s, w.generation});
+    if (req.session) session_insert(s);
+    push_heap({deadline.count(), s, slots_[s].home.aux});
     r.status = poll_status::parked;
-    r.next = c;
-    r.waiter = {s, w.generation};
+    r.waiter = {s, slots_[s].home.aux};
     r.deadline = deadline;
     return r;
   }
@@ -775,12 +838,12 @@ class queue {
 
   /// True while `w` is parked.
   bool is_parked(waiter_id w) const noexcept {
-    return w.slot < slots_.size() && slots_[w.slot].parked &&
-           slots_[w.slot].generation == w.generation;
+    return w.slot < slots_.size() && slots_[w.slot].home.topic != none &&
+           slots_[w.slot].home.aux == w.generation;
   }
 
   /// Completes every waiter whose deadline is <= now (appended to `out` in deadline order, ties
-  /// in park order) with reason timed_out, an empty batch and its unchanged cursor; then applies
+  /// in park order) with reason timed_out, empty batches and its unchanged cursors; then applies
   /// every topic's age retention. Returns how many waiters completed. Waiters with a later
   /// deadline are untouched.
   std::size_t expire(millis now, std::vector<completion>& out) {
@@ -803,7 +866,6 @@ class queue {
     out.reserve(out.size() + ready.size());
     for (const due& d : ready) {
       out.push_back(make_completion(d.slot, completion_reason::timed_out));
-      out.back().next = {topics_[slots_[d.slot].topic].log.epoch(), slots_[d.slot].after};
       release(d.slot);
     }
     for (topic_state& ts : topics_)
@@ -831,19 +893,19 @@ class queue {
 
   // -- Introspection ---------------------------------------------------------------------------
 
-  /// Polls parked now (over all topics).
+  /// Polls parked now (over all topics; a multi-topic poll counts once).
   std::size_t waiters() const noexcept { return parked_; }
   /// Polls parked on topic `t` (0 for an unknown id).
   std::size_t waiters(topic_id t) const noexcept {
     return t.value < topics_.size() ? topics_[t.value].waiters : 0;
   }
   /// Sessions with at least one parked poll.
-  std::size_t sessions() const noexcept { return sessions_.size(); }
+  std::size_t sessions() const noexcept { return sessions_; }
 
   /// Heap bytes the queue owns, exactly as requested from the allocator: its topic table,
-  /// waiter slots, deadline heap, session table and byte rings, plus every topic log's
-  /// memory_usage(). Excludes sizeof(queue), the allocator's own bookkeeping, and payloads kept
-  /// alive only by batches the caller holds.
+  /// waiter slots and links, deadline heap, session table and byte rings, plus every topic
+  /// log's memory_usage(). Excludes sizeof(queue), the allocator's own bookkeeping, and payloads
+  /// kept alive only by batches the caller holds.
   std::size_t memory_usage() const noexcept {
     std::size_t n = *counter_ + sizeof(std::size_t);
     for (const topic_state& ts : topics_)
@@ -857,10 +919,15 @@ class queue {
     std::swap(opts_, o.opts_);
     topics_.swap(o.topics_);
     slots_.swap(o.slots_);
+    extras_.swap(o.extras_);
     heap_.swap(o.heap_);
-    sessions_.swap(o.sessions_);
+    buckets_.swap(o.buckets_);
     std::swap(free_, o.free_);
+    std::swap(free_extra_, o.free_extra_);
+    std::swap(extras_in_use_, o.extras_in_use_);
     std::swap(parked_, o.parked_);
+    std::swap(sessions_, o.sessions_);
+    std::swap(session_waiters_, o.session_waiters_);
     std::swap(seq_, o.seq_);
     std::swap(now_, o.now_);
   }
@@ -868,12 +935,81 @@ class queue {
   static poll_result& reject(poll_result& r, error e) noexcept {
     r.status = poll_status::rejected;
     r.error = e;
+    r.next = {};
+    r.also.clear();
     return r;
   }
 
   millis advance(millis now) noexcept {
     if (now > now_) now_ = now;
     return now_;
+  }
+
+  // Step 1 of poll(): the topic ids.
+  error check_topics(const poll_request& req) const noexcept {
+    if (req.topic.value >= topics_.size()) return error::unknown_topic;
+    for (const topic_position& p : req.also)
+      if (p.topic.value >= topics_.size()) return error::unknown_topic;
+    if (req.also.size() + 1 > opts_.max_poll_topics) return error::too_many_poll_topics;
+    for (std::size_t i = 0; i < req.also.size(); ++i) {
+      if (req.also[i].topic == req.topic) return error::duplicate_topic;
+      for (std::size_t j = 0; j < i; ++j)  // at most max_poll_topics_limit^2 / 2 comparisons
+        if (req.also[j].topic == req.also[i].topic) return error::duplicate_topic;
+    }
+    return error{};
+  }
+
+  cursor resolve(topic_id t, position from) const noexcept {
+    const log::message_log& l = topics_[t.value].log;
+    switch (from.type()) {
+      case position::kind::oldest:
+        return {l.epoch(), l.first_offset() - 1};
+      case position::kind::newest:
+        return l.head();
+      case position::kind::from_offset:
+        return {l.epoch(), from.value().offset};
+      default:
+        return from.value();
+    }
+  }
+
+  // Steps 3 and 4 of poll() for one topic. On failure `r` is the reset (or rejection).
+  bool check_cursor(const poll_request& req, topic_id t, cursor c, poll_result& r) const {
+    const topic_state& ts = topics_[t.value];
+    const auto res = ts.log.resume(c);
+    if (!res) {
+      r.status = poll_status::reset;
+      r.error = res.reset;
+      r.topic = t;
+      r.next = res.head;
+      r.also.clear();
+      return false;
+    }
+    if (req.session && opts_.max_session_backlog_bytes != 0 &&
+        ts.cum.after(static_cast<std::size_t>(c.offset + 1 - ts.log.first_offset())) >
+            opts_.max_session_backlog_bytes) {
+      if (opts_.on_slow_consumer == slow_consumer_policy::reject) {
+        reject(r, error::slow_consumer);
+        r.topic = t;
+        return false;
+      }
+      r.status = poll_status::reset;
+      r.error = error::slow_consumer;
+      r.topic = t;
+      r.next = ts.log.head();
+      r.also.clear();
+      return false;
+    }
+    return true;
+  }
+
+  // Fills `b` with the messages after `c` (a checked cursor) within the batch limits and moves
+  // `c` to the last one; false if there are none.
+  bool fill_if_any(topic_id t, cursor& c, batch& b) const {
+    const topic_state& ts = topics_[t.value];
+    if (ts.log.resume(c).count() == 0) return false;
+    c = fill(ts, c.offset, b);
+    return true;
   }
 
   // Fills `b` with the messages after `after` within the batch limits (at least one); returns
@@ -889,61 +1025,184 @@ class queue {
     return {ts.log.epoch(), off - 1};
   }
 
+  // A completion for slot `s` describing all of its topics with their unchanged cursors.
   completion make_completion(std::uint32_t s, completion_reason why) const {
     const waiter_slot& w = slots_[s];
     completion c;
-    c.waiter = {s, w.generation};
+    c.waiter = {s, w.home.aux};
     c.token = w.token;
-    c.topic = topic_id{w.topic};
     c.reason = why;
+    c.topic = topic_id{w.home.topic};
+    c.next = {topics_[w.home.topic].log.epoch(), w.home.after};
+    for (std::uint32_t x = w.extra; x != none; x = extras_[x].sibling) {
+      const link& l = extras_[x].l;
+      c.also.push_back({topic_id{l.topic}, {topics_[l.topic].log.epoch(), l.after}, {}});
+    }
     return c;
+  }
+
+  // -- Waiter links ----------------------------------------------------------------------------
+
+  link& link_at(std::uint32_t node) noexcept {
+    return (node & extra_bit) != 0 ? extras_[node & ~extra_bit].l : slots_[node].home;
+  }
+  std::uint32_t owner(std::uint32_t node) const noexcept {
+    return (node & extra_bit) != 0 ? extras_[node & ~extra_bit].l.aux : node;
+  }
+
+  // Appends link `l` (node id `node`) to topic `t`'s list.
+  void append(std::uint32_t t, std::uint32_t node, link& l) noexcept {
+    topic_state& ts = topics_[t];
+    l.topic = t;
+    l.prev = ts.last;
+    l.next = none;
+    if (ts.last != none) {
+      link_at(ts.last).next = node;
+    } else {
+      ts.first = node;
+    }
+    ts.last = node;
+    ++ts.waiters;
+  }
+
+  void unlink(link& l) noexcept {
+    topic_state& ts = topics_[l.topic];
+    if (l.prev != none) {
+      link_at(l.prev).next = l.next;
+    } else {
+      ts.first = l.next;
+    }
+    if (l.next != none) {
+      link_at(l.next).prev = l.prev;
+    } else {
+      ts.last = l.prev;
+    }
+    --ts.waiters;
+    l.prev = l.next = none;
+  }
+
+  // Grows `v` by a quarter when full (not the library's doubling), bounding the slack that
+  // memory per parked waiter pays for growth.
+  template <class V>
+  static void make_room(V& v) {
+    if (v.size() == v.capacity()) v.reserve(v.capacity() + v.capacity() / 4 + 16);
   }
 
   std::uint32_t allocate_slot() {
     if (free_ != none) {
       const std::uint32_t s = free_;
-      free_ = slots_[s].next;
+      free_ = slots_[s].home.next;
       return s;
     }
+    make_room(slots_);
     slots_.emplace_back();
     return static_cast<std::uint32_t>(slots_.size() - 1);
   }
 
-  // Unparks slot `s`: unlinks it from its topic and session, frees it. Its heap entry becomes
+  std::uint32_t allocate_extra() {
+    if (free_extra_ != none) {
+      const std::uint32_t x = free_extra_;
+      free_extra_ = extras_[x].sibling;
+      return x;
+    }
+    make_room(extras_);
+    extras_.emplace_back();
+    return static_cast<std::uint32_t>(extras_.size() - 1);
+  }
+
+  // Unparks slot `s`: unlinks it from its topics and session, frees it. Its heap entry becomes
   // stale (skipped by generation) and is dropped lazily.
   void release(std::uint32_t s) noexcept {
     waiter_slot& w = slots_[s];
-    topic_state& ts = topics_[w.topic];
-    if (w.prev != none) {
-      slots_[w.prev].next = w.next;
-    } else {
-      ts.first = w.next;
+    unlink(w.home);
+    for (std::uint32_t x = w.extra; x != none;) {
+      extra_link& e = extras_[x];
+      unlink(e.l);
+      e.l.topic = none;
+      const std::uint32_t next = e.sibling;
+      e.sibling = free_extra_;
+      free_extra_ = x;
+      --extras_in_use_;
+      x = next;
     }
-    if (w.next != none) {
-      slots_[w.next].prev = w.prev;
-    } else {
-      ts.last = w.prev;
-    }
-    --ts.waiters;
+    w.extra = none;
     --parked_;
-    if (w.has_session) {
-      const auto it = sessions_.find(w.session);
-      if (--it->second.parked == 0) {
-        sessions_.erase(it);
-      } else if (it->second.newest == s) {
-        it->second.newest = none;  // allow_concurrent only: newest is not used there
-      }
-    }
-    w.parked = false;
-    w.has_session = false;
-    ++w.generation;
-    w.prev = none;
-    w.next = free_;
+    if (w.session_next != no_session) session_remove(s);
+    w.home.topic = none;
+    ++w.home.aux;  // the generation: stale waiter ids and heap entries match nothing
+    w.home.next = free_;
     free_ = s;
   }
 
+  // -- Sessions: an intrusive hash table (buckets of slot ids, chained through the slots) ----
+
+  static std::uint64_t mix(std::uint64_t x) noexcept {  // the splitmix64 finaliser
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  }
+  std::size_t bucket_of(std::uint64_t session) const noexcept {
+    return static_cast<std::size_t>(mix(session ^ opts_.session_hash_seed)) & (buckets_.size() - 1);
+  }
+
+  // The newest parked waiter of `session`, or none.
+  std::uint32_t newest_of_session(std::uint64_t session) const noexcept {
+    if (buckets_.empty()) return none;
+    std::uint32_t best = none;
+    for (std::uint32_t s = buckets_[bucket_of(session)]; s != none; s = slots_[s].session_next)
+      if (slots_[s].session == session && (best == none || slots_[s].seq > slots_[best].seq))
+        best = s;
+    return best;
+  }
+
+  std::size_t session_waiters(std::uint64_t session) const noexcept {
+    if (buckets_.empty()) return 0;
+    std::size_t n = 0;
+    for (std::uint32_t s = buckets_[bucket_of(session)]; s != none; s = slots_[s].session_next)
+      n += slots_[s].session == session;
+    return n;
+  }
+
+  void session_insert(std::uint32_t s) {
+    if (session_waiters_ + 1 > buckets_.size())
+      rehash(std::max<std::size_t>(16, buckets_.size() * 2));
+    if (session_waiters(slots_[s].session) == 0) ++sessions_;
+    std::uint32_t& head = buckets_[bucket_of(slots_[s].session)];
+    slots_[s].session_next = head;
+    head = s;
+    ++session_waiters_;
+  }
+
+  void session_remove(std::uint32_t s) noexcept {
+    std::uint32_t* p = &buckets_[bucket_of(slots_[s].session)];
+    while (*p != s)
+      p = &slots_[*p].session_next;
+    *p = slots_[s].session_next;
+    slots_[s].session_next = no_session;
+    --session_waiters_;
+    if (session_waiters(slots_[s].session) == 0) --sessions_;
+  }
+
+  void rehash(std::size_t n) {
+    detail::counted_vector<std::uint32_t> fresh(n, none, buckets_.get_allocator());
+    buckets_.swap(fresh);  // `fresh` now holds the old buckets
+    for (std::uint32_t head : fresh) {
+      while (head != none) {
+        const std::uint32_t next = slots_[head].session_next;
+        std::uint32_t& b = buckets_[bucket_of(slots_[head].session)];
+        slots_[head].session_next = b;
+        b = head;
+        head = next;
+      }
+    }
+  }
+
+  // -- Deadlines -------------------------------------------------------------------------------
+
   bool live(const heap_entry& e) const noexcept {
-    return slots_[e.slot].parked && slots_[e.slot].generation == e.generation;
+    return slots_[e.slot].home.topic != none && slots_[e.slot].home.aux == e.generation;
   }
 
   static bool later(const heap_entry& a, const heap_entry& b) noexcept {
@@ -959,6 +1218,7 @@ class queue {
       std::erase_if(heap_, [this](const heap_entry& x) { return !live(x); });
       std::make_heap(heap_.begin(), heap_.end(), later);
     }
+    make_room(heap_);
     heap_.push_back(e);
     std::push_heap(heap_.begin(), heap_.end(), later);
   }
@@ -974,10 +1234,15 @@ class queue {
   options opts_;
   detail::counted_vector<topic_state> topics_;
   detail::counted_vector<waiter_slot> slots_;
+  detail::counted_vector<extra_link> extras_;
   detail::counted_vector<heap_entry> heap_;
-  session_map sessions_;
+  detail::counted_vector<std::uint32_t> buckets_;  // session hash: first slot of each chain
   std::uint32_t free_ = none;
+  std::uint32_t free_extra_ = none;
+  std::size_t extras_in_use_ = 0;
   std::size_t parked_ = 0;
+  std::size_t sessions_ = 0;         // distinct sessions with a parked waiter
+  std::size_t session_waiters_ = 0;  // parked waiters with a session
   std::uint64_t seq_ = 0;
   millis now_{std::numeric_limits<millis::rep>::min()};
 };

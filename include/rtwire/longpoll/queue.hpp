@@ -734,15 +734,15 @@ class queue {
   /// 2. session policy, when `req.session` is set and a poll of it is parked: supersede (the
   ///    older completes empty, returned in `superseded`), reject_new -> rejected
   ///    (error::session_busy), allow_concurrent -> rejected (too_many_session_waiters) when full.
-  /// 3. each cursor, in request order, against its topic's log: another epoch, older than
-  ///    retention, or past the head -> reset (the log::error) with that topic in `topic` and its
-  ///    head in `next` (nothing delivered, whatever the other topics hold).
-  /// 4. a session's backlog on a topic above options::max_session_backlog_bytes -> reset or
-  ///    rejected with error::slow_consumer (slow_consumer_policy).
-  /// 5. messages after any cursor -> ready: per topic, the next ones in order, at most
+  /// 3. each topic in request order: its cursor against the log (another epoch, older than
+  ///    retention, or past the head -> reset with the log::error), then a session's backlog on
+  ///    it (above options::max_session_backlog_bytes -> reset or rejected with
+  ///    error::slow_consumer, per slow_consumer_policy). A reset names that topic in `topic`
+  ///    with its head in `next` and delivers nothing, whatever the other topics hold.
+  /// 4. messages after any cursor -> ready: per topic, the next ones in order, at most
   ///    max_batch_messages and max_batch_bytes (but at least one when it has any), and `next` =
   ///    the last one's cursor (the unchanged cursor for a topic without messages).
-  /// 6. otherwise parked on every topic (or rejected with error::too_many_waiters) until
+  /// 5. otherwise parked on every topic (or rejected with error::too_many_waiters) until
   ///    now + min(timeout, max_timeout).
   poll_result poll(const poll_request& req, millis now) {
     poll_result r;
@@ -772,19 +772,18 @@ class queue {
       }
     }
 
-    // Resolve and check every cursor before delivering anything.
+    // Check every cursor, filling the batches on the way; a reset drops what was filled.
     r.next = resolve(req.topic, req.from);
-    if (!check_cursor(req, req.topic, r.next, r)) return r;
-    r.also.resize(req.also.size());
+    if (!check_and_fill(req, req.topic, r.next, r.messages, r)) return r;
+    bool ready = !r.messages.empty();
+    if (!req.also.empty()) r.also.resize(req.also.size());
     for (std::size_t i = 0; i < req.also.size(); ++i) {
-      r.also[i].topic = req.also[i].topic;
-      r.also[i].next = resolve(req.also[i].topic, req.also[i].from);
-      if (!check_cursor(req, req.also[i].topic, r.also[i].next, r)) return r;
+      topic_batch& e = r.also[i];
+      e.topic = req.also[i].topic;
+      e.next = resolve(e.topic, req.also[i].from);
+      if (!check_and_fill(req, e.topic, e.next, e.messages, r)) return r;
+      ready = ready || !e.messages.empty();
     }
-
-    bool ready = fill_if_any(req.topic, r.next, r.messages);
-    for (topic_batch& e : r.also)
-      ready = fill_if_any(e.topic, e.next, e.messages) || ready;
     if (ready) {
       r.status = poll_status::ready;
       return r;
@@ -936,6 +935,7 @@ class queue {
     r.status = poll_status::rejected;
     r.error = e;
     r.next = {};
+    r.messages = {};
     r.also.clear();
     return r;
   }
@@ -973,8 +973,11 @@ class queue {
     }
   }
 
-  // Steps 3 and 4 of poll() for one topic. On failure `r` is the reset (or rejection).
-  bool check_cursor(const poll_request& req, topic_id t, cursor c, poll_result& r) const {
+  // Steps 3 and 4 of poll() for one topic: checks cursor `c` and fills `b` with the messages
+  // after it (moving `c` to the last one). On failure `r` is the reset (or rejection), with no
+  // messages.
+  bool check_and_fill(const poll_request& req, topic_id t, cursor& c, batch& b,
+                      poll_result& r) const {
     const topic_state& ts = topics_[t.value];
     const auto res = ts.log.resume(c);
     if (!res) {
@@ -982,12 +985,14 @@ class queue {
       r.error = res.reset;
       r.topic = t;
       r.next = res.head;
+      r.messages = {};
       r.also.clear();
       return false;
     }
     if (req.session && opts_.max_session_backlog_bytes != 0 &&
         ts.cum.after(static_cast<std::size_t>(c.offset + 1 - ts.log.first_offset())) >
             opts_.max_session_backlog_bytes) {
+      r.messages = {};
       if (opts_.on_slow_consumer == slow_consumer_policy::reject) {
         reject(r, error::slow_consumer);
         r.topic = t;
@@ -1000,15 +1005,7 @@ class queue {
       r.also.clear();
       return false;
     }
-    return true;
-  }
-
-  // Fills `b` with the messages after `c` (a checked cursor) within the batch limits and moves
-  // `c` to the last one; false if there are none.
-  bool fill_if_any(topic_id t, cursor& c, batch& b) const {
-    const topic_state& ts = topics_[t.value];
-    if (ts.log.resume(c).count() == 0) return false;
-    c = fill(ts, c.offset, b);
+    if (res.count() != 0) c = fill(ts, c.offset, b);
     return true;
   }
 

@@ -23,10 +23,13 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "support/longpoll_model.hpp"
 
 using namespace std::chrono_literals;
 namespace lp = rtwire::longpoll;
 namespace lg = rtwire::log;
+using rtwire_test::longpoll::model_topic;
+using rtwire_test::longpoll::seed_from_env;
 
 namespace {
 
@@ -35,31 +38,6 @@ constexpr std::size_t batch_bytes = 16;
 constexpr std::size_t backlog_bytes = 40;
 constexpr lp::millis max_timeout{100};
 constexpr lg::retention keep{.max_messages = 8, .max_bytes = 64, .max_age = lp::millis{250}};
-
-/// The reference model of one topic: everything published in the current epoch, and the
-/// retention window computed the plain way.
-struct model_topic {
-  std::uint64_t epoch = 1;
-  std::vector<std::string> payloads;  // offset i + 1
-  std::vector<lp::millis> times;
-  std::uint64_t first = 1;  // oldest retained offset
-  std::size_t bytes = 0;    // retained bytes
-
-  std::uint64_t last() const { return payloads.size(); }
-  void evict(lp::millis now) {
-    while (first <= last() && (last() - first + 1 > keep.max_messages || bytes > keep.max_bytes ||
-                               now - times[first - 1] > keep.max_age)) {
-      bytes -= payloads[first - 1].size();
-      ++first;
-    }
-  }
-  std::uint64_t backlog(std::uint64_t after) const {
-    std::uint64_t n = 0;
-    for (std::uint64_t o = after + 1; o <= last(); ++o)
-      n += payloads[o - 1].size();
-    return n;
-  }
-};
 
 struct outstanding {
   std::size_t client;
@@ -92,7 +70,7 @@ class harness {
         policy_(policy) {
     for (int i = 0; i < 2; ++i)
       topics_.push_back(*q_.add_topic(1, keep));
-    model_.resize(2);
+    model_.assign(2, model_topic{.keep = keep, .epoch = 1});
     clients_.resize(5);
     for (std::size_t i = 0; i < clients_.size(); ++i) {
       clients_[i].topic = i % 2;
@@ -386,9 +364,7 @@ class harness {
     REQUIRE(q_.reset_topic(topics_[t], m.epoch, out_) == lp::error::same_epoch);
     REQUIRE(out_.empty());
     REQUIRE_FALSE(q_.reset_topic(topics_[t], m.epoch + 1, out_));
-    model_topic fresh;
-    fresh.epoch = m.epoch + 1;
-    m = fresh;
+    m = model_topic{.keep = keep, .epoch = m.epoch + 1};
     for (const auto& c : out_) {
       REQUIRE(c.reason == lp::completion_reason::reset);
       REQUIRE(c.reset == lg::error::epoch_mismatch);
@@ -472,11 +448,6 @@ class harness {
   std::uint64_t token_ = 0;
   lp::millis now_{0};
 };
-
-std::uint64_t seed_from_env() {
-  if (const char* s = std::getenv("RTWIRE_LONGPOLL_SEED")) return std::strtoull(s, nullptr, 10);
-  return 20240601;
-}
 
 }  // namespace
 

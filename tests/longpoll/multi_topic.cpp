@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "support/longpoll_model.hpp"
 
 using namespace std::chrono_literals;
 using rtwire::longpoll::batch;
@@ -24,15 +25,9 @@ using rtwire::longpoll::queue;
 using rtwire::longpoll::topic_id;
 using rtwire::longpoll::topic_position;
 namespace lg = rtwire::log;
+using rtwire_test::longpoll::texts;
 
 namespace {
-
-std::vector<std::string> texts(const batch& b) {
-  std::vector<std::string> out;
-  for (const auto& m : b)
-    out.emplace_back(m.payload());
-  return out;
-}
 
 // Three topics with epochs 1, 2, 3.
 struct fixture {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "support/longpoll_model.hpp"
 
 using namespace std::chrono_literals;
 using rtwire::longpoll::batch;
@@ -24,22 +25,10 @@ using rtwire::longpoll::slow_consumer_policy;
 using rtwire::longpoll::topic_id;
 using rtwire::longpoll::waiter_id;
 namespace lg = rtwire::log;
+using rtwire_test::longpoll::offsets;
+using rtwire_test::longpoll::texts;
 
 namespace {
-
-std::vector<std::string> texts(const batch& b) {
-  std::vector<std::string> out;
-  for (const auto& m : b)
-    out.emplace_back(m.payload());
-  return out;
-}
-
-std::vector<std::uint64_t> offsets(const batch& b) {
-  std::vector<std::uint64_t> out;
-  for (const auto& m : b)
-    out.push_back(m.offset());
-  return out;
-}
 
 struct fixture {
   explicit fixture(options o = {}, lg::retention keep = {}) : q(o) { t = *q.add_topic(7, keep); }

@@ -7,21 +7,13 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "support/longpoll_model.hpp"
 
 using namespace std::chrono_literals;
 namespace lp = rtwire::longpoll;
 namespace lg = rtwire::log;
 
-namespace {
-
-std::vector<std::string> texts(const lp::batch& b) {
-  std::vector<std::string> out;
-  for (const auto& m : b)
-    out.emplace_back(m.payload());
-  return out;
-}
-
-}  // namespace
+using rtwire_test::longpoll::texts;
 
 TEST_CASE("reconnect: a response lost after delivery is delivered again, identically",
           "[longpoll][scenario]") {

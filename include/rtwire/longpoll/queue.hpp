@@ -378,8 +378,8 @@ struct poll_result {
   poll_status status = poll_status::rejected;
   /// Why the poll was reset or rejected; empty otherwise.
   std::error_code error;
-  /// reset: the (first, in request order) topic whose cursor cannot be honoured; otherwise the
-  /// poll's first topic.
+  /// reset, or rejected with error::slow_consumer: the (first, in request order) topic that
+  /// could not be served; otherwise the poll's first topic.
   topic_id topic{};
   /// ready: the last message's cursor; parked: the resolved cursor it waits after; reset: the
   /// head; rejected: {}.

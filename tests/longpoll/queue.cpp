@@ -489,3 +489,28 @@ TEST_CASE("queue moves keep working", "[longpoll][move]") {
   REQUIRE(out.size() == 1);
   CHECK(out[0].token == 5);
 }
+
+TEST_CASE("memory per parked poll stays within 128 bytes, session included, without reserve",
+          "[longpoll][memory]") {
+  // The bound, checked exactly (memory_usage() counts every byte the queue requests):
+  // 56-byte slots and 16-byte deadline entries grown by a quarter at a time, and 4-byte session
+  // buckets at a load factor of at most 1.
+  for (const std::size_t n : {std::size_t{1'000}, std::size_t{10'000}, std::size_t{100'000}}) {
+    for (const bool with_session : {false, true}) {
+      fixture f({.max_waiters = n});
+      const std::size_t before = f.q.memory_usage();
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto r = f.q.poll(
+            {.topic = f.t, .token = i, .session = with_session ? std::optional(i) : std::nullopt},
+            0ms);
+        REQUIRE(r.status == poll_status::parked);
+      }
+      const double per_waiter =
+          static_cast<double>(f.q.memory_usage() - before) / static_cast<double>(n);
+      INFO(n << " waiters, session " << with_session << ": " << per_waiter << " bytes each");
+      CHECK(per_waiter <= 128.0);
+      CHECK(per_waiter >= 72.0);  // a slot and a deadline entry at least: the count is real
+      CHECK(f.q.sessions() == (with_session ? n : 0));
+    }
+  }
+}

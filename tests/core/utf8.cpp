@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <random>
 #include <string>
@@ -737,3 +738,55 @@ TEST_CASE("utf8 kernels prove long prefixes themselves (they do not defer to sca
   }
 }
 #endif
+
+TEST_CASE("utf8 validator feed_xor: XORs and validates like XOR then feed, on every kernel") {
+  // The WebSocket receive path: a masked payload (RFC 6455 §5.3) arrives in chunks at any key
+  // phase and any alignment; AVX-512 fuses the XOR with validation, other kernels run two
+  // passes. Both must leave exactly the XORed bytes and report what feed() reports.
+  std::mt19937 rng(0xfeed);
+  const std::vector<kernel_choice> kernels = available_kernels();
+  const unsigned char key[4] = {0x37, 0xFA, 0x21, 0x3D};
+  const auto word_at = [&key](std::size_t phase) {
+    const unsigned char k[4] = {key[phase & 3], key[(phase + 1) & 3], key[(phase + 2) & 3],
+                                key[(phase + 3) & 3]};
+    std::uint32_t w;
+    std::memcpy(&w, k, 4);
+    return w;
+  };
+  std::vector<unsigned char> arena(3000 + 128);
+  for (int round = 0; round < 400; ++round) {
+    const std::size_t size = 1 + rng() % 3000;
+    std::string input = random_text(rng, size);
+    if (round % 4 != 0) {
+      // An invalid byte anywhere, often next to a 64- or 256-byte block edge.
+      std::size_t pos = rng() % size;
+      if (round % 4 == 2)
+        pos =
+            std::min(size - 1, (std::size_t{64} << (rng() % 3)) * (1 + rng() % 4) - 2 + rng() % 5);
+      input[pos] = static_cast<char>(0xC0 + rng() % 2);
+    }
+    const utf8::result want = reference_result(input);
+    std::string masked = input;
+    for (std::size_t i = 0; i < size; ++i)
+      masked[i] = static_cast<char>(masked[i] ^ key[i & 3]);
+    const std::size_t align = rng() % 64;
+    const std::size_t cut = rng() % (size + 1);
+    for (const kernel_choice& k : kernels) {
+      const forced force(k);
+      INFO("kernel " << k.name << " size " << size << " cut " << cut << " align " << align);
+      std::memcpy(arena.data() + align, masked.data(), size);
+      const rtwire::mutable_bytes_view view(reinterpret_cast<std::byte*>(arena.data() + align),
+                                            size);
+      utf8::validator v;
+      utf8::result got = v.feed_xor(view.first(cut), word_at(0));
+      const utf8::result first = got;
+      got = v.feed_xor(view.subspan(cut), word_at(cut));  // sticky after an error: still XORs
+      if (got.state != status::invalid) got = v.finish();
+      CHECK(got == want);
+      CHECK(v.offset() == size);
+      // Fail-fast: an error in the first chunk is reported by the first call.
+      if (want.state == status::invalid && want.error_offset < cut) CHECK(first == want);
+      CHECK(std::memcmp(arena.data() + align, input.data(), size) == 0);
+    }
+  }
+}

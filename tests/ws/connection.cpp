@@ -1,8 +1,11 @@
 // rtwire::ws::connection: a client and a server wired to each other (no sockets), plus raw peer
 // input replayed at every split for each rule, limit and API misuse, with its close code.
+#include <rtwire/detail/cpu.hpp>
 #include <rtwire/ws/connection.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,10 +14,12 @@
 #include "catch.hpp"
 
 using namespace rtwire::ws;
+namespace cpu = rtwire::detail;
 using rtwire::test::ws::close_payload;
 using rtwire::test::ws::counting_keys;
 using rtwire::test::ws::lines;
 using rtwire::test::ws::peer_frame;
+using rtwire::test::ws::run;
 using rtwire::test::ws::run_all_splits;
 using rtwire::test::ws::sent_frames;
 
@@ -400,4 +405,263 @@ TEST_CASE("receiving() tells whether the input stops inside a frame or message",
   REQUIRE_FALSE(server.feed(c.data(), c.size()));
   CHECK(server.next().text() == "abcd");
   CHECK_FALSE(server.receiving());
+}
+
+namespace {
+
+/// A text of exactly `size` bytes of 1- to 4-byte characters (an 11-byte period, so code points
+/// straddle every block edge at some split).
+std::string mixed_text(std::size_t size) {
+  static constexpr std::string_view unit = "ab\xC3\xA9\xE2\x82\xAC\xF0\x9D\x84\x9E";  // a b é € 𝄞
+  std::string s;
+  while (s.size() < size)
+    s += unit;
+  s.resize(size);
+  while (!rtwire::utf8::is_valid(s))
+    s.pop_back();  // do not end inside a code point
+  s.resize(size, 'z');
+  return s;
+}
+
+/// `input` cut at `points` (increasing).
+std::vector<std::string_view> cut(std::string_view input, const std::vector<std::size_t>& points) {
+  std::vector<std::string_view> chunks;
+  std::size_t at = 0;
+  for (const std::size_t p : points) {
+    chunks.push_back(input.substr(at, p - at));
+    at = p;
+  }
+  chunks.push_back(input.substr(at));
+  return chunks;
+}
+
+/// Cut sets for a large frame: whole, odd cuts through the header and payload, and random ones.
+std::vector<std::vector<std::size_t>> large_cuts(std::size_t size, std::uint32_t seed) {
+  std::vector<std::vector<std::size_t>> cuts = {
+      {}, {1}, {13, 14, 15}, {15, 4112, 37445}, {1039, 17423, 17425}, {size / 2 + 1}};
+  std::mt19937 rng(seed);
+  for (int i = 0; i < 6; ++i) {
+    std::vector<std::size_t> points;
+    for (std::size_t at = 1 + rng() % 3000; at < size; at += 1 + rng() % 20000)
+      points.push_back(at);
+    cuts.push_back(points);
+  }
+  return cuts;
+}
+
+/// The masks that force each unmasking and UTF-8 kernel (cpu_features_override).
+const std::uint32_t kernel_masks[] = {
+    cpu::all_features, cpu::cpu_sse2 | cpu::cpu_ssse3 | cpu::cpu_sse41 | cpu::cpu_avx2,
+    cpu::cpu_sse2 | cpu::cpu_ssse3, cpu::cpu_sse2, 0};
+
+struct forced_kernels {
+  explicit forced_kernels(std::uint32_t m) { cpu::cpu_features_override(m); }
+  ~forced_kernels() { cpu::cpu_features_override(cpu::all_features); }
+  forced_kernels(const forced_kernels&) = delete;
+  forced_kernels& operator=(const forced_kernels&) = delete;
+};
+
+}  // namespace
+
+TEST_CASE("a large masked text frame: invalid UTF-8 anywhere fails fast at its offset",
+          "[connection]") {
+  // The receive path unmasks and validates a large frame block by block (1 KiB, then 16 KiB
+  // blocks, fused on AVX-512); whatever the blocks and the chunks, RFC 6455 §8.1 applies: close
+  // with 1007 at the stream offset of the first invalid byte, and deliver nothing of the frame.
+  constexpr std::size_t size = 70000;
+  constexpr std::size_t hs = 14;  // 64-bit length + key
+  const std::string text = mixed_text(size);
+  const std::size_t positions[] = {0,     100,   1023,  1024,  1025,  1026,    17406,
+                                   17407, 17408, 17409, 33792, 40001, size - 1};
+  for (const std::uint32_t mask : kernel_masks) {
+    const forced_kernels force(mask);
+    INFO("kernels " << mask);
+    for (const std::size_t pos : positions) {
+      INFO("invalid byte at " << pos);
+      std::string bad = text;
+      bad[pos] = '\xFF';
+      const std::string wire = peer_frame(role::server, opcode::text, bad);
+      REQUIRE(wire.size() == hs + size);
+      for (const delivery mode : {delivery::whole_message, delivery::streaming}) {
+        for (const auto& points : large_cuts(wire.size(), static_cast<std::uint32_t>(pos))) {
+          INFO("chunks " << points.size() << (points.empty() ? 0 : points[0]));
+          const auto r = run(role::server, {.mode = mode}, cut(wire, points));
+          CHECK(r.events == lines{"error 1007"});
+          CHECK(r.error == error::invalid_utf8);
+          CHECK(r.error_offset == hs + pos);
+          CHECK(r.error_close == close_code::invalid_payload);
+        }
+      }
+    }
+    // Valid text, and text that ends inside a code point (reported at the frame's end).
+    const std::string wire = peer_frame(role::server, opcode::text, text);
+    const std::string cut_short = mixed_text(size - 1) + "\xF0";
+    const std::string truncated = peer_frame(role::server, opcode::text, cut_short);
+    for (const auto& points : large_cuts(wire.size(), 99)) {
+      const auto ok = run(role::server, {}, cut(wire, points));
+      CHECK_FALSE(ok.error);
+      REQUIRE(ok.events.size() == 1);
+      CHECK(ok.events[0].rfind("text '", 0) == 0);
+      const auto t = run(role::server, {}, cut(truncated, points));
+      CHECK(t.error == error::invalid_utf8);
+      CHECK(t.error_offset == hs + size);
+    }
+  }
+}
+
+TEST_CASE("a large frame is still one piece per input, in place, in both modes", "[connection]") {
+  // The blocks the connection works in never show: streaming gives one event per input that
+  // holds payload, whole_message one in-place event for a frame that arrives whole.
+  constexpr std::size_t size = 70000;
+  const std::string text = mixed_text(size);
+  std::string binary(size, '\0');
+  for (std::size_t i = 0; i < size; ++i)
+    binary[i] = static_cast<char>(i * 131);
+  for (const opcode op : {opcode::text, opcode::binary}) {
+    const std::string& payload = op == opcode::text ? text : binary;
+    std::string wire = peer_frame(role::server, op, payload);
+    {
+      connection server(role::server);
+      REQUIRE_FALSE(server.feed(wire.data(), wire.size()));
+      const event ev = server.next();
+      REQUIRE(ev.type == (op == opcode::text ? event_type::text : event_type::binary));
+      CHECK(reinterpret_cast<const char*>(ev.data.data()) == wire.data() + 14);
+      CHECK(ev.text() == payload);
+      CHECK(server.next().type == event_type::need_more);
+    }
+    wire = peer_frame(role::server, op, payload);
+    connection server(role::server, {.mode = delivery::streaming});
+    std::string got;
+    const std::size_t cuts[] = {0, 5, 20001, 20002, 51234, wire.size()};
+    for (std::size_t i = 0; i + 1 < std::size(cuts); ++i) {
+      char* chunk = wire.data() + cuts[i];
+      const std::size_t n = cuts[i + 1] - cuts[i];
+      REQUIRE_FALSE(server.feed(chunk, n));
+      const event ev = server.next();
+      if (cuts[i + 1] <= 14) {  // header bytes only
+        CHECK(ev.type == event_type::need_more);
+        continue;
+      }
+      REQUIRE(ev.type == (op == opcode::text ? event_type::text : event_type::binary));
+      const auto* data = reinterpret_cast<const char*>(ev.data.data());
+      CHECK(data + ev.data.size() == chunk + n);  // the rest of this input, in place
+      got.append(ev.text());
+      const bool last = cuts[i + 1] == wire.size();
+      CHECK(ev.frame_finished == last);
+      CHECK(ev.message_finished == last);
+      CHECK(server.next().type == event_type::need_more);
+    }
+    CHECK(got == payload);
+  }
+}
+
+TEST_CASE("the small-frame fast path rejects what the general path rejects", "[connection]") {
+  // A whole small frame takes next()'s fast path; the same frame byte by byte takes the general
+  // one (run_all_splits compares them). Each case must fail the same way on both.
+  struct violation {
+    const char* what;
+    connection_options opts;
+    role receiver;
+    std::string input;
+    error err;
+    std::size_t offset;
+  };
+  const role S = role::server, C = role::client;
+  std::string long_bad(100, 'a');
+  long_bad[77] = '\xC0';
+  const violation cases[] = {
+      {"RSV1 on a small text frame",
+       {},
+       S,
+       peer_frame(S, opcode::text, "x", true, rsv1),
+       error::reserved_bits_set,
+       0},
+      {"RSV3 on a small binary frame",
+       {},
+       C,
+       peer_frame(C, opcode::binary, "x", true, rsv3),
+       error::reserved_bits_set,
+       0},
+      {"reserved opcode 3",
+       {},
+       S,
+       peer_frame(S, static_cast<opcode>(3), "x"),
+       error::reserved_opcode,
+       0},
+      {"unmasked to a server", {}, S, peer_frame(C, opcode::binary, "x"), error::unmasked_frame, 1},
+      {"masked to a client", {}, C, peer_frame(S, opcode::text, "x"), error::masked_frame, 1},
+      {"short text, invalid byte",
+       {},
+       S,
+       peer_frame(S, opcode::text, "a\xFF"),
+       error::invalid_utf8,
+       7},
+      {"100 bytes of text, invalid at 77",
+       {},
+       S,
+       peer_frame(S, opcode::text, long_bad),
+       error::invalid_utf8,
+       6 + 77},
+      {"client: text ending inside a code point",
+       {},
+       C,
+       peer_frame(C, opcode::text, "ok\xE2\x82"),
+       error::invalid_utf8,
+       2 + 4},
+      {"frame over max_frame_payload",
+       {.limit = {.max_frame_payload = 3}},
+       S,
+       peer_frame(S, opcode::binary, "abcd"),
+       error::frame_too_big,
+       1},
+      {"message over max_message_size",
+       {.limit = {.max_message_size = 3}},
+       S,
+       peer_frame(S, opcode::text, "abcd"),
+       error::message_too_big,
+       1},
+      {"whole message over max_buffered_bytes",
+       {.limit = {.max_buffered_bytes = 3}},
+       S,
+       peer_frame(S, opcode::text, "abcd"),
+       error::buffer_limit,
+       1},
+      {"no fragments allowed at all",
+       {.limit = {.max_fragments = 0}},
+       S,
+       peer_frame(S, opcode::binary, ""),
+       error::too_many_fragments,
+       0},
+      {"a whole text frame inside a fragmented message",
+       {},
+       S,
+       peer_frame(S, opcode::text, "a", false) + peer_frame(S, opcode::text, "b"),
+       error::expected_continuation,
+       7},
+      {"a continuation with nothing to continue",
+       {},
+       S,
+       peer_frame(S, opcode::continuation, "b"),
+       error::unexpected_continuation,
+       0},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    const auto r = run_all_splits(c.receiver, c.opts, c.input);
+    CHECK(r.error == c.err);
+    CHECK(r.error_offset == c.offset);
+    CHECK(r.error_close == close_code_for(c.err));
+  }
+  // And what it accepts: small frames of every length up to 125, then the first 16-bit one.
+  std::string stream;
+  lines want;
+  for (std::size_t n = 0; n <= 126; ++n) {
+    const std::string payload(n, static_cast<char>('a' + n % 26));
+    const opcode op = n % 2 ? opcode::text : opcode::binary;
+    stream += peer_frame(S, op, payload);
+    want.push_back((op == opcode::text ? "text '" : "binary '") +
+                   rtwire::test::ws::printable(payload) + "'");
+  }
+  CHECK(run_all_splits(S, {}, stream).events == want);
+  CHECK(run_all_splits(S, {.mode = delivery::streaming}, stream).events.size() == want.size());
 }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -259,4 +260,110 @@ TEST_CASE("reset() starts a new stream and keeps the rules", "[decoder]") {
   r = dec.decode(std::as_writable_bytes(std::span(bad)));
   CHECK(r.st == status::failed);
   CHECK(dec.error().code == error::masked_frame);
+}
+
+TEST_CASE("max_piece caps pieces; continue_payload leaves unmasking to the caller", "[decoder]") {
+  std::string payload(1000, '\0');
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    payload[i] = static_cast<char>(i * 7 + 3);
+  const std::string wire = frame(opcode::binary, payload, true, &key2) + frame(opcode::text, "ok");
+  for (const std::size_t cap :
+       {std::size_t{1}, std::size_t{3}, std::size_t{64}, std::size_t{999}}) {
+    INFO("cap " << cap);
+    for (const bool caller_unmasks : {false, true}) {
+      std::string buf = wire;
+      rtwire::mutable_bytes_view in(reinterpret_cast<std::byte*>(buf.data()), buf.size());
+      frame_decoder dec;
+      std::string got;
+      std::size_t pieces = 0;
+      std::size_t calls = 0;  // of the caller's unmask
+      auto r = dec.decode(in, cap);
+      for (;;) {
+        REQUIRE(r.st == status::piece);
+        CHECK(r.payload.size() <= cap);
+        CHECK(r.frame_started == (pieces == 0));
+        got.append(reinterpret_cast<const char*>(r.payload.data()), r.payload.size());
+        ++pieces;
+        in = in.subspan(r.consumed);
+        if (r.frame_finished) break;
+        if (!caller_unmasks) {
+          r = dec.decode(in, cap);
+          continue;
+        }
+        // The word is the key from the piece's first byte on (phase = bytes so far mod 4).
+        r = dec.continue_payload(in, cap, [&](rtwire::mutable_bytes_view piece, std::uint32_t w) {
+          ++calls;
+          unsigned char k[4];
+          std::memcpy(k, &w, 4);
+          CHECK(k[0] == key2[got.size() & 3]);
+          CHECK(k[1] == key2[(got.size() + 1) & 3]);
+          for (std::size_t i = 0; i < piece.size(); ++i)
+            piece[i] ^= std::byte{k[i & 3]};
+        });
+      }
+      CHECK(got == payload);
+      CHECK(pieces == (payload.size() + cap - 1) / cap);
+      CHECK(calls == (caller_unmasks ? pieces - 1 : 0));
+      // Outside a frame's payload, continue_payload is decode(): the next frame, unmasked.
+      const auto next =
+          dec.continue_payload(in, cap, [](rtwire::mutable_bytes_view, std::uint32_t) {
+            FAIL("not called for an unmasked frame");
+          });
+      REQUIRE(next.st == status::piece);
+      CHECK(next.frame_started);
+      CHECK(dec.header().op == opcode::text);
+    }
+  }
+}
+
+TEST_CASE("small_frame takes exactly the whole small data frames decode() accepts", "[decoder]") {
+  // Every first byte, second byte (mask bit, 7-bit length) and masking rule, with the frame whole
+  // or cut short: small_frame either declines without a trace or agrees with decode().
+  const masking_key key{0xA1, 0x02, 0xC3, 0x44};
+  for (const mask_rule rule : {mask_rule::any, mask_rule::required, mask_rule::forbidden}) {
+    for (unsigned b0 = 0; b0 < 256; ++b0) {
+      for (const unsigned b1 : {0u, 5u, 64u, 125u, 126u, 127u, 0x80u, 0x85u, 0xFDu, 0xFEu, 0xFFu}) {
+        for (const std::size_t bound : {std::size_t{0}, std::size_t{6}, std::size_t{126}}) {
+          const std::size_t length = b1 & 0x7F;
+          std::string wire{static_cast<char>(b0), static_cast<char>(b1)};
+          if (b1 & 0x80) wire.append(reinterpret_cast<const char*>(key.data()), 4);
+          if (length < 126) wire.append(length, 'x');
+          for (const std::size_t size : {wire.size(), wire.size() - 1}) {
+            INFO("b0 " << b0 << " b1 " << b1 << " bound " << bound << " size " << size);
+            const frame_decoder::options opts{.rules = {.masking = rule, .max_payload = 100}};
+            // A whole frame has more input after it; a cut-short one ends the input.
+            const std::string rest = size == wire.size() ? "tail" : "";
+            std::string a = wire.substr(0, size) + rest;
+            std::string b = a;
+            frame_decoder fast(opts);
+            frame_decoder slow(opts);
+            rtwire::mutable_bytes_view payload;
+            const std::size_t used = fast.small_frame(
+                {reinterpret_cast<std::byte*>(a.data()), a.size()}, bound, payload);
+            const auto r = slow.decode({reinterpret_cast<std::byte*>(b.data()), b.size()});
+            if (used == 0) {
+              CHECK(fast.offset() == 0);
+              CHECK(fast.at_frame_boundary());
+              CHECK(a == wire.substr(0, size) + rest);  // untouched
+              continue;
+            }
+            // Taken: only FIN text/binary without RSV, within the bound, whole, obeying the rules.
+            CHECK((b0 == 0x81 || b0 == 0x82));
+            CHECK(length < bound);
+            CHECK(size == wire.size());
+            REQUIRE(r.st == status::piece);
+            CHECK(r.frame_started);
+            CHECK(r.frame_finished);
+            CHECK(used == r.consumed);
+            CHECK(fast.header() == slow.header());
+            CHECK(fast.offset() == slow.offset());
+            CHECK(fast.frame_offset() == slow.frame_offset());
+            CHECK(fast.at_frame_boundary());
+            CHECK(payload.data() == reinterpret_cast<std::byte*>(a.data()) + (used - length));
+            CHECK(a == b);  // unmasked the same way
+          }
+        }
+      }
+    }
+  }
 }

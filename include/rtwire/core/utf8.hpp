@@ -20,6 +20,7 @@
 // Speed: an AVX-512 BW, AVX2 or SSSE3 kernel (Keiser–Lemire lookup algorithm) is chosen at run
 // time, with an ASCII fast path; a pure-SSE2 CPU skips ASCII 32 bytes at a time; everything else
 // runs a table-driven DFA. All paths return identical results (rtwire/detail/utf8_kernels.hpp).
+// validator::feed_xor() validates a masked WebSocket payload while unmasking it, in one pass.
 #pragma once
 
 #include <array>
@@ -159,6 +160,29 @@ class validator {
 
   /// As feed(bytes_view), for text.
   result feed(std::string_view chunk) noexcept { return feed(as_bytes(chunk)); }
+
+  /// As feed(), for a chunk that arrives XORed with a repeating 4-byte pattern (a masked
+  /// WebSocket payload, RFC 6455 §5.3): XORs `chunk` in place with `pattern` repeated, the 32-bit
+  /// word whose memory image is the pattern's four bytes starting at chunk[0], and validates the
+  /// result, fused into one pass over the bytes where the CPU allows it (AVX-512). The whole
+  /// chunk is XORed whatever the outcome, also after an earlier error.
+  result feed_xor(mutable_bytes_view chunk, std::uint32_t pattern) noexcept {
+    const std::size_t start = offset_;
+    offset_ += chunk.size();
+    auto* p = reinterpret_cast<unsigned char*>(chunk.data());
+    if (error_ != 0) {
+      rtwire::detail::mask_dispatch(p, p, chunk.size(), pattern);
+      return {status::invalid, error_offset_};
+    }
+    const detail::scan_result r = detail::scan_xor(state_, p, chunk.size(), pattern);
+    state_ = r.state;
+    if (r.state == detail::reject) {
+      error_ = static_cast<std::uint8_t>(error::invalid_sequence);
+      error_offset_ = start + r.pos;
+      return {status::invalid, error_offset_};
+    }
+    return {r.state == detail::accept ? status::valid : status::incomplete, 0};
+  }
 
   /// Ends the stream (e.g. the last fragment of a WebSocket text message). Returns {valid, 0} when
   /// everything fed is complete, valid UTF-8; {invalid, offset()} with error()

@@ -22,6 +22,7 @@
 #include <cstring>
 
 #include "rtwire/detail/cpu.hpp"
+#include "rtwire/detail/mask_kernels.hpp"
 
 #if RTWIRE_X86_DISPATCH
 #include <immintrin.h>
@@ -518,23 +519,34 @@ RTWIRE_UTF8_TARGET_AVX512 inline __m512i load_avx512(const unsigned char* p) noe
   return _mm512_loadu_si512(p);
 }
 
-/// As valid_prefix_ssse3, with 64-byte blocks in groups of 4 (an error lies within 256 + 3
-/// bytes of the returned boundary). Requires n >= min_size_avx512.
-RTWIRE_UTF8_TARGET_AVX512 inline std::size_t valid_prefix_avx512(const unsigned char* p,
-                                                                 std::size_t n) noexcept {
+/// What valid_prefix_avx512_impl() found: the valid prefix (as valid_prefix_avx512 returns it)
+/// and how many bytes from the start it had read through `block` when it stopped.
+struct avx512_prefix {
+  std::size_t prefix;
+  std::size_t read;
+};
+
+/// The body of valid_prefix_avx512, reading every byte once through `block(i, lanes)`, which
+/// returns the 64 bytes at p + i (lanes off: zero; they are never read) and may rewrite them in
+/// place (the fused unmasking of valid_prefix_xor_avx512). Other reads of p (the previous block
+/// after a short head, the ASCII-mode probe, boundary_before) happen only after `block` has
+/// returned the bytes they read.
+template <class Block>
+[[gnu::always_inline]] RTWIRE_UTF8_TARGET_AVX512 inline avx512_prefix valid_prefix_avx512_impl(
+    const unsigned char* p, std::size_t n, Block block) noexcept {
   // Head: up to the first 64-byte boundary when the input is long enough for alignment to pay,
   // else the first 64 bytes. Nothing before p counts, so its previous bytes are zeros (ASCII).
   const std::size_t misalign = reinterpret_cast<std::uintptr_t>(p) & 63;
   std::size_t head = n >= 256 && misalign != 0 ? 64 - misalign : 64;
   if (head > n) head = n;
-  const __m512i first = _mm512_maskz_loadu_epi8(first_lanes(head), p);
+  const __m512i first = block(0, first_lanes(head));
   // (An all-ASCII head after nothing cannot hold an error: skip the lookups.)
   if (_mm512_movepi8_mask(first) != 0 &&
       any_avx512(carried_errors_avx512(first, _mm512_setzero_si512()), first_lanes(head))) {
-    return 0;
+    return {0, head};
   }
   std::size_t i = head;
-  if (i == n) return boundary_before(p, n);
+  if (i == n) return {boundary_before(p, n), n};
   // The 64 bytes that end at p + i, the lanes before p masked off (address arithmetic through
   // uintptr_t: the masked load never touches them).
   __m512i prev =
@@ -547,9 +559,11 @@ RTWIRE_UTF8_TARGET_AVX512 inline std::size_t valid_prefix_avx512(const unsigned 
   // all-ASCII group is valid as it is). Inside non-ASCII text the ASCII test is skipped until a
   // group ends in 8 ASCII bytes (a scalar load: no vector port spent on guessing).
   bool ascii_mode = !ends_open_avx512(prev);
+  const __mmask64 all = ~__mmask64{0};
   for (; n - i >= 256; i += 256) {
-    const __m512i a = load_avx512(p + i), b = load_avx512(p + i + 64);
-    const __m512i c = load_avx512(p + i + 128), d = load_avx512(p + i + 192);
+    block.prefetch(i);
+    const __m512i a = block(i, all), b = block(i + 64, all);
+    const __m512i c = block(i + 128, all), d = block(i + 192, all);
     if (ascii_mode &&
         _mm512_movepi8_mask(_mm512_ternarylogic_epi64(a, b, _mm512_or_si512(c, d), 0xFE)) == 0) {
       prev = d;
@@ -559,26 +573,100 @@ RTWIRE_UTF8_TARGET_AVX512 inline std::size_t valid_prefix_avx512(const unsigned 
         _mm512_ternarylogic_epi64(carried_errors_avx512(a, prev), carried_errors_avx512(b, a),
                                   carried_errors_avx512(c, b), 0xFE),  // a|b|c
         carried_errors_avx512(d, c));
-    if (any_avx512(err, ~__mmask64{0})) break;
+    if (any_avx512(err, all)) return {boundary_before(p, i), i + 256};  // stopped at an error
     prev = d;
-    ascii_mode = (load_u64(p + i + 248) & high_bits) == 0;
+    // (A block source that stores its blocks tests the register: loading 8 bytes of a 64-byte
+    // store that is still in flight stalled store forwarding.)
+    ascii_mode = Block::stores ? (_mm512_movepi8_mask(d) >> 56) == 0
+                               : (load_u64(p + i + 248) & high_bits) == 0;
   }
-  if (n - i >= 256) return boundary_before(p, i);  // stopped at an error
   for (; n - i >= 64; i += 64) {
-    const __m512i in = load_avx512(p + i);
-    if (any_avx512(carried_errors_avx512(in, prev), ~__mmask64{0})) return boundary_before(p, i);
+    const __m512i in = block(i, all);
+    if (any_avx512(carried_errors_avx512(in, prev), all)) return {boundary_before(p, i), i + 64};
     prev = in;
   }
   if (i < n) {
     const __mmask64 lanes = first_lanes(n - i);
-    const __m512i in = _mm512_maskz_loadu_epi8(lanes, p + i);
+    const __m512i in = block(i, lanes);
     // An ASCII tail is valid unless `prev` left a sequence open.
     if ((_mm512_movepi8_mask(in) != 0 || ends_open_avx512(prev)) &&
         any_avx512(carried_errors_avx512(in, prev), lanes)) {
-      return boundary_before(p, i);
+      return {boundary_before(p, i), n};
     }
   }
-  return boundary_before(p, n);
+  return {boundary_before(p, n), n};
+}
+
+/// The blocks of valid_prefix_avx512: plain loads (masked ones, which never fault on the lanes
+/// they leave off, for the head and the tail).
+struct load_blocks_avx512 {
+  static constexpr bool stores = false;
+  const unsigned char* p;
+  [[gnu::always_inline]] RTWIRE_UTF8_TARGET_AVX512 __m512i
+  operator()(std::size_t i, __mmask64 lanes) const noexcept {
+    return lanes == ~__mmask64{0} ? load_avx512(p + i) : _mm512_maskz_loadu_epi8(lanes, p + i);
+  }
+  void prefetch(std::size_t) const noexcept {}
+};
+
+/// As valid_prefix_ssse3, with 64-byte blocks in groups of 4 (an error lies within 256 + 3
+/// bytes of the returned boundary). Requires n >= min_size_avx512.
+RTWIRE_UTF8_TARGET_AVX512 inline std::size_t valid_prefix_avx512(const unsigned char* p,
+                                                                 std::size_t n) noexcept {
+  return valid_prefix_avx512_impl(p, n, load_blocks_avx512{p}).prefix;
+}
+
+/// The blocks of valid_prefix_xor_avx512: each loaded, XORed with the pattern for its phase,
+/// stored back and returned.
+struct xor_blocks_avx512 {
+  static constexpr bool stores = true;
+  unsigned char* p;
+  __m512i at_0;     // the pattern for the block at p
+  __m512i at_head;  // the pattern for every later block (they start a multiple of 64 apart)
+  [[gnu::always_inline]] RTWIRE_UTF8_TARGET_AVX512 __m512i
+  operator()(std::size_t i, __mmask64 lanes) const noexcept {
+    const __m512i k = i == 0 ? at_0 : at_head;
+    if (lanes == ~__mmask64{0}) {
+      const __m512i v = _mm512_xor_si512(load_avx512(p + i), k);
+      _mm512_storeu_si512(p + i, v);
+      return v;
+    }
+    const __m512i v = _mm512_xor_si512(_mm512_maskz_loadu_epi8(lanes, p + i), k);
+    _mm512_mask_storeu_epi8(p + i, lanes, v);
+    return _mm512_maskz_mov_epi8(lanes, v);  // lanes off are zero, as after a masked load
+  }
+  /// Asks for the group `prefetch_distance` bytes after the one at p + i (prefetches never
+  /// fault, so the address may lie past the buffer: it is computed as an integer).
+  [[gnu::always_inline]] RTWIRE_UTF8_TARGET_AVX512 void prefetch(std::size_t i) const noexcept {
+    const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(p) + i + prefetch_distance;
+    for (std::uintptr_t k = 0; k < 256; k += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(at + k), _MM_HINT_T0);
+  }
+  static constexpr std::size_t prefetch_distance = 4096;
+};
+
+/// XORs p[0, n) in place with `word` repeated (its memory image is the 4-byte pattern for p[0],
+/// e.g. a WebSocket masking key at its phase, RFC 6455 §5.3) and returns valid_prefix_avx512() of
+/// the result, in one pass: each block is loaded once, XORed, stored and validated from the
+/// register, so a payload streaming in from memory is validated while the next lines load. All
+/// n bytes are XORed, also when validation stops early (the caller's DFA reads on from the
+/// prefix). Requires n >= min_size_avx512.
+RTWIRE_UTF8_TARGET_AVX512 inline std::size_t valid_prefix_xor_avx512(unsigned char* p,
+                                                                     std::size_t n,
+                                                                     std::uint32_t word) noexcept {
+  // The same head as valid_prefix_avx512_impl's: every block after it starts at a multiple of 64
+  // (so of 4) past it, at the same key phase.
+  const std::size_t misalign = reinterpret_cast<std::uintptr_t>(p) & 63;
+  const std::size_t head = n >= 256 && misalign != 0 ? 64 - misalign : 0;
+  const xor_blocks_avx512 blocks{
+      p, _mm512_set1_epi32(static_cast<int>(word)),
+      _mm512_set1_epi32(static_cast<int>(rtwire::detail::advance_mask_word(word, head)))};
+  const avx512_prefix r = valid_prefix_avx512_impl(p, n, blocks);
+  if (r.read < n) {
+    rtwire::detail::mask_dispatch(p + r.read, p + r.read, n - r.read,
+                                  rtwire::detail::advance_mask_word(word, r.read));
+  }
+  return r.prefix;
 }
 
 #endif  // RTWIRE_X86_DISPATCH
@@ -637,6 +725,38 @@ inline scan_result scan(std::uint8_t state, const unsigned char* p, std::size_t 
   // The scalar DFA: all of the input for the scalar kernel, else what the SIMD kernel left (at
   // most 3 bytes when valid; up to one block group before the first error otherwise).
   return dfa_scan(accept, p, i, n, skip_ascii_words);
+}
+
+/// Below this size scan_xor() unmasks, then validates (two passes over bytes that stay in L1).
+inline constexpr std::size_t min_size_xor_fused = 256;
+
+/// XORs p[0, n) in place with `word` repeated (its memory image is the 4-byte pattern for p[0])
+/// and validates the result as scan() does, continuing from DFA `state`. With the AVX-512 kernel
+/// both happen in one pass (each byte loaded once); otherwise the XOR pass runs first. All n
+/// bytes are XORed whatever the outcome.
+inline scan_result scan_xor(std::uint8_t state, unsigned char* p, std::size_t n,
+                            std::uint32_t word) noexcept {
+#if RTWIRE_X86_DISPATCH
+  if (selected_kernel() == kernel::avx512 && n >= min_size_xor_fused) {
+    unsigned char pattern[4];
+    std::memcpy(pattern, &word, 4);
+    std::size_t i = 0;
+    // Finish a code point left open by the previous chunk (at most 3 bytes), byte by byte.
+    for (; state != accept; ++i) {
+      p[i] ^= pattern[i & 3];
+      state = dfa_step(state, p[i]);
+      if (state == reject) {
+        rtwire::detail::mask_dispatch(p + i + 1, p + i + 1, n - i - 1,
+                                      rtwire::detail::advance_mask_word(word, i + 1));
+        return {reject, i};
+      }
+    }
+    i += valid_prefix_xor_avx512(p + i, n - i, rtwire::detail::advance_mask_word(word, i));
+    return dfa_scan(accept, p, i, n, skip_ascii_words);
+  }
+#endif
+  rtwire::detail::mask_dispatch(p, p, n, word);
+  return scan(state, p, n);
 }
 
 }  // namespace rtwire::utf8::detail

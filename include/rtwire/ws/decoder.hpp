@@ -65,20 +65,84 @@ class frame_decoder {
   explicit frame_decoder(const options& opts) noexcept : rules_(opts.rules) {}
 
   /// Decodes from the start of `input`, which the decoder may modify (payload is unmasked in
-  /// place). Returns after at most one piece:
+  /// place). Returns after at most one piece, of at most `max_piece` payload bytes (a caller that
+  /// post-processes payload, like the connection validating UTF-8, asks for cache-sized pieces
+  /// and reads each while it is still in L1; the next call continues the frame where it
+  /// stopped). `max_piece` must not be 0. Outcomes:
   /// - {piece, n, payload, started, finished}: advance the input by n and call again;
   /// - {need_more, input.size()}: all bytes used (kept internally only if part of a header);
   /// - {failed, 0}: error() is the rule broken and the stream offset of the offending byte;
   ///   close the connection with close_code_for(error). Every later call returns failed again.
   /// Keeps no reference to `input` after returning.
-  [[gnu::always_inline]] result decode(mutable_bytes_view input) noexcept {
+  [[gnu::always_inline]] result decode(mutable_bytes_view input,
+                                       std::size_t max_piece = no_piece_limit) noexcept {
     // Fast path, small enough to inline into the caller's loop: a whole header at the start of
     // the caller's buffer, nothing to copy.
     if (state_ == state::frame_header && have_ == 0) {
       const header_result r = decode_header(input, header_, rules_);
-      if (r.status == header_status::complete) return payload(input, r.size, true);
+      if (r.status == header_status::complete) return payload(input, r.size, true, max_piece);
     }
-    return decode_slow(input);
+    return decode_slow(input, max_piece);
+  }
+
+  /// The default `max_piece` of decode(): a piece is everything of the frame the input holds.
+  static constexpr std::size_t no_piece_limit = static_cast<std::size_t>(-1);
+
+  /// For a caller that reads every payload byte anyway (the connection validates text as UTF-8
+  /// in the same pass): continues the current frame's payload like decode(input, max_piece), but
+  /// leaves unmasking to `unmask(piece, word)`, called once for a non-empty piece of a masked
+  /// frame, which must XOR `piece` (a mutable_bytes_view) in place with `word` repeated: the
+  /// 32-bit word whose memory image is the masking key from the piece's first byte on (RFC 6455
+  /// §5.3). The key phase carries on across pieces as with decode(). When no frame's payload is
+  /// pending (remaining() == 0) this is decode(input, max_piece).
+  template <class Unmask>
+  result continue_payload(mutable_bytes_view input, std::size_t max_piece,
+                          Unmask&& unmask) noexcept {
+    if (state_ != state::payload_data) return decode(input, max_piece);
+    return payload(input, 0, false, max_piece, unmask);
+  }
+
+  /// A fast path for the commonest frame: if `input` starts, at a frame boundary, with a whole
+  /// unfragmented text or binary frame (FIN set, RSV bits clear) whose 7-bit payload length is
+  /// below `bound` (at most 126) and that obeys the masking rule and max_payload, decodes it as
+  /// decode() would (header() describes it, the payload is unmasked in place), stores its payload
+  /// in `payload` and returns the frame's size; otherwise changes nothing and returns 0 (call
+  /// decode(), which also reports whatever is wrong with the frame).
+  [[gnu::always_inline]] std::size_t small_frame(mutable_bytes_view input, std::size_t bound,
+                                                 mutable_bytes_view& payload) noexcept {
+    if (state_ != state::frame_header || have_ != 0 || input.size() < 2) return 0;
+    auto* p = reinterpret_cast<unsigned char*>(input.data());
+    const unsigned b0 = p[0];
+    const unsigned b1 = p[1];
+    // FIN, no RSV bit (RFC 6455 §5.2: always allowed), opcode 0x1 (text) or 0x2 (binary).
+    if (b0 - 0x81u > 1u) return 0;
+    const bool masked = (b1 & 0x80) != 0;
+    // RFC 6455 §5.1: a server requires masked frames, a client unmasked ones.
+    if (rules_.masking != mask_rule::any && masked != (rules_.masking == mask_rule::required))
+      return 0;
+    // 126 and 127 announce an extended length: never taken, as bound <= 126.
+    const std::size_t length = b1 & 0x7F;
+    if (length >= bound || length >= 126 || length > rules_.max_payload) return 0;
+    const std::size_t size = (masked ? 6 : 2) + length;
+    if (input.size() < size) return 0;
+    header_.fin = true;
+    header_.rsv = 0;
+    header_.op = static_cast<opcode>(b0 & 0x0F);
+    header_.masked = masked;
+    header_.payload_length = length;
+    if (masked) {
+      std::memcpy(header_.key.data(), p + 2, 4);
+      std::uint32_t word;  // the key at phase 0: its wire bytes as they lie in memory
+      std::memcpy(&word, p + 2, 4);
+      // RFC 6455 §5.3: unmask in place.
+      rtwire::detail::mask_dispatch(p + 6, p + 6, length, word);
+    } else {
+      header_.key = {};
+    }
+    frame_offset_ = offset_;
+    offset_ += size;
+    payload = input.subspan(size - length, length);
+    return size;
   }
 
   /// The current frame's header (meaningful from the first piece of a frame on).
@@ -111,10 +175,10 @@ class frame_decoder {
 
   /// Everything but the fast path: payload continuing from an earlier input, a header split
   /// across inputs (completed in `partial_`), errors, the failed state.
-  result decode_slow(mutable_bytes_view input) noexcept {
+  result decode_slow(mutable_bytes_view input, std::size_t max_piece) noexcept {
     switch (state_) {
       case state::payload_data:
-        return payload(input, 0, false);
+        return payload(input, 0, false, max_piece);
       case state::failed:
         return {status::failed, 0, {}, false, false};
       case state::frame_header:
@@ -122,7 +186,7 @@ class frame_decoder {
     }
     if (have_ == 0) {
       const header_result r = decode_header(input, header_, rules_);
-      if (r.status == header_status::complete) return payload(input, r.size, true);
+      if (r.status == header_status::complete) return payload(input, r.size, true, max_piece);
       if (r.status == header_status::invalid) return fail(r.err, offset_ + r.size);
       // Fewer than 14 bytes: a header prefix, kept until the rest arrives.
       if (!input.empty()) std::memcpy(partial_, input.data(), input.size());
@@ -138,7 +202,7 @@ class frame_decoder {
     if (r.status == header_status::complete) {
       const std::size_t used = r.size - have_;
       have_ = 0;
-      return payload(input, used, true);
+      return payload(input, used, true, max_piece);
     }
     if (r.status == header_status::invalid) return fail(r.err, frame_start + r.size);
     // need_more: the header is longer than everything held (so `take` was all of the input).
@@ -147,10 +211,20 @@ class frame_decoder {
     return {status::need_more, take, {}, false, false};
   }
 
-  /// Delivers the payload bytes of input[pos..) that belong to the current frame. `started`:
-  /// the header ends at input[pos - 1].
-  [[gnu::always_inline]] result payload(mutable_bytes_view input, std::size_t pos,
-                                        bool started) noexcept {
+  /// The unmasking of decode(): the masking kernels, in place.
+  struct unmask_in_place {
+    [[gnu::always_inline]] void operator()(mutable_bytes_view piece,
+                                           std::uint32_t word) const noexcept {
+      auto* p = reinterpret_cast<unsigned char*>(piece.data());
+      rtwire::detail::mask_dispatch(p, p, piece.size(), word);
+    }
+  };
+
+  /// Delivers the payload bytes of input[pos..) that belong to the current frame, at most
+  /// `max_piece` of them, unmasked by `unmask`. `started`: the header ends at input[pos - 1].
+  template <class Unmask = unmask_in_place>
+  [[gnu::always_inline]] result payload(mutable_bytes_view input, std::size_t pos, bool started,
+                                        std::size_t max_piece, Unmask&& unmask = {}) noexcept {
     if (started) {
       // offset_ is the stream offset of input[0]; the header (minimally encoded, so exactly
       // header_size() bytes) ends at input[pos - 1].
@@ -160,11 +234,14 @@ class frame_decoder {
     } else if (input.empty()) {
       return {status::need_more, 0, {}, false, false};
     }
-    const std::size_t avail = input.size() - pos;
+    const std::size_t avail = std::min(input.size() - pos, max_piece);
     const std::size_t take = remaining_ < avail ? static_cast<std::size_t>(remaining_) : avail;
     const mutable_bytes_view piece = input.subspan(pos, take);
     // RFC 6455 §5.3: unmask in place, continuing the key where the previous piece stopped.
-    if (header_.masked && take != 0) phase_ = mask(piece, header_.key, phase_);
+    if (header_.masked && take != 0) {
+      unmask(piece, rtwire::detail::mask_word(header_.key.data(), phase_));
+      phase_ = (phase_ + take) & 3;
+    }
     remaining_ -= take;
     offset_ += pos + take;
     const bool finished = remaining_ == 0;

@@ -1,5 +1,6 @@
 // WebSocket frame layer throughput: rtwire against Boost.Beast, websocketpp and wslay in the same
-// binary, with the memory-read ceiling of the same buffer (an OR reduction) as the limit.
+// binary, with the memory-read ceiling of the same buffer (an OR reduction) as the limit; for
+// in-place unmasking also the write ceiling (64-byte stores over the same buffer, no reads).
 //
 //   ws/unmask/<impl>/<size>         unmask in place at an odd address (16 B ... 1 MiB)
 //   ws/decode_20B/<impl>            1,000,000 masked client text frames of 20 bytes (6-byte
@@ -89,6 +90,22 @@ __attribute__((target("avx512f,avx512bw"))) std::uint64_t or_reduce_avx512(const
     acc[0] = _mm512_or_si512(acc[0], acc[k]);
   return _mm512_movepi8_mask(acc[0]);
 }
+
+/// Overwrites p[0, n) with 64-byte AVX-512 stores (aligned inside, masked at the ends): the
+/// write ceiling of in-place unmasking, which must write back every byte it reads.
+__attribute__((target("avx512f,avx512bw"))) void fill_avx512(unsigned char* p, std::size_t n) {
+  const __m512i v = _mm512_set1_epi8(0x3D);
+  const std::size_t head =
+      std::min<std::size_t>(n, (64 - (reinterpret_cast<std::uintptr_t>(p) & 63)) & 63);
+  _mm512_mask_storeu_epi8(p, (__mmask64{1} << head) - 1, v);
+  std::size_t i = head;
+  for (; n - i >= 256; i += 256)
+    for (int k = 0; k < 4; ++k)
+      _mm512_store_si512(p + i + 64 * k, v);
+  for (; n - i >= 64; i += 64)
+    _mm512_store_si512(p + i, v);
+  _mm512_mask_storeu_epi8(p + i, (__mmask64{1} << (n - i)) - 1, v);
+}
 #endif
 
 // ------------------------------------------------------------------------------------------------
@@ -141,6 +158,16 @@ void read_ceiling(benchmark::State& state, std::size_t size) {
   std::memset(buf.data, 0x5A, size + 1);
   for (auto _ : state)
     benchmark::DoNotOptimize(or_reduce_avx512(buf.data + 1, size));
+  set_counts(state, size, 1);
+}
+
+void write_ceiling(benchmark::State& state, std::size_t size) {
+  aligned_buffer buf(size + 1);
+  std::memset(buf.data, 0x5A, size + 1);
+  for (auto _ : state) {
+    fill_avx512(buf.data + 1, size);
+    benchmark::ClobberMemory();
+  }
   set_counts(state, size, 1);
 }
 #endif
@@ -384,7 +411,10 @@ void add(const std::string& name, void (*fn)(benchmark::State&, Args...), Args..
     add("ws/unmask/websocketpp" + suffix, websocketpp_unmask, size);
 #endif
 #if RTWIRE_BENCH_X86
-    if (have & cpu::cpu_avx512) add("ws/unmask/read_ceiling" + suffix, read_ceiling, size);
+    if (have & cpu::cpu_avx512) {
+      add("ws/unmask/read_ceiling" + suffix, read_ceiling, size);
+      add("ws/unmask/write_ceiling" + suffix, write_ceiling, size);
+    }
 #endif
   }
 

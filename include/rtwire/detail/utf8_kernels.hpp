@@ -528,9 +528,10 @@ struct avx512_prefix {
 
 /// The body of valid_prefix_avx512, reading every byte once through `block(i, lanes)`, which
 /// returns the 64 bytes at p + i (lanes off: zero; they are never read) and may rewrite them in
-/// place (the fused unmasking of valid_prefix_xor_avx512). Other reads of p (the previous block
-/// after a short head, the ASCII-mode probe, boundary_before) happen only after `block` has
-/// returned the bytes they read.
+/// place (the fused unmasking of valid_prefix_xor_avx512), and `block.first(lanes)` for the head
+/// block at p (i == 0, resolved at compile time rather than per block). Other reads of p (the
+/// previous block after a short head, the ASCII-mode probe, boundary_before) happen only after
+/// `block` has returned the bytes they read.
 template <class Block>
 [[gnu::always_inline]] RTWIRE_UTF8_TARGET_AVX512 inline avx512_prefix valid_prefix_avx512_impl(
     const unsigned char* p, std::size_t n, Block block) noexcept {
@@ -539,7 +540,7 @@ template <class Block>
   const std::size_t misalign = reinterpret_cast<std::uintptr_t>(p) & 63;
   std::size_t head = n >= 256 && misalign != 0 ? 64 - misalign : 64;
   if (head > n) head = n;
-  const __m512i first = block(0, first_lanes(head));
+  const __m512i first = block.first(first_lanes(head));
   // (An all-ASCII head after nothing cannot hold an error: skip the lookups.)
   if (_mm512_movepi8_mask(first) != 0 &&
       any_avx512(carried_errors_avx512(first, _mm512_setzero_si512()), first_lanes(head))) {
@@ -606,6 +607,9 @@ struct load_blocks_avx512 {
   operator()(std::size_t i, __mmask64 lanes) const noexcept {
     return lanes == ~__mmask64{0} ? load_avx512(p + i) : _mm512_maskz_loadu_epi8(lanes, p + i);
   }
+  [[gnu::always_inline]] RTWIRE_UTF8_TARGET_AVX512 __m512i first(__mmask64 lanes) const noexcept {
+    return (*this)(0, lanes);
+  }
   void prefetch(std::size_t) const noexcept {}
 };
 
@@ -625,7 +629,14 @@ struct xor_blocks_avx512 {
   __m512i at_head;  // the pattern for every later block (they start a multiple of 64 apart)
   [[gnu::always_inline]] RTWIRE_UTF8_TARGET_AVX512 __m512i
   operator()(std::size_t i, __mmask64 lanes) const noexcept {
-    const __m512i k = i == 0 ? at_0 : at_head;
+    return xor_at(i, lanes, at_head);
+  }
+  /// The head block, at p (its own key phase).
+  [[gnu::always_inline]] RTWIRE_UTF8_TARGET_AVX512 __m512i first(__mmask64 lanes) const noexcept {
+    return xor_at(0, lanes, at_0);
+  }
+  [[gnu::always_inline]] RTWIRE_UTF8_TARGET_AVX512 __m512i xor_at(std::size_t i, __mmask64 lanes,
+                                                                  __m512i k) const noexcept {
     if (lanes == ~__mmask64{0}) {
       const __m512i v = _mm512_xor_si512(load_avx512(p + i), k);
       _mm512_storeu_si512(p + i, v);

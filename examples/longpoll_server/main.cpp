@@ -15,6 +15,11 @@
 //   Without `cursor` a poll starts at the newest message (waits for the next one);
 //   `from=oldest` starts at the oldest retained message. `session=S` applies the queue's
 //   duplicate-poll policy (--on-duplicate).
+//   GET  /poll?topics=A,B[&cursors=CA,CB][&from=oldest][&timeout=MS][&session=S]
+//        one poll over several topics (at most 16; an empty cursor element: no cursor)
+//        -> 200 {"topics":[{"topic":"A","cursor":"NEXT","messages":[..]},..]} every topic, in
+//           request order, answered as soon as any of them has a message
+//        -> 409 {"reset":true,"topic":"B","cursor":"HEAD"} for the topic that cannot be honoured
 //
 //   longpoll_server --port 8080 &
 //   curl 'localhost:8080/poll?topic=chat&from=oldest' &
@@ -34,6 +39,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -136,8 +142,8 @@ class server {
   std::optional<lp::millis> armed_;
 };
 
-/// The JSON body of a 200 poll answer.
-std::string poll_body(lp::cursor next, const lp::batch& messages) {
+/// The JSON body of a 200 poll answer, as a value.
+json poll_json(lp::cursor next, const lp::batch& messages) {
   json body;
   body["cursor"] = rtwire::log::to_string(next);
   json list = json::array();
@@ -145,11 +151,58 @@ std::string poll_body(lp::cursor next, const lp::batch& messages) {
     list.push_back({{"cursor", rtwire::log::to_string({next.epoch, m.offset()})},
                     {"data", std::string(m.payload())}});
   body["messages"] = std::move(list);
-  return body.dump();
+  return body;
+}
+
+std::string poll_body(lp::cursor next, const lp::batch& messages) {
+  return poll_json(next, messages).dump();
 }
 
 std::string reset_body(lp::cursor head) {
   return json{{"reset", true}, {"cursor", rtwire::log::to_string(head)}}.dump();
+}
+
+/// The topics of a multi-topic poll, in request order, by name and id.
+struct topic_names {
+  std::vector<std::string> names;
+  std::vector<lp::topic_id> ids;
+
+  std::string name_of(lp::topic_id id) const {
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      if (ids[i] == id) return names[i];
+    return {};
+  }
+};
+
+/// The JSON body of a 200 answer to a multi-topic poll: the first topic's entry, then `also`.
+std::string topics_body(const topic_names& t, lp::cursor next, const lp::batch& messages,
+                        const std::vector<lp::topic_batch>& also) {
+  json list = json::array();
+  const auto add = [&](lp::topic_id id, lp::cursor c, const lp::batch& b) {
+    json entry = poll_json(c, b);
+    entry["topic"] = t.name_of(id);
+    list.push_back(std::move(entry));
+  };
+  add(t.ids[0], next, messages);
+  for (const lp::topic_batch& e : also)
+    add(e.topic, e.next, e.messages);
+  return json{{"topics", std::move(list)}}.dump();
+}
+
+std::string topic_reset_body(const topic_names& t, lp::topic_id id, lp::cursor head) {
+  return json{{"reset", true}, {"topic", t.name_of(id)}, {"cursor", rtwire::log::to_string(head)}}
+      .dump();
+}
+
+/// Splits a comma-separated list (no escaping: topic names and cursors hold no commas).
+std::vector<std::string> split_commas(std::string_view s) {
+  std::vector<std::string> out;
+  for (;;) {
+    const std::size_t comma = s.find(',');
+    out.emplace_back(s.substr(0, comma));
+    if (comma == std::string_view::npos) return out;
+    s.remove_prefix(comma + 1);
+  }
 }
 
 std::string error_body(std::string_view message) {
@@ -190,6 +243,11 @@ class connection : public std::enable_shared_from_this<connection> {
   /// Answers this connection's parked poll from a queue completion.
   void complete(const lp::completion& c) {
     waiter_.reset();  // the queue forgot it already
+    if (multi_) {
+      if (c.reason == lp::completion_reason::reset)
+        return respond(409, topic_reset_body(*multi_, c.topic, c.next));
+      return respond(200, topics_body(*multi_, c.next, c.messages, c.also));
+    }
     if (c.reason == lp::completion_reason::reset) return respond(409, reset_body(c.next));
     respond(200, poll_body(c.next, c.messages));
   }
@@ -255,6 +313,9 @@ class connection : public std::enable_shared_from_this<connection> {
     const bool is_publish = path == "/publish" && method_ == "POST";
     const bool is_poll = path == "/poll" && method_ == "GET";
     if (!is_publish && !is_poll) return respond(404, error_body("not found"));
+    if (is_poll && !name) {
+      if (const auto names = query_param(target_, "topics")) return poll_many(*names);
+    }
     if (!name || name->empty() || name->size() > 256) return respond(400, error_body("bad topic"));
     const auto topic = server_.topic(*name);
     if (!topic) return respond(503, error_body("too many topics"));
@@ -271,13 +332,46 @@ class connection : public std::enable_shared_from_this<connection> {
     server_.deliver(done);
   }
 
+  /// Where a poll of one topic starts: after `cursor`, or (none given) at the newest message or,
+  /// with from=oldest, the oldest retained one.
+  lp::position start_at(const std::optional<std::string>& cursor) const {
+    if (cursor) return lp::position::from_text(*cursor);
+    if (query_param(target_, "from").value_or("") == "oldest") return lp::position::oldest();
+    return lp::position::newest();
+  }
+
   void poll(lp::topic_id topic) {
-    lp::poll_request req{.topic = topic};
-    if (const auto c = query_param(target_, "cursor")) {
-      req.from = lp::position::from_text(*c);
-    } else if (query_param(target_, "from").value_or("") == "oldest") {
-      req.from = lp::position::oldest();
+    poll_with({.topic = topic, .from = start_at(query_param(target_, "cursor"))});
+  }
+
+  void poll_many(const std::string& list) {
+    topic_names t;
+    t.names = split_commas(list);
+    const std::size_t most = server_.queue().config().max_poll_topics;
+    if (t.names.size() > most) return respond(400, error_body("too many topics in one poll"));
+    std::vector<std::string> cursors;
+    if (const auto c = query_param(target_, "cursors")) {
+      cursors = split_commas(*c);
+      if (cursors.size() != t.names.size())
+        return respond(400, error_body("cursors must match topics one to one"));
     }
+    std::vector<lp::topic_position> at;
+    for (std::size_t i = 0; i < t.names.size(); ++i) {
+      if (t.names[i].empty() || t.names[i].size() > 256)
+        return respond(400, error_body("bad topic"));
+      const auto id = server_.topic(t.names[i]);
+      if (!id) return respond(503, error_body("too many topics"));
+      t.ids.push_back(*id);
+      const bool has_cursor = !cursors.empty() && !cursors[i].empty();
+      at.push_back({*id, start_at(has_cursor ? std::optional(cursors[i]) : std::nullopt)});
+    }
+    multi_ = std::move(t);
+    poll_with({.topic = at[0].topic,
+               .from = at[0].from,
+               .also = std::span<const lp::topic_position>(at).subspan(1)});
+  }
+
+  void poll_with(lp::poll_request req) {
     if (const auto t = query_param(target_, "timeout")) {
       std::int64_t ms = 0;
       const auto [end, err] = std::from_chars(t->data(), t->data() + t->size(), ms);
@@ -297,11 +391,16 @@ class connection : public std::enable_shared_from_this<connection> {
     }
     switch (r.status) {
       case lp::poll_status::ready:
+        if (multi_) return respond(200, topics_body(*multi_, r.next, r.messages, r.also));
         return respond(200, poll_body(r.next, r.messages));
       case lp::poll_status::reset:
+        if (multi_) return respond(409, topic_reset_body(*multi_, r.topic, r.next));
         return respond(409, reset_body(r.next));
       case lp::poll_status::rejected: {
-        const int status = r.error == lp::error::malformed_cursor   ? 400
+        const int status = r.error == lp::error::malformed_cursor ||
+                                   r.error == lp::error::duplicate_topic ||
+                                   r.error == lp::error::too_many_poll_topics
+                               ? 400
                            : r.error == lp::error::too_many_waiters ? 503
                                                                     : 429;
         return respond(status, error_body(r.error.message()));
@@ -331,6 +430,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::string method_, target_, body_, out_;
   std::size_t body_length_ = 0;
   std::optional<lp::waiter_id> waiter_;
+  std::optional<topic_names> multi_;  // a multi-topic poll's topics
   std::uint64_t token_ = 0;
   bool responded_ = false;
   bool closed_ = false;

@@ -2,13 +2,17 @@
 // AVX-512), one-shot and incremental (the input split in three at two positions derived from
 // it), must agree with a dead-simple reference that reads Unicode Table 3-7 row by row, on the
 // verdict, the error offset and the fail-fast promise (the chunk holding the offending byte
-// reports it). Any disagreement traps.
+// reports it). The same splits go through validator::feed_xor() on a masked copy (the fused
+// unmask-and-validate pass of WebSocket text, key phase carried across chunks), which must give
+// the same results and leave exactly the original bytes. Any disagreement traps.
 #include <rtwire/core/utf8.hpp>
 #include <rtwire/detail/cpu.hpp>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 namespace {
 
@@ -111,6 +115,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       require(v.error() ==
               (truncated ? utf8::error::truncated_sequence : utf8::error::invalid_sequence));
     }
+
+    // feed_xor: the input masked with a 4-byte key, then unmasked and validated chunk by chunk.
+    const std::uint8_t key[4] = {static_cast<std::uint8_t>(size * 37 + 1),
+                                 static_cast<std::uint8_t>(a + 0x5A), static_cast<std::uint8_t>(b),
+                                 0xA7};
+    std::vector<std::uint8_t> masked(data, data + size);
+    for (std::size_t i = 0; i < size; ++i)
+      masked[i] ^= key[i & 3];
+    utf8::validator x;
+    for (std::size_t c = 0; c + 1 < cuts.size(); ++c) {
+      const std::size_t at = cuts[c];
+      const std::uint8_t phased[4] = {key[at & 3], key[(at + 1) & 3], key[(at + 2) & 3],
+                                      key[(at + 3) & 3]};
+      std::uint32_t word;
+      std::memcpy(&word, phased, 4);
+      const utf8::result r =
+          x.feed_xor(rtwire::mutable_bytes_view(reinterpret_cast<std::byte*>(masked.data()) + at,
+                                                cuts[c + 1] - at),
+                     word);
+      const bool error_seen = ref != npos && !truncated && ref < cuts[c + 1];
+      require((r.state == utf8::status::invalid) == error_seen);
+      if (error_seen) require(r.error_offset == ref);
+    }
+    require(x.finish() == want);
+    require(size == 0 || std::memcmp(masked.data(), data, size) == 0);
   }
   cpu::cpu_features_override(cpu::all_features);
   return 0;

@@ -20,6 +20,11 @@
 //   q.expire(now, completions);             // when now >= *q.next_deadline()
 //   q.cancel(r.waiter);                     // the connection went away
 //
+//   // Several topics in one poll: each has its own cursor; every answer lists them all.
+//   const topic_position more[] = {{room_b, position::from_text(cursor_b)}};
+//   auto m = q.poll({.topic = room_a, .from = position::from_text(cursor_a), .also = more}, now);
+//   // ready: m.next/m.messages for room_a, m.also[0].next/.messages for room_b
+//
 // Model and guarantees:
 // - A parked waiter always sits at its topic's head (otherwise it would have been ready), so a
 //   publish() wakes every waiter of the topic, in the order they parked, each with a batch that

@@ -148,14 +148,7 @@ class validator {
     offset_ += chunk.size();
     if (error_ != 0) return {status::invalid, error_offset_};
     const auto* p = reinterpret_cast<const unsigned char*>(chunk.data());
-    const detail::scan_result r = detail::scan(state_, p, chunk.size());
-    state_ = r.state;
-    if (r.state == detail::reject) {
-      error_ = static_cast<std::uint8_t>(error::invalid_sequence);
-      error_offset_ = start + r.pos;
-      return {status::invalid, error_offset_};
-    }
-    return {r.state == detail::accept ? status::valid : status::incomplete, 0};
+    return settle(start, detail::scan(state_, p, chunk.size()));
   }
 
   /// As feed(bytes_view), for text.
@@ -174,14 +167,7 @@ class validator {
       rtwire::detail::mask_dispatch(p, p, chunk.size(), pattern);
       return {status::invalid, error_offset_};
     }
-    const detail::scan_result r = detail::scan_xor(state_, p, chunk.size(), pattern);
-    state_ = r.state;
-    if (r.state == detail::reject) {
-      error_ = static_cast<std::uint8_t>(error::invalid_sequence);
-      error_offset_ = start + r.pos;
-      return {status::invalid, error_offset_};
-    }
-    return {r.state == detail::accept ? status::valid : status::incomplete, 0};
+    return settle(start, detail::scan_xor(state_, p, chunk.size(), pattern));
   }
 
   /// Ends the stream (e.g. the last fragment of a WebSocket text message). Returns {valid, 0} when
@@ -211,6 +197,17 @@ class validator {
   }
 
  private:
+  // Takes the DFA state after a chunk that began at stream offset `start`.
+  result settle(std::size_t start, detail::scan_result r) noexcept {
+    state_ = r.state;
+    if (r.state == detail::reject) {
+      error_ = static_cast<std::uint8_t>(error::invalid_sequence);
+      error_offset_ = start + r.pos;
+      return {status::invalid, error_offset_};
+    }
+    return {r.state == detail::accept ? status::valid : status::incomplete, 0};
+  }
+
   std::size_t offset_ = 0;
   std::size_t error_offset_ = 0;
   std::uint8_t state_ = detail::accept;  // a detail::dfa_state

@@ -74,10 +74,7 @@ inline std::error_code make_error_code(error e) noexcept {
 
 }  // namespace rtwire::base64
 
-template <>
-struct std::is_error_code_enum<rtwire::base64::error> : std::true_type {};
-template <>
-inline constexpr bool rtwire::is_error_enum_v<rtwire::base64::error> = true;
+RTWIRE_REGISTER_ERROR_ENUM(rtwire::base64::error);
 
 namespace rtwire::base64 {
 

@@ -121,10 +121,23 @@ const std::error_category& category_for() noexcept {
   return category;
 }
 
-/// True for every rtwire module's `enum class error`; each module specialises it (used by
-/// rtwire/fmt.hpp to format any rtwire error value).
+/// True for every rtwire module's `enum class error`; each module specialises it with
+/// RTWIRE_REGISTER_ERROR_ENUM (used by rtwire/fmt.hpp to format any rtwire error value).
 template <class E>
 inline constexpr bool is_error_enum_v = false;
+
+}  // namespace rtwire
+
+/// Registers rtwire error enum `E` (fully qualified) with <system_error>, so it converts to
+/// std::error_code through its make_error_code(), and with rtwire::is_error_enum_v. Use once, at
+/// global scope, after the enum's make_error_code() is declared.
+#define RTWIRE_REGISTER_ERROR_ENUM(E)                    \
+  template <>                                            \
+  struct std::is_error_code_enum<E> : std::true_type {}; \
+  template <>                                            \
+  inline constexpr bool rtwire::is_error_enum_v<E> = true
+
+namespace rtwire {
 
 /// A sticky error with the absolute stream offset at which it was detected (DESIGN.md §1.3).
 /// `offset` counts bytes from the start of everything fed to the parser; it is `npos` when the

@@ -113,13 +113,7 @@ enum class error {
 
 }  // namespace rtwire::http1
 
-template <>
-struct std::is_error_code_enum<rtwire::http1::error> : std::true_type {};
-
-namespace rtwire {
-template <>
-inline constexpr bool is_error_enum_v<http1::error> = true;
-}  // namespace rtwire
+RTWIRE_REGISTER_ERROR_ENUM(rtwire::http1::error);
 
 namespace rtwire::http1 {
 namespace detail {

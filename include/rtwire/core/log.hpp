@@ -112,13 +112,7 @@ inline std::error_code make_error_code(error e) noexcept {
 
 }  // namespace rtwire::log
 
-template <>
-struct std::is_error_code_enum<rtwire::log::error> : std::true_type {};
-
-namespace rtwire {
-template <>
-inline constexpr bool is_error_enum_v<log::error> = true;
-}  // namespace rtwire
+RTWIRE_REGISTER_ERROR_ENUM(rtwire::log::error);
 
 namespace rtwire::log {
 

@@ -69,10 +69,7 @@ inline std::error_code make_error_code(error e) noexcept {
 
 }  // namespace rtwire::utf8
 
-template <>
-struct std::is_error_code_enum<rtwire::utf8::error> : std::true_type {};
-template <>
-inline constexpr bool rtwire::is_error_enum_v<rtwire::utf8::error> = true;
+RTWIRE_REGISTER_ERROR_ENUM(rtwire::utf8::error);
 
 namespace rtwire::utf8 {
 

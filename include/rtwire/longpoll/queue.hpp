@@ -156,13 +156,7 @@ inline std::error_code make_error_code(error e) noexcept {
 
 }  // namespace rtwire::longpoll
 
-template <>
-struct std::is_error_code_enum<rtwire::longpoll::error> : std::true_type {};
-
-namespace rtwire {
-template <>
-inline constexpr bool is_error_enum_v<longpoll::error> = true;
-}  // namespace rtwire
+RTWIRE_REGISTER_ERROR_ENUM(rtwire::longpoll::error);
 
 namespace rtwire::longpoll {
 

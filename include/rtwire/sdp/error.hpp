@@ -170,8 +170,4 @@ struct parse_error {
 
 }  // namespace rtwire::sdp
 
-template <>
-inline constexpr bool rtwire::is_error_enum_v<rtwire::sdp::error> = true;
-
-template <>
-struct std::is_error_code_enum<rtwire::sdp::error> : std::true_type {};
+RTWIRE_REGISTER_ERROR_ENUM(rtwire::sdp::error);

@@ -70,10 +70,4 @@ inline std::error_code make_error_code(error e) noexcept {
 
 }  // namespace rtwire::sse
 
-template <>
-struct std::is_error_code_enum<rtwire::sse::error> : std::true_type {};
-
-namespace rtwire {
-template <>
-inline constexpr bool is_error_enum_v<sse::error> = true;
-}  // namespace rtwire
+RTWIRE_REGISTER_ERROR_ENUM(rtwire::sse::error);

@@ -194,10 +194,7 @@ constexpr close_code close_code_for(error e) noexcept {
 
 }  // namespace rtwire::ws
 
-template <>
-struct std::is_error_code_enum<rtwire::ws::error> : std::true_type {};
-template <>
-inline constexpr bool rtwire::is_error_enum_v<rtwire::ws::error> = true;
+RTWIRE_REGISTER_ERROR_ENUM(rtwire::ws::error);
 
 namespace rtwire::ws {
 

@@ -152,10 +152,7 @@ inline std::error_code make_error_code(handshake_error e) noexcept {
 
 }  // namespace rtwire::ws
 
-template <>
-struct std::is_error_code_enum<rtwire::ws::handshake_error> : std::true_type {};
-template <>
-inline constexpr bool rtwire::is_error_enum_v<rtwire::ws::handshake_error> = true;
+RTWIRE_REGISTER_ERROR_ENUM(rtwire::ws::handshake_error);
 
 namespace rtwire::ws {
 

@@ -9,6 +9,7 @@
 #include <benchmark/benchmark.h>
 #include <rtwire/longpoll.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,7 +87,9 @@ void BM_replay_retained(benchmark::State& state) {
 }
 BENCHMARK(BM_replay_retained)->Unit(benchmark::kMillisecond);
 
-void BM_parked_waiter_memory(benchmark::State& state) {
+// Memory growth per parked poll, measured exactly by memory_usage(); `range(1)` = 1 calls
+// reserve_waiters() first (no growth slack).
+void parked_waiter_memory(benchmark::State& state, bool with_session) {
   const auto waiters = static_cast<std::uint64_t>(state.range(0));
   double per_waiter = 0;
   for (auto _ : state) {
@@ -95,28 +98,24 @@ void BM_parked_waiter_memory(benchmark::State& state) {
     const std::size_t before = q.memory_usage();
     if (state.range(1) != 0) q.reserve_waiters(waiters);
     for (std::uint64_t i = 0; i < waiters; ++i)
-      (void)q.poll({.topic = t, .token = i, .session = i, .timeout = 30'000ms}, 0ms);
+      (void)q.poll({.topic = t,
+                    .token = i,
+                    .session = with_session ? std::optional(i) : std::nullopt,
+                    .timeout = 30'000ms},
+                   0ms);
     per_waiter = static_cast<double>(q.memory_usage() - before) / static_cast<double>(waiters);
   }
   state.counters["bytes_per_waiter"] = per_waiter;
+}
+
+void BM_parked_waiter_memory(benchmark::State& state) {
+  parked_waiter_memory(state, true);
 }
 BENCHMARK(BM_parked_waiter_memory)->Args({10'000, 0})->Args({100'000, 1})->Iterations(3);
 
 void BM_parked_waiter_memory_no_session(benchmark::State& state) {
-  const auto waiters = static_cast<std::uint64_t>(state.range(0));
-  double per_waiter = 0;
-  for (auto _ : state) {
-    lp::queue q({.max_waiters = waiters});
-    const auto t = *q.add_topic(1);
-    const std::size_t before = q.memory_usage();
-    if (state.range(1) != 0) q.reserve_waiters(waiters);
-    for (std::uint64_t i = 0; i < waiters; ++i)
-      (void)q.poll({.topic = t, .token = i, .timeout = 30'000ms}, 0ms);
-    per_waiter = static_cast<double>(q.memory_usage() - before) / static_cast<double>(waiters);
-  }
-  state.counters["bytes_per_waiter"] = per_waiter;
+  parked_waiter_memory(state, false);
 }
-// Second argument: 1 = reserve_waiters() first (no vector growth slack).
 BENCHMARK(BM_parked_waiter_memory_no_session)
     ->Args({10'000, 0})
     ->Args({100'000, 0})

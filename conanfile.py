@@ -24,8 +24,10 @@ class RtwireConan(ConanFile):
               "header-only")
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
-    # CMakeLists.txt only for set_version(); the package itself is include/ and the license.
-    exports_sources = "include/*", "LICENSE", "CMakeLists.txt"
+    # set_version() reads project() from CMakeLists.txt next to the recipe; the sources are the
+    # headers and the license, and that is all the package holds.
+    exports = "CMakeLists.txt"
+    exports_sources = "include/*", "LICENSE"
     no_copy_source = True
 
     def set_version(self):

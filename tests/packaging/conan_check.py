@@ -78,8 +78,9 @@ def main(root, prefix, package_dir):
     expect(recipe.license == "MIT", f"license is {recipe.license}")
     expect(recipe.package_type == "header-library", f"package_type is {recipe.package_type}")
     expect(recipe.no_copy_source is True, "no_copy_source is not True")
-    expect("include/*" in recipe.exports_sources and "LICENSE" in recipe.exports_sources,
-           f"exports_sources {recipe.exports_sources} lacks include/* or LICENSE")
+    expect(sorted(recipe.exports_sources) == ["LICENSE", "include/*"],
+           f"exports_sources is {recipe.exports_sources}, expected include/* and LICENSE")
+    expect(recipe.exports == "CMakeLists.txt", f"exports is {recipe.exports} (set_version needs CMakeLists.txt)")
 
     recipe.layout()
     recipe.package_id()

@@ -45,6 +45,7 @@ class ConanFile:
     name = None
     version = None
     settings = ()
+    exports = ()
     exports_sources = ()
     no_copy_source = False
     package_type = None

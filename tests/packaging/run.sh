@@ -13,7 +13,8 @@
 #  6. ports/rtwire/portfile.cmake through tests/packaging/vcpkg_standin.cmake over that archive,
 #     then find_package and pkg-config on the fixed-up tree from a clean project;
 #  7. conanfile.py through the stand-in conan module (tests/packaging/conan_check.py) against the
-#     real install, and test_package.cpp against the packaged include/.
+#     real install, and test_package.cpp against the packaged include/;
+#  8. scripts/release refuses a drifted version.hpp and set-version reaches every copy.
 #
 # Usage: tests/packaging/run.sh            run every check
 #        tests/packaging/run.sh --update   first rewrite installed-files.txt from a fresh install
@@ -35,6 +36,8 @@ step() { printf '\n-- %s\n' "$*" >&2; }
 fail() { printf 'packaging: FAILED: %s\n' "$*" >&2; exit 1; }
 version="$(sed -nE 's/^ *VERSION ([0-9]+\.[0-9]+\.[0-9]+)$/\1/p' CMakeLists.txt | head -1)"
 [[ -n $version ]] || fail "no VERSION X.Y.Z line in project() of CMakeLists.txt"
+# Python's byte code goes to the work directory, not next to the recipes.
+export PYTHONPYCACHEPREFIX="$work/pycache"
 quiet() { "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; fail "$*"; }; }
 
 # consumer NAME [cmake args...]: configures tests/install against the moved prefix, builds and
@@ -118,11 +121,12 @@ clone="$work/clone"
 git init -q "$clone"
 git -C "$clone" fetch -q "$root" HEAD
 git -C "$clone" checkout -q FETCH_HEAD
-git -C "$clone" -c user.name=ci -c user.email=ci@localhost commit -q --allow-empty -m base
 (cd "$clone" && scripts/release set-version "$version" >/dev/null)
-git -C "$clone" -c user.name=ci -c user.email=ci@localhost commit -q -am "rtwire $version"
+git -C "$clone" -c user.name=ci -c user.email=ci@localhost commit -q -a --allow-empty -m "rtwire $version"
 git -C "$clone" -c user.name=ci -c user.email=ci@localhost tag -a "v$version" -m "rtwire $version"
-(cd "$clone" && scripts/release pin "$version" >/dev/null && scripts/release check >/dev/null)
+(cd "$clone" && scripts/release pin "$version" >/dev/null)
+git -C "$clone" -c user.name=ci -c user.email=ci@localhost commit -q -am "pin v$version hashes"
+(cd "$clone" && scripts/release check >/dev/null) || fail "scripts/release check after pin"
 archive="$clone/build/release-archive/rtwire-$version.tar.gz"
 sha256="$(sha256sum "$archive" | cut -d' ' -f1)"
 sha512="$(sha512sum "$archive" | cut -d' ' -f1)"
@@ -204,5 +208,23 @@ python3 "$here/conan_check.py" "$root" "$prefix" "$work/conan-package"
 g++ -std=c++20 -Wall -Werror -I"$work/conan-package/include" test_package/test_package.cpp \
   -o "$work/conan-test_package"
 "$work/conan-test_package" >/dev/null || fail "test_package against the Conan package"
+
+step "8. scripts/release: a drifted copy is refused, a version bump reaches every copy"
+cp "$clone/include/rtwire/version.hpp" "$work/version.hpp.orig"
+sed -i 's/^#define RTWIRE_VERSION_PATCH .*/#define RTWIRE_VERSION_PATCH 99/' "$clone/include/rtwire/version.hpp"
+if (cd "$clone" && scripts/release check >"$work/last.log" 2>&1); then
+  fail "scripts/release check accepted a version.hpp that disagrees with project()"
+fi
+cp "$work/version.hpp.orig" "$clone/include/rtwire/version.hpp"
+IFS=. read -r major minor _ <<<"$version"
+bump="$major.$((minor + 1)).0"
+(cd "$clone" && scripts/release set-version "$bump" >/dev/null && scripts/release check >/dev/null) ||
+  fail "set-version $bump left a copy behind"
+grep -q "^  VERSION $bump\$" "$clone/CMakeLists.txt" || fail "set-version did not change project()"
+grep -q "^#define RTWIRE_VERSION_STRING \"$bump\"\$" "$clone/include/rtwire/version.hpp" ||
+  fail "set-version did not change version.hpp"
+grep -q "\"version\": \"$bump\"" "$clone/ports/rtwire/vcpkg.json" || fail "set-version did not change vcpkg.json"
+grep -q "^rtwire/$bump\$" "$clone/README.md" || fail "set-version did not change README's conanfile.txt"
+grep -q "^## \[$bump\] - " "$clone/CHANGELOG.md" || fail "set-version did not open a CHANGELOG section"
 
 echo "packaging: all checks passed (rtwire $version)"

@@ -95,6 +95,7 @@ export PKG_CONFIG_PATH="$prefix/share/pkgconfig"
 pkg-config --validate rtwire
 [[ $(pkg-config --modversion rtwire) == "$version" ]] || fail "rtwire.pc version is not $version"
 mkdir -p "$work/pc" && cp tests/install/main.cpp "$work/pc/app.cpp"
+# shellcheck disable=SC2046  # the cflags are meant to split into arguments
 (
   cd "$work/pc"
   g++ -std=c++20 $(pkg-config --cflags rtwire) app.cpp -o app
@@ -139,15 +140,19 @@ snippet_project() {
   mkdir -p "$work/$1"
   cp tests/install/main.cpp "$work/$1/main.cpp"
   {
-    echo 'cmake_minimum_required(VERSION 3.24)'
-    echo 'project(readme_snippet LANGUAGES CXX)'
-    echo 'add_executable(app main.cpp)'
+    cat <<'CMAKE'
+cmake_minimum_required(VERSION 3.24)
+project(readme_snippet LANGUAGES CXX)
+add_executable(app main.cpp)
+CMAKE
     cat "$2"
-    echo 'if(rtwire_SOURCE_DIR)'
-    echo '  file(WRITE "${CMAKE_BINARY_DIR}/origin" "fetched")'
-    echo 'else()'
-    echo '  file(WRITE "${CMAKE_BINARY_DIR}/origin" "found ${rtwire_DIR}")'
-    echo 'endif()'
+    cat <<'CMAKE'
+if(rtwire_SOURCE_DIR)
+  file(WRITE "${CMAKE_BINARY_DIR}/origin" "fetched")
+else()
+  file(WRITE "${CMAKE_BINARY_DIR}/origin" "found ${rtwire_DIR}")
+endif()
+CMAKE
   } >"$work/$1/CMakeLists.txt"
 }
 python3 "$here/snippets.py" "$clone" extract fetchcontent-url |

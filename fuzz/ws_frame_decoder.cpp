@@ -47,7 +47,9 @@ outcome run(const rtwire::ws::header_rules& rules, const std::uint8_t* data, std
         __builtin_trap();
       if (r.frame_started) {
         const auto& h = dec.header();
-        out.log += "|" + std::to_string(static_cast<int>(h.op)) + (h.fin ? "F" : "-") +
+        // A char, not a one-character string, before the +: GCC 12 reports a bogus -Wrestrict at
+        // -O2/-O3 for operator+(const char*, std::string&&) (GCC PR 105651).
+        out.log += '|' + std::to_string(static_cast<int>(h.op)) + (h.fin ? "F" : "-") +
                    std::to_string(h.rsv) + ":" + std::to_string(h.payload_length) + "@" +
                    std::to_string(dec.frame_offset()) + ":";
       }

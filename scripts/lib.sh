@@ -33,7 +33,7 @@ ensure_packages() {
 RTWIRE_BUILD_PACKAGES=(cmake ninja-build g++ pkg-config catch2 libfmt-dev libcli11-dev libasio-dev nodejs
   nlohmann-json3-dev)
 # Extra for .ci/run: clang + libFuzzer runtime, Google Benchmark and the benchmark peers.
-RTWIRE_CI_PACKAGES=(clang libclang-rt-14-dev libbenchmark-dev libssl-dev libboost1.81-dev
+RTWIRE_CI_PACKAGES=(clang libclang-rt-14-dev python3 libbenchmark-dev libssl-dev libboost1.81-dev
   libwebsocketpp-dev libwslay-dev libsofia-sip-ua-dev)
 
 # jobs: parallel build jobs (the machine's cores).

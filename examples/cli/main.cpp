@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "rtwire/version.hpp"
 
 namespace rtwire_cli {
 

@@ -11,4 +11,5 @@
 #include "rtwire/longpoll.hpp"
 #include "rtwire/sdp.hpp"
 #include "rtwire/sse.hpp"
+#include "rtwire/version.hpp"
 #include "rtwire/ws.hpp"

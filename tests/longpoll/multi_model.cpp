@@ -88,7 +88,11 @@ struct entry {
       case kind::malformed:
         break;
     }
-    return lp::position::from_text("0" + lg::to_string(at));
+    // Appended, not "0" + to_string(at): GCC 12 reports a bogus -Wrestrict at -O2/-O3 for
+    // operator+(const char*, std::string&&) (GCC PR 105651).
+    std::string text = "0";
+    text += lg::to_string(at);
+    return lp::position::from_text(text);
   }
 };
 

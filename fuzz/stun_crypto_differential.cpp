@@ -43,7 +43,8 @@ void mac(const EVP_MD* md_type, const std::uint8_t* key, std::size_t key_len,
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   HMAC(md_type, key, static_cast<int>(key_len), msg, n, md, &len);
-  const rtwire::hmac_key<Algo> k(rtwire::bytes_view(reinterpret_cast<const std::byte*>(key), key_len));
+  const rtwire::hmac_key<Algo> k(
+      rtwire::bytes_view(reinterpret_cast<const std::byte*>(key), key_len));
   check(same(k.mac(rtwire::bytes_view(reinterpret_cast<const std::byte*>(msg), n)), md, len));
 }
 
@@ -67,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cpu::cpu_features_override(cpu::all_features);
   const std::uint32_t theirs = static_cast<std::uint32_t>(
       crc32(0, reinterpret_cast<const Bytef*>(data), static_cast<uInt>(size)));
-  check(rtwire::crc32::compute(rtwire::bytes_view(reinterpret_cast<const std::byte*>(data), size)) ==
-        theirs);
+  check(rtwire::crc32::compute(
+            rtwire::bytes_view(reinterpret_cast<const std::byte*>(data), size)) == theirs);
   return 0;
 }

@@ -300,131 +300,120 @@ class message_view {
 
 namespace detail {
 
-/// Bit index of a known attribute type for duplicate detection, or -1.
-constexpr int known_index(std::uint16_t type) noexcept {
-  switch (type) {
-    case attr::mapped_address:
-      return 0;
-    case attr::change_request:
-      return 1;
-    case attr::username:
-      return 2;
-    case attr::message_integrity:
-      return 3;
-    case attr::error_code:
-      return 4;
-    case attr::unknown_attributes:
-      return 5;
-    case attr::realm:
-      return 6;
-    case attr::nonce:
-      return 7;
-    case attr::message_integrity_sha256:
-      return 8;
-    case attr::password_algorithm:
-      return 9;
-    case attr::userhash:
-      return 10;
-    case attr::xor_mapped_address:
-      return 11;
-    case attr::priority:
-      return 12;
-    case attr::use_candidate:
-      return 13;
-    case attr::password_algorithms:
-      return 14;
-    case attr::alternate_domain:
-      return 15;
-    case attr::software:
-      return 16;
-    case attr::alternate_server:
-      return 17;
-    case attr::fingerprint:
-      return 18;
-    case attr::ice_controlled:
-      return 19;
-    case attr::ice_controlling:
-      return 20;
-    default:
-      return -1;
-  }
-}
+/// The outcome of checking a known attribute's value: `ok` or the error to report. A plain enum
+/// (not std::error_code) keeps the per-attribute check free of category lookups.
+enum class value_check : std::uint8_t { ok, bad_length, bad_value, bad_mi_sha256_length };
 
 /// RFC 8489 §14.1-14.2: family 0x01 with a 4-byte address or 0x02 with a 16-byte one.
-inline std::error_code check_address(bytes_view v) noexcept {
-  if (v.size() != 8 && v.size() != 20) return error::bad_attribute_length;
+inline value_check check_address(bytes_view v) noexcept {
+  if (v.size() != 8 && v.size() != 20) return value_check::bad_length;
   const unsigned family = std::to_integer<unsigned>(v[1]);
-  if ((family == 0x01 && v.size() == 8) || (family == 0x02 && v.size() == 20)) return {};
-  return error::bad_attribute_value;
+  if ((family == 0x01 && v.size() == 8) || (family == 0x02 && v.size() == 20))
+    return value_check::ok;
+  return value_check::bad_value;
 }
 
 /// RFC 8489 §14.11-14.12: algorithm (2), parameters length (2), parameters padded to 4.
 /// `single` for PASSWORD-ALGORITHM (exactly one entry).
-inline std::error_code check_algorithms(bytes_view v, bool single) noexcept {
-  if (v.empty()) return error::bad_attribute_length;
+inline value_check check_algorithms(bytes_view v, bool single) noexcept {
+  if (v.empty()) return value_check::bad_length;
   std::size_t at = 0;
   std::size_t entries = 0;
   while (at < v.size()) {
-    if (v.size() - at < 4) return error::bad_attribute_length;
+    if (v.size() - at < 4) return value_check::bad_length;
     const std::size_t params = load16(v.data() + at + 2);
     const std::size_t padded = (params + 3) & ~std::size_t{3};
-    if (v.size() - at - 4 < padded) return error::bad_attribute_length;
+    if (v.size() - at - 4 < padded) return value_check::bad_length;
     at += 4 + padded;
     ++entries;
   }
-  if (single && entries != 1) return error::bad_attribute_length;
-  return {};
+  if (single && entries != 1) return value_check::bad_length;
+  return value_check::ok;
 }
 
-/// Checks the value of a known attribute (by its definition's length and shape).
-inline std::error_code check_value(std::uint16_t type, bytes_view v) noexcept {
+inline value_check length_is(bool ok) noexcept {
+  return ok ? value_check::ok : value_check::bad_length;
+}
+
+/// Checks the value of a known attribute (by its definition's length and shape) and gives its
+/// bit for duplicate detection. `bit` is 0 for an attribute rtwire does not know.
+inline value_check check_known(std::uint16_t type, bytes_view v, std::uint32_t& bit) noexcept {
   const std::size_t n = v.size();
   switch (type) {
     case attr::mapped_address:
+      bit = 1u << 0;
+      return check_address(v);
     case attr::xor_mapped_address:
+      bit = 1u << 1;
+      return check_address(v);
     case attr::alternate_server:
+      bit = 1u << 2;
       return check_address(v);
     case attr::change_request:
+      bit = 1u << 3;
+      return length_is(n == 4);
     case attr::priority:
+      bit = 1u << 4;
+      return length_is(n == 4);
     case attr::fingerprint:
-      return n == 4 ? std::error_code{} : error::bad_attribute_length;
+      bit = 1u << 5;
+      return length_is(n == 4);
     case attr::use_candidate:
-      return n == 0 ? std::error_code{} : error::bad_attribute_length;
+      bit = 1u << 6;
+      return length_is(n == 0);
     case attr::ice_controlled:
+      bit = 1u << 7;
+      return length_is(n == 8);
     case attr::ice_controlling:
-      return n == 8 ? std::error_code{} : error::bad_attribute_length;
+      bit = 1u << 8;
+      return length_is(n == 8);
     case attr::message_integrity:
-      return n == 20 ? std::error_code{} : error::bad_attribute_length;
+      bit = 1u << 9;
+      return length_is(n == 20);
     case attr::message_integrity_sha256:
+      bit = 1u << 10;
       // RFC 8489 §14.6: at least 16 bytes, at most 32, a multiple of 4.
-      return (n >= 16 && n <= 32 && n % 4 == 0) ? std::error_code{}
-                                                : error::bad_integrity_sha256_length;
+      return (n >= 16 && n <= 32 && n % 4 == 0) ? value_check::ok
+                                                : value_check::bad_mi_sha256_length;
     case attr::userhash:
-      return n == 32 ? std::error_code{} : error::bad_attribute_length;
+      bit = 1u << 11;
+      return length_is(n == 32);
     case attr::username:
-      return n <= max_username_bytes ? std::error_code{} : error::bad_attribute_length;
+      bit = 1u << 12;
+      return length_is(n <= max_username_bytes);
     case attr::realm:
+      bit = 1u << 13;
+      return length_is(n <= max_text_bytes);
     case attr::nonce:
+      bit = 1u << 14;
+      return length_is(n <= max_text_bytes);
     case attr::software:
-      return n <= max_text_bytes ? std::error_code{} : error::bad_attribute_length;
+      bit = 1u << 15;
+      return length_is(n <= max_text_bytes);
     case attr::alternate_domain:
-      return n <= 255 ? std::error_code{} : error::bad_attribute_length;
+      bit = 1u << 16;
+      return length_is(n <= 255);
     case attr::error_code: {
+      bit = 1u << 17;
       // RFC 8489 §14.8: 21 reserved bits, class (3 bits, 3-6), number (0-99), reason.
-      if (n < 4 || n > 4 + max_text_bytes) return error::bad_attribute_length;
+      if (n < 4 || n > 4 + max_text_bytes) return value_check::bad_length;
       const unsigned cls = std::to_integer<unsigned>(v[2]) & 0x07u;
       const unsigned number = std::to_integer<unsigned>(v[3]);
-      if (cls < 3 || cls > 6 || number > 99) return error::bad_attribute_value;
-      return {};
+      if (cls < 3 || cls > 6 || number > 99) return value_check::bad_value;
+      return value_check::ok;
     }
     case attr::unknown_attributes:
-      return n % 2 == 0 ? std::error_code{} : error::bad_attribute_length;
+      bit = 1u << 18;
+      return length_is(n % 2 == 0);
     case attr::password_algorithms:
+      bit = 1u << 19;
       return check_algorithms(v, false);
     case attr::password_algorithm:
+      bit = 1u << 20;
       return check_algorithms(v, true);
     default:
-      return {};
+      bit = 0;
+      return value_check::ok;
   }
 }
 
@@ -474,13 +463,20 @@ inline error_at parse_into(bytes_view datagram, message_view& m, const limits& l
       ++m.ignored_;
       continue;
     }
-    const int known = known_index(type);
-    if (known >= 0) {
-      const std::uint32_t bit = std::uint32_t{1} << known;
+    std::uint32_t bit = 0;
+    const value_check vc = check_known(type, bytes_view(p + start + 4, len), bit);
+    if (bit != 0) {
       if ((seen & bit) != 0) return fail(error::duplicate_attribute, start);
       seen |= bit;
-      if (const std::error_code ec = check_value(type, bytes_view(p + start + 4, len))) {
-        return {ec, ec == error::bad_attribute_value ? start + 4 : start + 2};
+      switch (vc) {
+        case value_check::ok:
+          break;
+        case value_check::bad_length:
+          return fail(error::bad_attribute_length, start + 2);
+        case value_check::bad_value:
+          return fail(error::bad_attribute_value, start + 4);
+        case value_check::bad_mi_sha256_length:
+          return fail(error::bad_integrity_sha256_length, start + 2);
       }
       if (type == attr::message_integrity) after_mi = true;
       if (type == attr::message_integrity_sha256) after_mi256 = true;

@@ -97,7 +97,8 @@ std::string ip_text(const stun::address& a) {
   // RFC 5952: lowercase, no leading zeros, the longest run of two or more zero groups as "::".
   unsigned g[8];
   for (int i = 0; i < 8; ++i)
-    g[i] = (unsigned{b[2 * i]} << 8) | b[2 * i + 1];
+    g[i] = (unsigned{b[static_cast<std::size_t>(2 * i)]} << 8) |
+           b[static_cast<std::size_t>(2 * i + 1)];
   int best = -1, best_len = 0;
   for (int i = 0; i < 8;) {
     int j = i;

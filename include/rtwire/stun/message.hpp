@@ -19,6 +19,7 @@
 // parse() never writes to them, never allocates, never throws.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -239,6 +240,18 @@ class message_view {
   static constexpr std::size_t max_unknown = 16;
 
   message_view() noexcept {}
+  /// Copies only the attributes in use (the rest of the table is never read).
+  message_view(const message_view& o) noexcept { *this = o; }
+  message_view& operator=(const message_view& o) noexcept {
+    if (this == &o) return *this;
+    bytes_ = o.bytes_;
+    count_ = o.count_;
+    unknown_count_ = o.unknown_count_;
+    ignored_ = o.ignored_;
+    std::copy_n(o.slots_, count_, slots_);
+    std::copy_n(o.unknown_, unknown_count_, unknown_);
+    return *this;
+  }
 
   /// The whole message (header + attributes).
   bytes_view bytes() const noexcept { return bytes_; }

@@ -31,5 +31,6 @@ void add_ws_commands(CLI::App& app, context& ctx);
 void add_ws_decode_command(CLI::App& ws_group, context& ctx);
 void add_sdp_commands(CLI::App& app, context& ctx);
 void add_sse_commands(CLI::App& app, context& ctx);
+void add_stun_commands(CLI::App& app, context& ctx);
 
 }  // namespace rtwire_cli

@@ -35,13 +35,15 @@ void write_stdout(std::string_view bytes) {
 }  // namespace rtwire_cli
 
 int main(int argc, char** argv) {
-  CLI::App app{"rtwire: inspect WebSocket, SSE, SDP and ICE data with the rtwire codecs", "rtwire"};
+  CLI::App app{"rtwire: inspect WebSocket, SSE, SDP, ICE and STUN data with the rtwire codecs",
+               "rtwire"};
   app.set_version_flag("--version", std::string("rtwire ") + RTWIRE_VERSION_STRING);
   app.require_subcommand(1);
   rtwire_cli::context ctx;
   rtwire_cli::add_ws_commands(app, ctx);
   rtwire_cli::add_sdp_commands(app, ctx);
   rtwire_cli::add_sse_commands(app, ctx);
+  rtwire_cli::add_stun_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -338,4 +340,46 @@ TEST_CASE("writer errors: buffer too small at every size, values too long, use a
     CHECK(w.seal().error.code == stun::error::already_sealed);
     CHECK(w.error_state().code == rtwire::condition::api_misuse);
   }
+}
+
+TEST_CASE("RFC 8489 Appendix B.1 with erratum 6268: USERHASH, SHA-256 key, MI-SHA256",
+          "[stun][integrity]") {
+  // The appendix's request as corrected by erratum 6268 (PASSWORD-ALGORITHM SHA-256, the key
+  // SHA-256(username ":" realm ":" password)), byte for byte on encode too.
+  const std::string bytes = unhex(R"(
+    00010090 2112a442 78ad3433 c6ad72c0 29da412e
+    001e0020 4a3cf38f ef6992bd a952c678 0417da0f 24819415 569e60b2 05c46e41 407f1704
+    00150029 6f624d61 744a6f73 32414141 43662f2f 3439396b 39353464 364f4c33 346f4c39
+             46535476 79363473 41000000
+    0014000b 6578616d 706c652e 6f726700
+    001d0004 00020000
+    001c0020 b5c7bf00 5b6c52a2 1c51c5e8 92f81924 136296cb 927c4314 9309278c c6518e65)");
+  const auto r = stun::parse(view(bytes));
+  REQUIRE(r);
+  const stun::message_view& m = r.value;
+  const auto expected_hash =
+      stun::userhash_of(rtwire::test::rfc5769_long_term_username, "example.org");
+  CHECK(stun::userhash(m).value().size() == 32);
+  CHECK(std::memcmp(stun::userhash(m)->data(), expected_hash.data(), 32) == 0);
+  CHECK(stun::nonce_security_features(*stun::nonce(m)) ==
+        stun::security_feature::username_anonymity);
+  REQUIRE(stun::password_algorithm(m));
+  CHECK(stun::password_algorithm(m)->algorithm == stun::algorithm::sha256);
+  const auto k = stun::key::long_term(rtwire::test::rfc5769_long_term_username, "example.org",
+                                      "TheMatrIX", stun::algorithm::sha256);
+  CHECK(stun::verify_integrity(m, k) == stun::check::ok);
+  CHECK(stun::verify_integrity(m, stun::key::long_term(rtwire::test::rfc5769_long_term_username,
+                                                       "example.org", "TheMatrIX")) ==
+        stun::check::mismatch);
+
+  std::array<std::byte, 256> buf{};
+  stun::writer w(buf, stun::message_type(stun::message_class::request, stun::method::binding),
+                 m.transaction_id());
+  w.add(stun::attr::userhash, std::as_bytes(std::span(expected_hash)))
+      .add_text(stun::attr::nonce, "obMatJos2AAACf//499k954d6OL34oL9FSTvy64sA")
+      .add_text(stun::attr::realm, "example.org")
+      .add(stun::attr::password_algorithm, view(unhex("0002 0000")));
+  const auto n = w.seal(&k, false, stun::mac_kind::sha256);
+  REQUIRE(n);
+  CHECK(std::string(reinterpret_cast<const char*>(buf.data()), n.value) == bytes);
 }

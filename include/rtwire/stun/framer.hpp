@@ -101,6 +101,7 @@ class stream_framer {
     }
     std::size_t need = 0;
     if (!frame_size(buffer_.data(), stream_offset_ + at - buffer_.size(), need, r.kind)) {
+      stream_offset_ += at;
       r.consumed = at;
       return fail(r);
     }

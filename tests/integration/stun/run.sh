@@ -3,7 +3,8 @@
 #  - coturn's `turnutils_stunclient -p PORT 127.0.0.1` must print the UDP reflexive address;
 #  - the classic `stun 127.0.0.1:PORT 1 -v` (package stun-client, RFC 3489) must print ok=1 and
 #    the mapped address;
-#  - node: Binding requests over TCP at every segmentation (tcp_segments.mjs);
+#  - node: silent discards over UDP (udp_discard.mjs), Binding requests over TCP at every
+#    segmentation (tcp_segments.mjs), the server's discard counters;
 #  - the libnice test program, when given (built only where libnice-dev is installed).
 #
 #   tests/integration/stun/run.sh /path/to/stun_server [/path/to/rtwire_test_stun_libnice]
@@ -62,6 +63,9 @@ else
   status=1
 fi
 
+echo "-- UDP: silent discards (RFC 8489 §6.3)"
+timeout 30 node "$here/udp_discard.mjs" "$port" || status=1
+
 echo "-- TCP at every segmentation (node)"
 timeout 60 node "$here/tcp_segments.mjs" "$port" || status=1
 
@@ -74,6 +78,16 @@ if ! kill -0 "$pid" 2>/dev/null; then
   echo "run.sh: stun_server died:" >&2
   cat "$tmp/server.log" >&2
   status=1
+else
+  # Stop it and read its counters: the four datagrams of udp_discard.mjs were counted.
+  kill -TERM "$pid"
+  wait "$pid" || true
+  pid=
+  tail -1 "$tmp/server.log"
+  grep -q 'malformed=2 not_request=1 bad_fingerprint=1' "$tmp/server.log" || {
+    echo "FAIL: discard counters" >&2
+    status=1
+  }
 fi
 [ $status -eq 0 ] && echo "stun integration: ok"
 exit $status

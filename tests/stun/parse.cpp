@@ -383,3 +383,37 @@ TEST_CASE("RFC 8489 Appendix B.1 with erratum 6268: USERHASH, SHA-256 key, MI-SH
   REQUIRE(n);
   CHECK(std::string(reinterpret_cast<const char*>(buf.data()), n.value) == bytes);
 }
+
+TEST_CASE("USERNAME: sent under 509 bytes, parsed up to 763 (RFC 8489 §14.3)", "[stun][parse]") {
+  const auto username_attr = [](std::size_t n) {
+    std::string a = unhex("0006");
+    a += static_cast<char>(n >> 8);
+    a += static_cast<char>(n & 0xff);
+    a += std::string(n, 'u');
+    a += std::string((4 - n % 4) % 4, '\0');
+    return a;
+  };
+  for (std::size_t n : {std::size_t{508}, std::size_t{509}, std::size_t{513}, std::size_t{763}}) {
+    INFO("username of " << n << " bytes");
+    const std::string m = request(username_attr(n));
+    const auto r = stun::parse(view(m));
+    REQUIRE(r);
+  }
+  const std::string too_long = request(username_attr(764));
+  const auto r = stun::parse(view(too_long));
+  REQUIRE_FALSE(r);
+  CHECK(r.error.code == stun::error::bad_attribute_length);
+  CHECK(r.error.offset == 22);  // the attribute's length field
+
+  std::array<std::byte, 2048> buf{};
+  {
+    stun::writer w(buf, 0x0001, view(txid));
+    w.add_text(stun::attr::username, std::string(508, 'u'));
+    CHECK(w.seal());
+  }
+  {
+    stun::writer w(buf, 0x0001, view(txid));
+    w.add_text(stun::attr::username, std::string(509, 'u'));
+    CHECK(w.seal().error.code == stun::error::value_too_long);
+  }
+}

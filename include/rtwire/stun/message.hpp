@@ -173,8 +173,11 @@ inline std::uint32_t load32(const std::byte* p) noexcept {
 }
 
 /// Limits fixed by the attribute definitions.
-inline constexpr std::size_t max_text_bytes = 763;      // REALM, NONCE, SOFTWARE, reason phrase
-inline constexpr std::size_t max_username_bytes = 513;  // RFC 5389 §15.3 (RFC 8489: < 509)
+inline constexpr std::size_t max_text_bytes = 763;  // REALM, NONCE, SOFTWARE, reason phrase
+// RFC 8489 §14.3: a USERNAME sent MUST be fewer than 509 bytes, and a receiver MUST parse up to
+// 763 bytes (the RFC 5389 limit), so parse() and the writer use different bounds.
+inline constexpr std::size_t max_username_bytes_sent = 508;
+inline constexpr std::size_t max_username_bytes_parsed = 763;
 
 }  // namespace detail
 
@@ -393,7 +396,7 @@ inline value_check check_known(std::uint16_t type, bytes_view v, std::uint32_t& 
       return length_is(n == 32);
     case attr::username:
       bit = 1u << 12;
-      return length_is(n <= max_username_bytes);
+      return length_is(n <= max_username_bytes_parsed);
     case attr::realm:
       bit = 1u << 13;
       return length_is(n <= max_text_bytes);

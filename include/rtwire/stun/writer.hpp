@@ -71,7 +71,7 @@ class writer {
   }
   /// Text attributes (USERNAME, REALM, NONCE, SOFTWARE, ALTERNATE-DOMAIN) within their limits.
   writer& add_text(std::uint16_t type, std::string_view text) noexcept {
-    const std::size_t limit = type == attr::username           ? detail::max_username_bytes
+    const std::size_t limit = type == attr::username           ? detail::max_username_bytes_sent
                               : type == attr::alternate_domain ? std::size_t{255}
                                                                : detail::max_text_bytes;
     if (text.size() > limit) return fail(error::value_too_long);

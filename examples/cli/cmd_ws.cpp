@@ -23,7 +23,7 @@ int run_handshake(const std::string& path, context& ctx) {
   const auto r = hs.feed(input);
   using state = rtwire::ws::server_handshake::state;
   std::string out;
-  if (r.st == state::need_more) {
+  if (r.status == state::need_more) {
     // The input ended before the head did: that is the client closing early.
     hs.finish();
   }

@@ -83,15 +83,15 @@ namespace rtwire::longpoll {
 // Errors
 // ---------------------------------------------------------------------------------------------
 
-/// Why a poll was rejected, a publish refused or a call misused; category "rtwire.longpoll".
-/// (A reset's reason is a log::error — epoch_mismatch, cursor_too_old, cursor_from_future — or
-/// error::slow_consumer.)
+/// Why a poll was rejected, a publish refused, a topic not created or a call misused; category
+/// "rtwire.longpoll". The cursor and message errors the queue shares with its topics' logs are
+/// log::error values, defined once in rtwire/core/log.hpp: log::error::malformed_cursor (a poll's
+/// position text), log::error::message_too_large (publish) and log::error::same_epoch
+/// (reset_topic). A reset's reason is a log::error (epoch_mismatch, cursor_too_old,
+/// cursor_from_future) or error::slow_consumer.
 enum class error {
-  /// The cursor text is not the one strict form `<epoch hex>-<offset decimal>` (see
-  /// log::parse_cursor()). Condition: bad_input.
-  malformed_cursor = 1,
   /// The topic id was not returned by add_topic() of this queue. Condition: api_misuse.
-  unknown_topic,
+  unknown_topic = 1,
   /// options::max_waiters polls are already parked. Condition: limit_exceeded.
   too_many_waiters,
   /// duplicate_poll::reject_new: a poll of this session is already parked. Condition:
@@ -104,13 +104,8 @@ enum class error {
   /// Reported as a reset (slow_consumer_policy::reset) or a rejection (::reject). Condition:
   /// limit_exceeded.
   slow_consumer,
-  /// The message is larger than options::max_message_bytes or the topic's byte retention;
-  /// nothing was published. Condition: limit_exceeded.
-  message_too_large,
-  /// options::max_topics topics exist already. Condition: limit_exceeded.
+  /// add_topic(): options::max_topics topics exist already. Condition: limit_exceeded.
   too_many_topics,
-  /// reset_topic() was called with the topic's current epoch. Condition: api_misuse.
-  same_epoch,
   /// A poll names more topics than options::max_poll_topics. Condition: limit_exceeded.
   too_many_poll_topics,
   /// A poll names the same topic twice. Condition: bad_input.
@@ -121,9 +116,7 @@ namespace detail {
 
 struct error_desc {
   static constexpr const char* name = "rtwire.longpoll";
-  static constexpr std::array<error_entry<error>, 11> entries{{
-      {error::malformed_cursor, "malformed cursor (expected <epoch hex>-<offset decimal>)",
-       condition::bad_input},
+  static constexpr std::array<error_entry<error>, 8> entries{{
       {error::unknown_topic, "unknown topic id", condition::api_misuse},
       {error::too_many_waiters, "too many parked polls", condition::limit_exceeded},
       {error::session_busy, "a poll of this session is already parked",
@@ -131,11 +124,7 @@ struct error_desc {
       {error::too_many_session_waiters, "too many parked polls for this session",
        condition::limit_exceeded},
       {error::slow_consumer, "the session's backlog exceeds its limit", condition::limit_exceeded},
-      {error::message_too_large, "message is larger than the queue accepts",
-       condition::limit_exceeded},
       {error::too_many_topics, "too many topics", condition::limit_exceeded},
-      {error::same_epoch, "reset_topic() needs an epoch different from the current one",
-       condition::api_misuse},
       {error::too_many_poll_topics, "a poll names more topics than the queue allows",
        condition::limit_exceeded},
       {error::duplicate_topic, "a poll names the same topic twice", condition::bad_input},
@@ -226,6 +215,16 @@ struct topic_id {
   friend constexpr bool operator==(topic_id, topic_id) = default;
 };
 
+/// What add_topic() returns: the new topic's id, or `error` (error::too_many_topics). Reads like
+/// an optional: `if (auto t = q.add_topic(epoch)) use(*t); else report(t.error);`.
+struct add_topic_result {
+  topic_id id{};
+  std::error_code error{};
+  explicit operator bool() const noexcept { return !error; }
+  bool has_value() const noexcept { return !error; }
+  constexpr const topic_id& operator*() const noexcept { return id; }
+};
+
 /// A parked poll, as returned by poll(); completions and cancel() name it. Ids are reused after
 /// completion, but a generation makes a stale id match nothing.
 struct waiter_id {
@@ -251,7 +250,7 @@ class position {
     return {kind::from_offset, {0, first == 0 ? 0 : first - 1}};
   }
   /// after(parse_cursor(text)); a text that does not parse gives a position that poll()
-  /// rejects with error::malformed_cursor.
+  /// rejects with log::error::malformed_cursor.
   static constexpr position from_text(std::string_view text) noexcept {
     if (const auto c = parse_cursor(text)) return after(*c);
     return {kind::malformed, {}};
@@ -596,11 +595,12 @@ class queue {
   // -- Topics ----------------------------------------------------------------------------------
 
   /// Adds a topic whose log starts empty in epoch `epoch` (e.g. a boot id: see log::message_log)
-  /// with retention `keep`. Returns its id, or error::too_many_topics.
-  [[nodiscard]] std::optional<topic_id> add_topic(std::uint64_t epoch, log::retention keep = {}) {
-    if (topics_.size() >= opts_.max_topics) return std::nullopt;
+  /// with retention `keep`. Returns its id, or error::too_many_topics when options::max_topics
+  /// topics exist (nothing changes).
+  [[nodiscard]] add_topic_result add_topic(std::uint64_t epoch, log::retention keep = {}) {
+    if (topics_.size() >= opts_.max_topics) return {{}, error::too_many_topics};
     topics_.emplace_back(epoch, keep, counter_.get());
-    return topic_id{static_cast<std::uint32_t>(topics_.size() - 1)};
+    return {topic_id{static_cast<std::uint32_t>(topics_.size() - 1)}, {}};
   }
 
   std::size_t topic_count() const noexcept { return topics_.size(); }
@@ -627,11 +627,11 @@ class queue {
 
   /// Starts epoch `new_epoch` of a topic: its history is dropped and every waiter parked on it
   /// completes (appended to `out`, in park order) with reason reset, log::error::epoch_mismatch
-  /// and the new head. Returns error::unknown_topic or error::same_epoch (nothing changes).
+  /// and the new head. Returns error::unknown_topic or log::error::same_epoch (nothing changes).
   std::error_code reset_topic(topic_id t, std::uint64_t new_epoch, std::vector<completion>& out) {
     if (t.value >= topics_.size()) return error::unknown_topic;
     topic_state& ts = topics_[t.value];
-    if (ts.log.reset(new_epoch)) return error::same_epoch;
+    if (const std::error_code ec = ts.log.reset(new_epoch)) return ec;  // log::error::same_epoch
     ts.cum.clear();
     while (ts.first != none) {
       const std::uint32_t s = owner(ts.first);
@@ -652,9 +652,9 @@ class queue {
   /// `now`. Every waiter parked on the topic completes, appended to `out` in the order they
   /// parked: reason delivered with a batch starting right after its cursor (the new message);
   /// or, if retention evicted it at once (max_messages 0), reason reset (cursor_too_old).
-  /// Outcomes: success with the message's cursor; error::unknown_topic; error::message_too_large
-  /// (larger than options::max_message_bytes or the topic's retention::max_bytes) — nothing
-  /// appended, nobody woken.
+  /// Outcomes: success with the message's cursor; error::unknown_topic;
+  /// log::error::message_too_large (larger than options::max_message_bytes or the topic's
+  /// retention::max_bytes) — nothing appended, nobody woken.
   publish_result publish(topic_id t, std::string_view payload, millis now,
                          std::vector<completion>& out) {
     publish_result r;
@@ -664,13 +664,13 @@ class queue {
       return r;
     }
     if (payload.size() > opts_.max_message_bytes) {
-      r.error = error::message_too_large;
+      r.error = log::error::message_too_large;
       return r;
     }
     topic_state& ts = topics_[t.value];
     const auto a = ts.log.append(payload, now);
     if (!a) {
-      r.error = error::message_too_large;
+      r.error = a.error;  // log::error::message_too_large
       return r;
     }
     ts.cum.push(payload.size());
@@ -729,7 +729,7 @@ class queue {
   /// Answers a poll, or parks it. Checks, in order:
   /// 1. unknown topic -> rejected (error::unknown_topic); more than options::max_poll_topics
   ///    topics -> rejected (error::too_many_poll_topics); a topic named twice -> rejected
-  ///    (error::duplicate_topic); a malformed position -> rejected (error::malformed_cursor).
+  ///    (error::duplicate_topic); a malformed position -> rejected (log::error::malformed_cursor).
   /// 2. session policy, when `req.session` is set and a poll of it is parked: supersede (the
   ///    older completes empty, returned in `superseded`), reject_new -> rejected
   ///    (error::session_busy), allow_concurrent -> rejected (too_many_session_waiters) when full.
@@ -748,9 +748,11 @@ class queue {
     now = advance(now);
     r.topic = req.topic;
     if (const error e = check_topics(req); e != error{}) return reject(r, e);
-    if (req.from.type() == position::kind::malformed) return reject(r, error::malformed_cursor);
+    if (req.from.type() == position::kind::malformed)
+      return reject(r, log::error::malformed_cursor);
     for (const topic_position& p : req.also)
-      if (p.from.type() == position::kind::malformed) return reject(r, error::malformed_cursor);
+      if (p.from.type() == position::kind::malformed)
+        return reject(r, log::error::malformed_cursor);
 
     if (req.session) {
       const std::uint32_t old = newest_of_session(*req.session);
@@ -930,7 +932,7 @@ class queue {
     std::swap(now_, o.now_);
   }
 
-  static poll_result& reject(poll_result& r, error e) noexcept {
+  static poll_result& reject(poll_result& r, std::error_code e) noexcept {
     r.status = poll_status::rejected;
     r.error = e;
     r.next = {};

@@ -297,9 +297,13 @@ struct candidate_reader {
   [[gnu::always_inline]] inline bool read_ok(std::string_view& f, std::uint8_t cls) noexcept {
     return read(f, cls) == status::ok;
   }
-  parse_error fail(error e) const noexcept { return {make_error_code(e), 1, field_start + 1}; }
+  parse_error fail(error e) const noexcept {
+    return {
+        .code = make_error_code(e), .offset = field_start, .line = 1, .column = field_start + 1};
+  }
   parse_error fail_at_end(error e) const noexcept {
-    return {make_error_code(e), 1, text.size() + 1};
+    return {
+        .code = make_error_code(e), .offset = text.size(), .line = 1, .column = text.size() + 1};
   }
 };
 
@@ -343,7 +347,10 @@ inline parse_error parse_candidate(std::string_view text, candidate& out,
   // RFC 8839 §5.1: candidate-attribute = "candidate" ":" foundation SP component-id SP ...
   if (detail::starts_with(s, "a=")) {
     if (!detail::starts_with(s, "a=candidate:"))
-      return {make_error_code(error::bad_candidate_prefix), 1, 1};
+      return {.code = make_error_code(error::bad_candidate_prefix),
+              .offset = 0,
+              .line = 1,
+              .column = 1};
     out.prefix = candidate_prefix::a_candidate;
     s.remove_prefix(12);
   } else if (detail::starts_with(s, "candidate:")) {

@@ -155,18 +155,11 @@ inline std::error_code make_error_code(error e) noexcept {
   return {static_cast<int>(e), error_category()};
 }
 
-/// A failed SDP parse: what went wrong and where. `line` and `column` are 1-based; `column`
-/// counts bytes from the start of the line. Both are 0 when the error has no position (an empty
-/// input, a limit on the total size). Converts to true when it holds an error.
-struct parse_error {
-  std::error_code code{};
-  std::size_t line = 0;
-  std::size_t column = 0;
-
-  explicit operator bool() const noexcept { return static_cast<bool>(code); }
-  /// The reason alone, e.g. "c= is not <nettype> <addrtype> <connection-address>".
-  std::string message() const { return code.message(); }
-};
+/// A failed SDP parse: rtwire::error_at, the error type of every rtwire parser. `line` and
+/// `column` are 1-based (`column` counts bytes from the start of the line) and `offset` is the
+/// byte offset in the text; an empty input is line 1, column 1. Only a limit on the total size
+/// has no position (line and column 0, offset npos). Converts to true when it holds an error.
+using parse_error = rtwire::error_at;
 
 }  // namespace rtwire::sdp
 

@@ -2,12 +2,12 @@
 //
 // Server role:
 //   rtwire::ws::server_handshake hs;
-//   auto r = hs.feed(bytes);                 // repeat while r.state == need_more
-//   if (r.state == server_handshake::state::request_ready) {
+//   auto r = hs.feed(bytes);                 // repeat while r.status == need_more
+//   if (r.status == server_handshake::state::request_ready) {
 //     // policy: look at hs.request().origin, .protocols, .extensions, .target
 //     hs.accept(out, {.protocol = "chat"});  // appends the 101 response to `out`
 //     // bytes.substr(r.consumed) are the first WebSocket frames: hand them to the connection
-//   } else if (r.state == server_handshake::state::rejected) {
+//   } else if (r.status == server_handshake::state::rejected) {
 //     hs.write_rejection(out);               // 400 / 426 / 431 / 505, then close
 //   }
 //
@@ -35,124 +35,7 @@
 #include "rtwire/core/error.hpp"
 #include "rtwire/core/http1.hpp"
 #include "rtwire/ws/accept_key.hpp"
-
-namespace rtwire::ws {
-
-// ------------------------------------------------------------------------------------------------
-// Errors
-// ------------------------------------------------------------------------------------------------
-
-/// Why a handshake failed. HTTP syntax errors keep their rtwire::http1::error code; these are the
-/// WebSocket rules on top of HTTP.
-enum class handshake_error {
-  // The client's request broke RFC 6455 §4.2.1 (the server answers 400 unless noted).
-  method_not_get = 1,
-  http_version_too_old,
-  bad_request_target,
-  missing_host,
-  duplicate_host,
-  missing_upgrade,
-  missing_connection_upgrade,
-  missing_key,
-  duplicate_key,
-  bad_key,
-  missing_version,      // answered 426
-  unsupported_version,  // answered 426
-  duplicate_version,
-  bad_protocol_list,
-  bad_extension_list,
-  too_many_protocols,
-  too_many_extensions,
-  // The server's response broke RFC 6455 §4.1 (the client fails the connection).
-  response_version_not_http11,
-  response_missing_upgrade,
-  response_missing_connection_upgrade,
-  missing_accept,
-  duplicate_accept,
-  accept_mismatch,
-  unexpected_protocol,
-  unexpected_extension,
-  // The caller used the API wrongly.
-  not_ready,
-  protocol_not_offered,
-  extension_not_offered,
-  invalid_argument,
-};
-
-namespace detail {
-
-struct handshake_error_desc {
-  static constexpr const char* name = "rtwire.ws.handshake";
-  using e = handshake_error;
-  using c = condition;
-  static constexpr std::array<error_entry<handshake_error>, 29> entries{{
-      {e::method_not_get, "the opening handshake must be a GET request", c::protocol_violation},
-      {e::http_version_too_old, "the opening handshake needs HTTP/1.1 or higher",
-       c::protocol_violation},
-      {e::bad_request_target,
-       "the request target is neither an absolute path nor an absolute http(s) URI",
-       c::protocol_violation},
-      {e::missing_host, "the request has no Host header field", c::protocol_violation},
-      {e::duplicate_host, "the request has more than one Host header field", c::protocol_violation},
-      {e::missing_upgrade, "the Upgrade header field does not contain \"websocket\"",
-       c::protocol_violation},
-      {e::missing_connection_upgrade, "the Connection header field does not contain \"Upgrade\"",
-       c::protocol_violation},
-      {e::missing_key, "the request has no Sec-WebSocket-Key header field", c::protocol_violation},
-      {e::duplicate_key, "the request has more than one Sec-WebSocket-Key header field",
-       c::protocol_violation},
-      {e::bad_key, "Sec-WebSocket-Key is not the base64 encoding of exactly 16 bytes",
-       c::protocol_violation},
-      {e::missing_version, "the request has no Sec-WebSocket-Version header field",
-       c::protocol_violation},
-      {e::unsupported_version, "Sec-WebSocket-Version is not 13", c::protocol_violation},
-      {e::duplicate_version, "the request has more than one Sec-WebSocket-Version header field",
-       c::protocol_violation},
-      {e::bad_protocol_list, "Sec-WebSocket-Protocol is not a list of unique tokens",
-       c::protocol_violation},
-      {e::bad_extension_list, "Sec-WebSocket-Extensions does not follow the RFC 6455 §9.1 grammar",
-       c::protocol_violation},
-      {e::too_many_protocols, "more subprotocols offered than the configured limit",
-       c::limit_exceeded},
-      {e::too_many_extensions, "more extensions or parameters than the configured limit",
-       c::limit_exceeded},
-      {e::response_version_not_http11, "the handshake response is not HTTP/1.1",
-       c::protocol_violation},
-      {e::response_missing_upgrade, "the 101 response's Upgrade header field is not \"websocket\"",
-       c::protocol_violation},
-      {e::response_missing_connection_upgrade,
-       "the 101 response's Connection header field does not contain \"Upgrade\"",
-       c::protocol_violation},
-      {e::missing_accept, "the 101 response has no Sec-WebSocket-Accept header field",
-       c::protocol_violation},
-      {e::duplicate_accept, "the 101 response has more than one Sec-WebSocket-Accept header field",
-       c::protocol_violation},
-      {e::accept_mismatch, "Sec-WebSocket-Accept does not match the key that was sent",
-       c::protocol_violation},
-      {e::unexpected_protocol,
-       "the server selected a subprotocol the client did not offer (or more than one)",
-       c::protocol_violation},
-      {e::unexpected_extension, "the server accepted an extension the client did not offer",
-       c::protocol_violation},
-      {e::not_ready, "the handshake is not in a state that allows this call", c::api_misuse},
-      {e::protocol_not_offered, "the chosen subprotocol was not offered by the client",
-       c::api_misuse},
-      {e::extension_not_offered, "an accepted extension was not offered by the client",
-       c::api_misuse},
-      {e::invalid_argument, "an argument is not a valid header value, token or URI", c::api_misuse},
-  }};
-  static_assert(rtwire::detail::table_is_dense(entries));
-};
-
-}  // namespace detail
-
-inline std::error_code make_error_code(handshake_error e) noexcept {
-  return {static_cast<int>(e), category_for<detail::handshake_error_desc>()};
-}
-
-}  // namespace rtwire::ws
-
-RTWIRE_REGISTER_ERROR_ENUM(rtwire::ws::handshake_error);
+#include "rtwire/ws/error.hpp"
 
 namespace rtwire::ws {
 
@@ -193,50 +76,14 @@ struct handshake_options {
 
 namespace detail {
 
-using rtwire::detail::append;
-using rtwire::detail::grow;
-
+// The HTTP grammar comes from rtwire/core/http1 (public API), case folding from core/ascii.
+using ascii::equals_lower;
+using http1::for_each_list_element;
 using http1::iequals;
 using http1::is_field_value;
 using http1::is_token;
-using http1::detail::trim_ows;
-
-/// True if the field name `name` (a token, as the HTTP parser guarantees) equals `lower`, a
-/// lowercase literal of letters, digits and '-', ignoring ASCII case. Eight bytes at a time:
-/// OR-ing 0x20 folds case for letters and leaves '-' and digits alone; the bytes it could
-/// confuse them with (CR, 0x10-0x19) are not token characters.
-inline bool name_is(std::string_view name, std::string_view lower) noexcept {
-  if (name.size() != lower.size()) return false;
-  std::size_t i = 0;
-  for (; i + 8 <= name.size(); i += 8) {
-    std::uint64_t a = 0, b = 0;
-    std::memcpy(&a, name.data() + i, 8);
-    std::memcpy(&b, lower.data() + i, 8);
-    if ((a | 0x2020202020202020u) != b) return false;
-  }
-  for (; i < name.size(); ++i)
-    if ((name[i] | 0x20) != lower[i]) return false;
-  return true;
-}
-
-/// Calls f(element) for each non-empty element of one field value's list (RFC 9110 §5.6.1:
-/// commas inside quoted-strings do not split, empty elements and OWS are ignored).
-template <class F>
-bool for_each_list_element(std::string_view value, F&& f) {
-  return http1::detail::for_each_list_element(value, f);
-}
-
-/// True if `value` (one field line's value) has `token` as a list element, case-insensitively.
-inline bool list_has_token(std::string_view value, std::string_view token) noexcept {
-  // Fast path: the value is the token alone, as every browser sends it.
-  if (iequals(value, token)) return true;
-  bool found = false;
-  for_each_list_element(value, [&](std::string_view element) {
-    found = iequals(element, token);
-    return !found;
-  });
-  return found;
-}
+using http1::list_has_token;
+using http1::trim_ows;
 
 /// Parses Sec-WebSocket-Extensions list elements (RFC 6455 §9.1) into `out` / `params`, whose
 /// capacities are the limits (they never reallocate, so the spans stay valid). Returns the error.
@@ -290,21 +137,6 @@ inline handshake_error parse_extensions(std::string_view value, std::vector<exte
     return true;
   });
   return failure;
-}
-
-/// Appends "Name: value\r\n".
-template <output_buffer B>
-inline void append_field(B& out, std::string_view name, std::string_view value) {
-  const std::size_t n = name.size() + 2 + value.size() + 2;
-  unsigned char* p = grow(out, n);
-  std::memcpy(p, name.data(), name.size());
-  p += name.size();
-  *p++ = ':';
-  *p++ = ' ';
-  std::memcpy(p, value.data(), value.size());
-  p += value.size();
-  *p++ = '\r';
-  *p = '\n';
 }
 
 /// Feeds `data` to a head parser (both roles): on a violation calls fail(code, offset), on a
@@ -372,8 +204,8 @@ class server_handshake {
   };
 
   struct result {
-    state st;
-    /// Bytes of the fed data that belonged to the request head. When st is request_ready the
+    state status;
+    /// Bytes of the fed data that belonged to the request head. When status is request_ready the
     /// rest of the data (data.substr(consumed)) already belongs to the WebSocket connection.
     std::size_t consumed;
   };
@@ -422,6 +254,7 @@ class server_handshake {
   /// handful of views, valid as described for feed().
   upgrade_request request() const noexcept {
     upgrade_request r = request_;
+    r.key = std::string_view(key_.data(), key_.size());  // the handshake's own copy
     r.head = &parser_.head();
     return r;
   }
@@ -453,45 +286,21 @@ class server_handshake {
       // RFC 6455 §9.1: the server may only accept extensions the client offered.
       if (!ok) return handshake_error::extension_not_offered;
     }
-    if (!detail::extra_headers_valid(opts.headers)) return handshake_error::invalid_argument;
-
-    // RFC 6455 §4.2.2 /5: the 101 response. Sized once, then filled: no reallocation.
-    constexpr std::string_view head =
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Accept: ";
-    constexpr std::string_view protocol_name = "Sec-WebSocket-Protocol: ";
-    constexpr std::string_view extensions_name = "Sec-WebSocket-Extensions: ";
-    std::size_t size = head.size() + accept_key_size + 2 + 2;
-    if (!opts.protocol.empty()) size += protocol_name.size() + opts.protocol.size() + 2;
-    if (!opts.extensions.empty()) size += extensions_name.size() + opts.extensions.size() + 2;
-    for (const auto& h : opts.headers)
-      size += h.name.size() + 2 + h.value.size() + 2;
-    char* p = reinterpret_cast<char*>(detail::grow(out, size));
-    const auto put = [&p](std::string_view piece) {
-      std::memcpy(p, piece.data(), piece.size());
-      p += piece.size();
-    };
-    put(head);
-    compute_accept_key(request_.key, p);
-    p += accept_key_size;
-    put("\r\n");
-    if (!opts.protocol.empty()) {
-      put(protocol_name);
-      put(opts.protocol);
-      put("\r\n");
-    }
-    if (!opts.extensions.empty()) {
-      put(extensions_name);
-      put(opts.extensions);
-      put("\r\n");
-    }
-    for (const auto& h : opts.headers) {
-      put(h.name);
-      put(": ");
-      put(h.value);
-      put("\r\n");
-    }
-    put("\r\n");
+    // RFC 6455 §4.2.2 /5: the 101 response, written in one allocation by the http1 writer
+    // (which also validates the caller's extra fields).
+    std::array<char, accept_key_size> accept_value;
+    // From the handshake's copy of the key: right even if the request's buffer was reused.
+    compute_accept_key(std::string_view(key_.data(), key_.size()), accept_value.data());
+    std::array<http1::header_field, 5> fields{{
+        {"Upgrade", "websocket"},
+        {"Connection", "Upgrade"},
+        {"Sec-WebSocket-Accept", std::string_view(accept_value.data(), accept_value.size())},
+    }};
+    std::size_t n = 3;
+    if (!opts.protocol.empty()) fields[n++] = {"Sec-WebSocket-Protocol", opts.protocol};
+    if (!opts.extensions.empty()) fields[n++] = {"Sec-WebSocket-Extensions", opts.extensions};
+    if (http1::write_response_head(out, 101, std::span(fields.data(), n), opts.headers))
+      return handshake_error::invalid_argument;
     state_ = state::accepted;
     return {};
   }
@@ -520,10 +329,13 @@ class server_handshake {
     if (status_ == 426) {
       // RFC 9110 §15.5.22: a 426 response MUST carry Upgrade, and §7.8 then requires the
       // "upgrade" connection option.
-      detail::append(out,
-                     "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"
-                     "Upgrade: websocket\r\nConnection: Upgrade, close\r\n"
-                     "Content-Length: 0\r\n\r\n");
+      static constexpr http1::header_field fields[] = {
+          {"Sec-WebSocket-Version", websocket_version},
+          {"Upgrade", "websocket"},
+          {"Connection", "Upgrade, close"},
+          {"Content-Length", "0"},
+      };
+      (void)http1::write_response_head(out, 426, fields);  // constant fields: cannot fail
       return {};
     }
     write_status_response(out, status_, {});
@@ -553,17 +365,10 @@ class server_handshake {
   template <output_buffer B>
   static void write_status_response(B& out, int status,
                                     std::span<const http1::header_field> headers) {
-    char code[3] = {static_cast<char>('0' + status / 100),
-                    static_cast<char>('0' + status / 10 % 10),
-                    static_cast<char>('0' + status % 10)};
-    detail::append(out, "HTTP/1.1 ");
-    detail::append(out, std::string_view(code, 3));
-    detail::append(out, " ");
-    detail::append(out, http1::reason_phrase(status));
-    detail::append(out, "\r\nConnection: close\r\nContent-Length: 0\r\n");
-    for (const auto& h : headers)
-      detail::append_field(out, h.name, h.value);
-    detail::append(out, "\r\n");
+    static constexpr http1::header_field fields[] = {{"Connection", "close"},
+                                                     {"Content-Length", "0"}};
+    // The status is 300..599 and `headers` were validated by the caller: cannot fail.
+    (void)http1::write_response_head(out, status, fields, headers);
   }
 
   void fail(std::error_code ec, std::size_t offset = error_at::npos) {
@@ -611,42 +416,43 @@ class server_handshake {
       const std::string_view n = f.name;
       switch (n.size()) {
         case 4:
-          if (detail::name_is(n, "host")) {
+          if (detail::equals_lower(n, "host")) {
             ++hosts;
             host = f.value;
           }
           break;
         case 6:
-          if (detail::name_is(n, "origin") && !origin) origin = f.value;
+          if (detail::equals_lower(n, "origin") && !origin) origin = f.value;
           break;
         case 7:
           // RFC 6455 §4.2.1 /3: Upgrade contains "websocket" (ASCII case-insensitive).
-          if (detail::name_is(n, "upgrade"))
+          if (detail::equals_lower(n, "upgrade"))
             upgrade = upgrade || detail::list_has_token(f.value, "websocket");
           break;
         case 10:
           // RFC 6455 §4.2.1 /4: Connection includes the token "Upgrade".
-          if (detail::name_is(n, "connection"))
+          if (detail::equals_lower(n, "connection"))
             connection = connection || detail::list_has_token(f.value, "upgrade");
           break;
         case 17:
-          if (detail::name_is(n, "sec-websocket-key")) {
+          if (detail::equals_lower(n, "sec-websocket-key")) {
             ++keys;
             key = f.value;
           }
           break;
         case 21:
-          if (detail::name_is(n, "sec-websocket-version")) {
+          if (detail::equals_lower(n, "sec-websocket-version")) {
             ++versions;
             version = f.value;
           }
           break;
         case 22:
-          if (detail::name_is(n, "sec-websocket-protocol") && list_error == handshake_error{})
+          if (detail::equals_lower(n, "sec-websocket-protocol") && list_error == handshake_error{})
             list_error = collect_protocols(f.value);
           break;
         case 24:
-          if (detail::name_is(n, "sec-websocket-extensions") && list_error == handshake_error{})
+          if (detail::equals_lower(n, "sec-websocket-extensions") &&
+              list_error == handshake_error{})
             list_error = detail::parse_extensions(f.value, extensions_, params_);
           break;
         default:
@@ -671,7 +477,9 @@ class server_handshake {
     request_.target = head.target;
     request_.host = host;
     request_.origin = origin;
-    request_.key = key;
+    // Copied: accept() computes Sec-WebSocket-Accept from it, possibly after the caller has
+    // reused the buffer the request arrived in (valid_key() made it exactly 24 bytes).
+    std::memcpy(key_.data(), key.data(), key_.size());
     request_.protocols = protocols_;
     request_.extensions = extensions_;
     state_ = state::request_ready;
@@ -719,6 +527,7 @@ class server_handshake {
   std::vector<std::string_view> protocols_;
   std::vector<extension> extensions_;
   std::vector<extension_param> params_;
+  std::array<char, 24> key_{};  // Sec-WebSocket-Key, copied from the request
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -754,7 +563,7 @@ class client_handshake {
   };
 
   struct result {
-    state st;
+    state status;
     /// Bytes of the fed data that belonged to the response head; data.substr(consumed) are the
     /// server's first WebSocket frames (accepted) or the start of a body (declined).
     std::size_t consumed;
@@ -816,27 +625,24 @@ class client_handshake {
     base64::encode(bytes_view(nonce.data(), nonce.size()), key_.data());
     compute_accept_key(std::string_view(key_.data(), key_.size()), expected_accept_.data());
 
-    detail::append(out, "GET ");
-    detail::append(out, req.target);
-    detail::append(out, " HTTP/1.1\r\n");
-    detail::append_field(out, "Host", req.host);
-    detail::append(out, "Upgrade: websocket\r\nConnection: Upgrade\r\n");
-    detail::append_field(out, "Sec-WebSocket-Key", std::string_view(key_.data(), key_.size()));
-    detail::append(out, "Sec-WebSocket-Version: 13\r\n");
-    if (!req.origin.empty()) detail::append_field(out, "Origin", req.origin);
-    if (!req.protocols.empty()) {
-      detail::append(out, "Sec-WebSocket-Protocol: ");
-      for (std::size_t i = 0; i < req.protocols.size(); ++i) {
-        if (i != 0) detail::append(out, ", ");
-        detail::append(out, req.protocols[i]);
-      }
-      detail::append(out, "\r\n");
+    std::string protocols;  // RFC 6455 §4.1 /10: one comma-separated field
+    for (std::size_t i = 0; i < req.protocols.size(); ++i) {
+      if (i != 0) protocols += ", ";
+      protocols += req.protocols[i];
     }
-    if (!req.extensions.empty())
-      detail::append_field(out, "Sec-WebSocket-Extensions", req.extensions);
-    for (const auto& h : req.headers)
-      detail::append_field(out, h.name, h.value);
-    detail::append(out, "\r\n");
+    std::array<http1::header_field, 8> fields{{
+        {"Host", req.host},
+        {"Upgrade", "websocket"},
+        {"Connection", "Upgrade"},
+        {"Sec-WebSocket-Key", std::string_view(key_.data(), key_.size())},
+        {"Sec-WebSocket-Version", websocket_version},
+    }};
+    std::size_t n = 5;
+    if (!req.origin.empty()) fields[n++] = {"Origin", req.origin};
+    if (!protocols.empty()) fields[n++] = {"Sec-WebSocket-Protocol", protocols};
+    if (!req.extensions.empty()) fields[n++] = {"Sec-WebSocket-Extensions", req.extensions};
+    if (http1::write_request_head(out, "GET", req.target, std::span(fields.data(), n), req.headers))
+      return handshake_error::invalid_argument;
     state_ = state::need_more;
     return {};
   }
@@ -897,18 +703,18 @@ class client_handshake {
     handshake_error list_error{};
     for (const http1::header_field& f : head.headers.all()) {
       const std::string_view n = f.name;
-      if (detail::name_is(n, "upgrade")) {
+      if (detail::equals_lower(n, "upgrade")) {
         // RFC 6455 §4.1 (response) /2: Upgrade must be "websocket", case-insensitively.
         upgrade = upgrade || detail::iequals(detail::trim_ows(f.value), "websocket");
-      } else if (detail::name_is(n, "connection")) {
+      } else if (detail::equals_lower(n, "connection")) {
         connection = connection || detail::list_has_token(f.value, "upgrade");
-      } else if (detail::name_is(n, "sec-websocket-accept")) {
+      } else if (detail::equals_lower(n, "sec-websocket-accept")) {
         ++accepts;
         accept = f.value;
-      } else if (detail::name_is(n, "sec-websocket-protocol")) {
+      } else if (detail::equals_lower(n, "sec-websocket-protocol")) {
         ++protocol_fields;
         protocol_ = f.value;
-      } else if (detail::name_is(n, "sec-websocket-extensions")) {
+      } else if (detail::equals_lower(n, "sec-websocket-extensions")) {
         if (list_error == handshake_error{})
           list_error = detail::parse_extensions(f.value, extensions_, params_);
       }

@@ -80,7 +80,7 @@ class session : public std::enable_shared_from_this<session> {
     if (r.status == ws::server_handshake::state::need_more) return read();
     std::string reply;
     if (r.status == ws::server_handshake::state::request_ready) {
-      handshake_.accept(reply, {});
+      (void)handshake_.accept(reply, {});  // no protocol or extension chosen: cannot fail
       upgraded_ = true;
     } else {
       handshake_.write_rejection(reply);

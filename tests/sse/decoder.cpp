@@ -380,15 +380,25 @@ TEST_CASE("a 100 KB line fed in 1 KB chunks is decoded (linear: no rescans)",
 
 // --- API contract ------------------------------------------------------------------------------
 
-TEST_CASE("feed before the previous chunk is consumed is API misuse", "[sse][decoder][api]") {
+TEST_CASE("feed before the previous chunk is consumed is API misuse, and recoverable",
+          "[sse][decoder][api]") {
   decoder dec;
   CHECK_FALSE(dec.feed("data: a\n\ndata: b\n\n"));
   CHECK(dec.next().status == status::event);
   const auto ec = dec.feed("data: c\n\n");
   CHECK(ec == rtwire::sse::error::feed_before_drained);
   CHECK(ec == rtwire::condition::api_misuse);
-  CHECK(dec.error().offset == rtwire::error_at::npos);
-  CHECK(dec.next().status == status::error);
+  // The caller's mistake does not kill the decoder: the rest of the first chunk is still there,
+  // and the refused chunk can be fed again once it is drained.
+  CHECK_FALSE(dec.error());
+  auto r = dec.next();
+  REQUIRE(r.status == status::event);
+  CHECK(r.event.data == "b");
+  CHECK(dec.next().status == status::need_more);
+  CHECK_FALSE(dec.feed("data: c\n\n"));
+  r = dec.next();
+  REQUIRE(r.status == status::event);
+  CHECK(r.event.data == "c");
 }
 
 TEST_CASE("feed after finish is API misuse", "[sse][decoder][api]") {
@@ -397,7 +407,8 @@ TEST_CASE("feed after finish is API misuse", "[sse][decoder][api]") {
   CHECK(dec.next().status == status::end);
   CHECK(dec.next().status == status::end);
   CHECK(dec.feed("x") == rtwire::sse::error::feed_after_finish);
-  CHECK(dec.next().status == status::error);
+  CHECK_FALSE(dec.error());  // misuse is not a stream failure
+  CHECK(dec.next().status == status::end);
 }
 
 TEST_CASE("feed is allowed when an event ended exactly at the chunk's end", "[sse][decoder][api]") {

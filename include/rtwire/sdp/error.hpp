@@ -62,6 +62,7 @@ enum class error {
   bad_tcptype,
   bad_extension,
   too_many_extensions,
+  trailing_whitespace,
 };
 
 namespace detail {
@@ -70,7 +71,7 @@ struct error_desc {
   static constexpr const char* name = "rtwire.sdp";
   using e = error;
   using c = condition;
-  static constexpr std::array<error_entry<error>, 42> entries{{
+  static constexpr std::array<error_entry<error>, 43> entries{{
       {e::too_large, "the SDP is larger than the configured maximum size", c::limit_exceeded},
       {e::too_many_lines, "the SDP has more lines than the configured maximum", c::limit_exceeded},
       {e::too_many_media, "the SDP has more media descriptions than the configured maximum",
@@ -140,6 +141,10 @@ struct error_desc {
        c::protocol_violation},
       {e::too_many_extensions, "the candidate has more extension pairs than it can hold",
        c::limit_exceeded},
+      {e::trailing_whitespace,
+       "the candidate ends with whitespace or a line ending (RFC 8839 §5.1 has none; lenient mode "
+       "trims it)",
+       c::protocol_violation},
   }};
   static_assert(rtwire::detail::table_is_dense(entries));
 };

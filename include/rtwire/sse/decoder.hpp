@@ -9,7 +9,7 @@
 // - fields, comments, dispatch, the last event ID and the reconnection time follow §9.2.6.
 //
 //   rtwire::sse::decoder dec;              // or {.last_event_id = id} when reconnecting
-//   dec.feed(chunk);                       // the chunk must stay valid until need_more
+//   if (auto ec = dec.feed(chunk)) return ec;  // the chunk must stay valid until need_more
 //   for (;;) {
 //     auto r = dec.next();
 //     if (r.status == rtwire::sse::status::event) handle(r.event.type, r.event.data,
@@ -118,14 +118,16 @@ class decoder {
   /// Call it when the previous chunk is consumed (next() returned need_more, or it returned an
   /// event/retry that ended exactly at the chunk's end). Returns:
   /// - {} on success; then call next() until it returns need_more;
-  /// - error::feed_before_drained if the previous chunk still has unparsed bytes;
-  /// - error::feed_after_finish after finish();
-  /// - the sticky error if the decoder already failed.
-  /// Misuse errors are sticky too.
+  /// - error::feed_before_drained if the previous chunk still has unparsed bytes: `chunk` is not
+  ///   taken and nothing else changes — drain with next() until need_more, then feed it again;
+  /// - error::feed_after_finish after finish(): `chunk` is not taken, nothing changes;
+  /// - the sticky error if the decoder already failed (a limit).
+  /// Misuse (api_misuse) is the caller's mistake, not the stream's: it is recoverable and never
+  /// fails the decoder (error() stays empty).
   [[nodiscard]] std::error_code feed(std::string_view chunk) noexcept {
     if (err_) return err_.code;
-    if (finished_) return fail(error::feed_after_finish, error_at::npos);
-    if (cur_ != end_) return fail(error::feed_before_drained, error_at::npos);
+    if (finished_) return error::feed_after_finish;
+    if (cur_ != end_) return error::feed_before_drained;
     settle();
     detach();
     cur_ = chunk.data();

@@ -2,7 +2,8 @@
 //
 //   rtwire::ws::connection conn(rtwire::ws::role::server);
 //   // ... after the opening handshake (rtwire/ws/handshake.hpp):
-//   conn.feed(bytes_read);                       // a writable buffer: payload is unmasked in place
+//   conn.feed(bytes_read);                       // writable bytes: payload is unmasked in place
+//                                                // (read-only bytes: feed(string_view) copies)
 //   for (auto ev = conn.next(); ev.type != event_type::need_more; ev = conn.next()) {
 //     switch (ev.type) {
 //       case event_type::text:   conn.send_text(ev.text()); break;       // echo
@@ -189,6 +190,18 @@ class connection {
   }
   std::error_code feed(char* data, std::size_t size) noexcept {
     return feed(mutable_bytes_view(reinterpret_cast<std::byte*>(data), size));
+  }
+  /// Read-only bytes (a std::string_view, a const std::string, or the rest of a handshake's
+  /// buffer: `received.substr(r.consumed)`): copied into the connection's own buffer first,
+  /// because payload is unmasked in place. `input` need not outlive the call; events point into
+  /// the connection's copy, valid until the next feed(). Same outcomes as the zero-copy feed()
+  /// above, which avoids the copy when the caller has a writable buffer.
+  std::error_code feed(std::string_view input) {
+    if (failure_) return failure_.code;
+    if (!input_.empty()) return make_error_code(ws::error::input_pending);
+    owned_input_.resize(input.size());
+    if (!input.empty()) std::memcpy(owned_input_.data(), input.data(), input.size());
+    return feed(mutable_bytes_view(owned_input_.data(), owned_input_.size()));
   }
 
   /// The next event from the fed input (see event_type for each outcome and what to do). Bytes
@@ -713,6 +726,9 @@ class connection {
   opcode sending_kind_ = opcode::text;
   std::vector<std::byte> out_;
   std::size_t out_head_ = 0;
+
+  // The copy of read-only input (feed(std::string_view)), unmasked in place.
+  std::vector<std::byte> owned_input_;
 };
 
 }  // namespace rtwire::ws

@@ -5,7 +5,8 @@
 //   auto r = hs.feed(bytes);                 // repeat while r.status == need_more
 //   if (r.status == server_handshake::state::request_ready) {
 //     // policy: look at hs.request().origin, .protocols, .extensions, .target
-//     hs.accept(out, {.protocol = "chat"});  // appends the 101 response to `out`
+//     if (auto ec = hs.accept(out, {.protocol = "chat"})) ...  // e.g. "chat" was not offered
+//     // else `out` holds the 101 response
 //     // bytes.substr(r.consumed) are the first WebSocket frames: hand them to the connection
 //   } else if (r.status == server_handshake::state::rejected) {
 //     hs.write_rejection(out);               // 400 / 426 / 431 / 505, then close
@@ -168,6 +169,17 @@ inline bool extra_headers_valid(std::span<const http1::header_field> headers) no
 // Server role
 // ------------------------------------------------------------------------------------------------
 
+/// True if `key` is a Sec-WebSocket-Key value the server accepts (RFC 6455 §4.1 /7, §4.2.1 /5):
+/// the base64 encoding of exactly 16 bytes, i.e. 24 characters ending in "==" whose trailing
+/// bits are canonical (the strict base64 decoder). The handshake answers any other key with 400
+/// (handshake_error::bad_key).
+inline bool is_valid_key(std::string_view key) noexcept {
+  if (key.size() != 24) return false;
+  std::array<std::byte, 18> raw{};
+  const base64::decode_result r = base64::decode(key, raw);
+  return !r.ec && r.size == 16;
+}
+
 /// What a valid upgrade request asks for; the application's policy decides whether to accept.
 /// Every view points into the request head (see server_handshake::feed for its lifetime).
 struct upgrade_request {
@@ -262,8 +274,9 @@ class server_handshake {
   /// Writes the 101 Switching Protocols response (RFC 6455 §4.2.2 /5) to `out` and moves to
   /// accepted. Returns an api_misuse error and writes nothing if the state is not request_ready,
   /// the protocol was not offered, an extension was not offered, or a header is invalid.
+  /// [[nodiscard]]: a protocol the client did not offer, for example, writes nothing.
   template <output_buffer B>
-  std::error_code accept(B& out, const accept_options& opts = {}) {
+  [[nodiscard]] std::error_code accept(B& out, const accept_options& opts = {}) {
     if (state_ != state::request_ready) return handshake_error::not_ready;
     if (!opts.protocol.empty()) {
       bool offered = false;
@@ -467,7 +480,7 @@ class server_handshake {
     // RFC 6455 §4.2.1 /5 and §11.3.1: one Sec-WebSocket-Key, base64 of a 16-byte nonce.
     if (keys == 0) return fail(handshake_error::missing_key);
     if (keys > 1) return fail(handshake_error::duplicate_key);
-    if (!valid_key(key)) return fail(handshake_error::bad_key);
+    if (!is_valid_key(key)) return fail(handshake_error::bad_key);
     // RFC 6455 §4.2.1 /6 and §11.3.5: one Sec-WebSocket-Version, whose value is 13.
     if (versions == 0) return fail(handshake_error::missing_version);
     if (versions > 1) return fail(handshake_error::duplicate_version);
@@ -478,20 +491,11 @@ class server_handshake {
     request_.host = host;
     request_.origin = origin;
     // Copied: accept() computes Sec-WebSocket-Accept from it, possibly after the caller has
-    // reused the buffer the request arrived in (valid_key() made it exactly 24 bytes).
+    // reused the buffer the request arrived in (is_valid_key() made it exactly 24 bytes).
     std::memcpy(key_.data(), key.data(), key_.size());
     request_.protocols = protocols_;
     request_.extensions = extensions_;
     state_ = state::request_ready;
-  }
-
-  static bool valid_key(std::string_view key) noexcept {
-    // 16 bytes encode to exactly 24 characters ending in "=="; the strict decoder also rejects
-    // non-canonical trailing bits.
-    if (key.size() != 24) return false;
-    std::array<std::byte, 18> raw{};
-    const base64::decode_result r = base64::decode(key, raw);
-    return !r.ec && r.size == 16;
   }
 
   handshake_error collect_protocols(std::string_view value) {

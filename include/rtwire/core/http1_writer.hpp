@@ -9,7 +9,7 @@
 //   rtwire::http1::write_status_line(out, 101);           // "HTTP/1.1 101 Switching Protocols"
 //   rtwire::http1::write_field(out, "Upgrade", "websocket");
 //   rtwire::http1::write_end(out);
-//
+//   // or a whole head in one allocation:
 //   const rtwire::http1::header_field fields[] = {{"Content-Length", "0"}};
 //   rtwire::http1::write_response_head(out, 404, fields);  // "HTTP/1.1 404 Not Found" + fields
 //
@@ -25,7 +25,7 @@
 #include <system_error>
 
 #include "rtwire/core/bytes.hpp"
-#include "rtwire/core/http1_parser.hpp"
+#include "rtwire/core/http1_head.hpp"
 
 namespace rtwire::http1 {
 

@@ -5,7 +5,7 @@
 // U+10FFFF (F4 90..BF, F5..FF), and every lead byte followed by exactly its continuation bytes.
 // Noncharacters such as U+FFFE are well-formed and accepted.
 //
-//   if (!rtwire::utf8::is_valid(text)) ...                       // one-shot
+//   if (!rtwire::utf8::is_valid(text)) reject(text);              // one-shot
 //
 //   rtwire::utf8::validator v;                                    // a WebSocket text message
 //   for (auto payload : pieces)                                   // RFC 6455 §8.1: fail the

@@ -2,8 +2,8 @@
 // priority formulas.
 //
 //   rtwire::sdp::candidate c;
-//   if (auto err = rtwire::sdp::parse_candidate(init.candidate, c)) { /* err.code, err.column */ }
-//   c.address, c.port, c.type ...               // views into init.candidate
+//   if (auto err = rtwire::sdp::parse_candidate(init.candidate, c)) return err.code;  // .column
+//   use(c.address, c.port, c.type);                  // views into init.candidate
 //   std::string again = rtwire::sdp::to_string(c);   // == init.candidate
 //
 // A parsed candidate holds views into the input text: it stays valid as long as that text does.

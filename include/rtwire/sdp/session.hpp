@@ -1,10 +1,8 @@
 // rtwire — SDP (RFC 8866): the session model and its parser.
 //
-//   rtwire::sdp::session s;                        // reuse it: steady-state parsing never
-//   allocates if (auto err = rtwire::sdp::parse(offer, s)) {
-//     // err.code (rtwire::sdp::error), err.line, err.column
-//   }
-//   for (const auto& m : s.media) { m.type; m.port; m.attributes; ... }
+//   rtwire::sdp::session s;  // reuse it: steady-state parsing never allocates
+//   if (auto err = rtwire::sdp::parse(offer, s)) return err.code;  // also err.line, err.column
+//   for (const auto& m : s.media) use(m.type, m.port, m.attributes);
 //
 // The parser reads a whole description at once (an SDP is a complete document carried by a
 // signaling message, never a stream). Every string in the model is a view into the parsed text:

@@ -14,7 +14,7 @@
 //     }
 //   }
 //   write_to_socket(conn.output()); conn.consume_output(n_written);
-//   if (conn.state() == connection_state::closed && conn.output().empty()) close the socket;
+//   if (conn.state() == connection_state::closed && conn.output().empty()) close_socket();
 //
 // The connection owns no socket, clock or random source: bytes in through feed()/next(), bytes out
 // through output()/consume_output(), and the client role's masking keys from a key_source the

@@ -8,7 +8,7 @@
 //     if (r.status == frame_decoder::status::need_more) break;       // read more from the socket
 //     if (r.status == frame_decoder::status::failed) fail(dec.error());
 //     // r.payload: the next piece of dec.header()'s payload, unmasked in place inside `in`
-//     if (r.frame_finished) ...
+//     if (r.frame_finished) end_of_frame(dec.header());
 //   }
 //
 // The decoder keeps at most one partial header (14 bytes). Payload bytes are never copied: each

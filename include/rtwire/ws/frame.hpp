@@ -3,7 +3,7 @@
 //
 //   rtwire::ws::frame_header h;                      // decode one header from contiguous bytes
 //   auto r = rtwire::ws::decode_header(bytes, h, {.masking = rtwire::ws::mask_rule::required});
-//   if (r.status == rtwire::ws::header_status::complete) payload starts at bytes[r.size]
+//   if (r.status == rtwire::ws::header_status::complete) use_payload(bytes.subspan(r.size));
 //
 //   rtwire::ws::write_frame(out, {.op = rtwire::ws::opcode::text}, rtwire::as_bytes("hi"));
 //   rtwire::ws::mask(payload, key, phase);          // in place, any alignment, any key phase

@@ -45,7 +45,7 @@ void rtwire_server_handshake(benchmark::State& state) {
     hs.reset();
     out.clear();
     const auto r = hs.feed(request);
-    if (r.st != rtwire::ws::server_handshake::state::request_ready ||
+    if (r.status != rtwire::ws::server_handshake::state::request_ready ||
         hs.accept(out, {.protocol = "chat"}))
       std::abort();
     benchmark::DoNotOptimize(out.data());
@@ -62,7 +62,7 @@ void rtwire_server_handshake_fresh_object(benchmark::State& state) {
     rtwire::ws::server_handshake hs;  // a new object per connection
     out.clear();
     const auto r = hs.feed(request);
-    if (r.st != rtwire::ws::server_handshake::state::request_ready ||
+    if (r.status != rtwire::ws::server_handshake::state::request_ready ||
         hs.accept(out, {.protocol = "chat"}))
       std::abort();
     benchmark::DoNotOptimize(out.data());

@@ -84,7 +84,7 @@ void BM_sse_decode_4k_chunks(benchmark::State& state) {
     rtwire::sse::decoder dec;
     for (std::size_t at = 0; at < all.size(); at += chunk_bytes) {
       if (dec.feed(all.substr(at, chunk_bytes))) state.SkipWithError("feed failed");
-      for (auto r = dec.next(); r.st == rtwire::sse::status::event; r = dec.next()) {
+      for (auto r = dec.next(); r.status == rtwire::sse::status::event; r = dec.next()) {
         checksum += r.event.data.size() + r.event.last_event_id.size();
         ++events;
       }
@@ -105,7 +105,7 @@ void BM_sse_decode_whole(benchmark::State& state) {
   for (auto _ : state) {
     rtwire::sse::decoder dec;
     if (dec.feed(c.stream)) state.SkipWithError("feed failed");
-    for (auto r = dec.next(); r.st == rtwire::sse::status::event; r = dec.next()) {
+    for (auto r = dec.next(); r.status == rtwire::sse::status::event; r = dec.next()) {
       checksum += r.event.data.size();
     }
     benchmark::DoNotOptimize(checksum);

@@ -115,7 +115,7 @@ void rtwire_validate(benchmark::State& state, std::size_t corpus_index, std::siz
   for (auto _ : state) {
     const auto r = rtwire::utf8::validate(rtwire::as_bytes(text));
     benchmark::DoNotOptimize(r);
-    if (r.state != rtwire::utf8::status::valid) state.SkipWithError("rejected valid text");
+    if (r.status != rtwire::utf8::status::valid) state.SkipWithError("rejected valid text");
   }
   cpu::cpu_features_override(cpu::all_features);
   set_bytes(state, text.size());
@@ -130,7 +130,7 @@ void rtwire_feed_chunks(benchmark::State& state, std::size_t chunk) {
       const auto r = v.feed(std::string_view(text).substr(at, chunk));
       benchmark::DoNotOptimize(r);
     }
-    if (v.finish().state != rtwire::utf8::status::valid) state.SkipWithError("rejected");
+    if (v.finish().status != rtwire::utf8::status::valid) state.SkipWithError("rejected");
   }
   set_bytes(state, text.size());
   state.SetItemsProcessed(

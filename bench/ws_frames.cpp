@@ -281,7 +281,7 @@ void rtwire_frame_decoder(benchmark::State& state, const stream_input* in) {
     for (;;) {
       const auto r = dec.decode(input);
       input = input.subspan(r.consumed);
-      if (r.st != frame_decoder::status::piece) break;
+      if (r.status != frame_decoder::status::piece) break;
       benchmark::DoNotOptimize(r.payload.data());
       frames += r.frame_finished;
     }

@@ -32,7 +32,7 @@ bool same(const rtwire::sdp::candidate& a, const rtwire::sdp::candidate& b) {
 void round_trip(const rtwire::sdp::candidate& c, rtwire::sdp::mode m) {
   const std::string text = rtwire::sdp::to_string(c);
   rtwire::sdp::candidate back;
-  check(!rtwire::sdp::parse_candidate(text, back, m));
+  check(!rtwire::sdp::parse_candidate(text, back, {.mode = m}));
   check(same(c, back));
   check(rtwire::sdp::to_string(back) == text);
 }
@@ -43,8 +43,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   rtwire::sdp::candidate strict;
   rtwire::sdp::candidate lenient;
-  const auto strict_err = rtwire::sdp::parse_candidate(text, strict, rtwire::sdp::mode::strict);
-  const auto lenient_err = rtwire::sdp::parse_candidate(text, lenient, rtwire::sdp::mode::lenient);
+  const auto strict_err =
+      rtwire::sdp::parse_candidate(text, strict, {.mode = rtwire::sdp::mode::strict});
+  const auto lenient_err =
+      rtwire::sdp::parse_candidate(text, lenient, {.mode = rtwire::sdp::mode::lenient});
   if (!strict_err) {
     check(strict.priority >= 1 && strict.priority <= 0x7fffffffu);
     check(!lenient_err);

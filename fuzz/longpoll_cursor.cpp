@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     if (!q.publish(t, "m", 0ms, out)) __builtin_trap();
   const auto r = q.poll({.topic = t, .from = pos}, 0ms);
   if (!parsed) {
-    if (r.status != lp::poll_status::rejected || r.error != lp::error::malformed_cursor)
+    if (r.status != lp::poll_status::rejected || r.error != lg::error::malformed_cursor)
       __builtin_trap();
     return 0;
   }

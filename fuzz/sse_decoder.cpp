@@ -36,7 +36,7 @@ trace run(const std::vector<std::string_view>& chunks) {
   auto drain = [&]() -> bool {
     for (;;) {
       const auto r = dec.next();
-      switch (r.st) {
+      switch (r.status) {
         case rtwire::sse::status::event:
           if (!valid_utf8(r.event.type) || !valid_utf8(r.event.data) ||
               !valid_utf8(r.event.last_event_id) ||

@@ -76,11 +76,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   if (dec.feed(stream)) __builtin_trap();
   dec.finish();
   std::vector<std::string> got;
-  for (auto r = dec.next(); r.st != rtwire::sse::status::end; r = dec.next()) {
-    if (r.st == rtwire::sse::status::event) {
+  for (auto r = dec.next(); r.status != rtwire::sse::status::end; r = dec.next()) {
+    if (r.status == rtwire::sse::status::event) {
       got.push_back("E" + std::string(r.event.type) + '\x01' + std::string(r.event.data) + '\x01' +
                     std::string(r.event.last_event_id));
-    } else if (r.st == rtwire::sse::status::retry) {
+    } else if (r.status == rtwire::sse::status::retry) {
       got.push_back("R" + std::to_string(r.retry));
     } else {
       __builtin_trap();  // default limits are far above what the fuzzer writes

@@ -104,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const utf8::result r = v.feed(all.subspan(cuts[c], cuts[c + 1] - cuts[c]));
       // Fail-fast: invalid exactly from the chunk that holds the offending byte on.
       const bool error_seen = ref != npos && !truncated && ref < cuts[c + 1];
-      require((r.state == utf8::status::invalid) == error_seen);
+      require((r.status == utf8::status::invalid) == error_seen);
       if (error_seen) require(r.error_offset == ref);
     }
     require(v.finish() == want);
@@ -135,7 +135,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                 cuts[c + 1] - at),
                      word);
       const bool error_seen = ref != npos && !truncated && ref < cuts[c + 1];
-      require((r.state == utf8::status::invalid) == error_seen);
+      require((r.status == utf8::status::invalid) == error_seen);
       if (error_seen) require(r.error_offset == ref);
     }
     require(x.finish() == want);

@@ -38,7 +38,7 @@ outcome run(std::string_view input, std::size_t a, std::size_t b) {
   std::size_t fed = 0;
   for (std::string_view chunk : chunks) {
     const auto r = hs.feed(chunk);
-    if (r.st != rtwire::ws::client_handshake::state::need_more) {
+    if (r.status != rtwire::ws::client_handshake::state::need_more) {
       fed += r.consumed;
       break;
     }

@@ -102,7 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   rtwire::mutable_bytes_view in = std::as_writable_bytes(std::span(out));
   while (!in.empty()) {
     const auto r = dec.decode(in);
-    if (r.st != rtwire::ws::frame_decoder::status::piece) __builtin_trap();
+    if (r.status != rtwire::ws::frame_decoder::status::piece) __builtin_trap();
     in = in.subspan(r.consumed);
   }
   if (!dec.at_frame_boundary()) __builtin_trap();

@@ -33,12 +33,12 @@ outcome run(const rtwire::ws::header_rules& rules, const std::uint8_t* data, std
     for (;;) {
       const auto r = dec.decode(in);
       if (r.consumed > in.size()) __builtin_trap();
-      if (r.st == rtwire::ws::frame_decoder::status::failed) {
+      if (r.status == rtwire::ws::frame_decoder::status::failed) {
         out.error = dec.error().code;
         out.error_offset = dec.error().offset;
         return out;  // how much was consumed before the error depends on the chunking
       }
-      if (r.st == rtwire::ws::frame_decoder::status::need_more) {
+      if (r.status == rtwire::ws::frame_decoder::status::need_more) {
         if (r.consumed != in.size()) __builtin_trap();
         break;
       }

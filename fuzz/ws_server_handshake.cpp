@@ -30,7 +30,7 @@ outcome run(std::string_view input, std::size_t a, std::size_t b, std::string* r
   std::size_t fed = 0;
   for (std::string_view chunk : chunks) {
     const auto r = hs.feed(chunk);
-    if (r.st != rtwire::ws::server_handshake::state::need_more) {
+    if (r.status != rtwire::ws::server_handshake::state::need_more) {
       if (r.consumed > chunk.size()) __builtin_trap();
       fed += r.consumed;
       break;

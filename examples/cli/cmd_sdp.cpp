@@ -194,7 +194,7 @@ void add_sdp_commands(CLI::App& app, context& ctx) {
   ice_parse->callback([ice_opts, &ctx] {
     rtwire::sdp::candidate c;
     const auto m = ice_opts->lenient ? rtwire::sdp::mode::lenient : rtwire::sdp::mode::strict;
-    if (const auto err = rtwire::sdp::parse_candidate(ice_opts->candidate, c, m)) {
+    if (const auto err = rtwire::sdp::parse_candidate(ice_opts->candidate, c, {.mode = m})) {
       std::fprintf(stderr, "column %zu: %s\n", err.column, err.message().c_str());
       ctx.exit_code = exit_rejected;
       return;
@@ -212,14 +212,25 @@ void add_sdp_commands(CLI::App& app, context& ctx) {
       ice->add_subcommand("priority",
                           "Compute a candidate priority (RFC 8445 §5.1.2.1): 2^24*TYPE_PREF + "
                           "2^8*LOCAL_PREF + (256 - COMPONENT)");
+  // Checked in order: a non-number is reported as such, not as "not in range".
+  const CLI::Validator decimal(
+      [](std::string& v) -> std::string {
+        if (v.empty() || v.size() > 10 || v.find_first_not_of("0123456789") != std::string::npos)
+          return "'" + v + "' is not a decimal integer";
+        return {};
+      },
+      "INT");
   priority->add_option("type_pref", prio->type_preference, "Type preference, 0-126")
       ->required()
+      ->check(decimal)
       ->check(CLI::Range(0, 126));
   priority->add_option("local_pref", prio->local_preference, "Local preference, 0-65535")
       ->required()
+      ->check(decimal)
       ->check(CLI::Range(0, 65535));
   priority->add_option("component", prio->component, "Component ID, 1-256")
       ->required()
+      ->check(decimal)
       ->check(CLI::Range(1, 256));
   priority->callback([prio] {
     // The ranges were checked above, so the priority always exists.

@@ -51,7 +51,7 @@ int run_decode(const decode_args& args, context& ctx) {
   auto drain = [&]() -> bool {
     for (;;) {
       const rtwire::sse::result r = dec.next();
-      switch (r.st) {
+      switch (r.status) {
         case rtwire::sse::status::event:
           print_json(
               {{"type", r.event.type}, {"data", r.event.data}, {"id", r.event.last_event_id}});
@@ -129,6 +129,19 @@ int run_encode(const std::string& path, context& ctx) {
       std::fprintf(stderr, "rtwire: line %zu: not a JSON object\n", line_no);
       write_stdout(out);
       return exit_rejected;
+    }
+    // The fields are a public contract: an unknown one is a mistake (a typo such as "date"
+    // would otherwise be dropped silently), not something to ignore.
+    for (const auto& member : obj.items()) {
+      const std::string& key = member.key();
+      if (key != "id" && key != "event" && key != "data" && key != "retry" && key != "comment") {
+        std::fprintf(stderr,
+                     "rtwire: line %zu: unknown field \"%s\" (expected id, event, data, retry, "
+                     "comment)\n",
+                     line_no, key.c_str());
+        write_stdout(out);
+        return exit_rejected;
+      }
     }
     std::optional<std::string> id, type, data, comment;
     std::optional<std::uint64_t> retry;

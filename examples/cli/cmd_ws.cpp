@@ -23,9 +23,14 @@ int run_handshake(const std::string& path, context& ctx) {
   const auto r = hs.feed(input);
   using state = rtwire::ws::server_handshake::state;
   std::string out;
-  if (r.st == state::need_more) {
+  if (r.status == state::need_more) {
     // The input ended before the head did: that is the client closing early.
     hs.finish();
+  }
+  if (hs.current() == state::need_more) {
+    // No request line at all (empty input, or only empty lines): nothing to answer.
+    fmt::print(stderr, "rtwire: no request: the input ended before a request line\n");
+    return exit_rejected;
   }
   if (hs.current() == state::request_ready) {
     // Policy of this tool: accept, selecting the first offered subprotocol (RFC 6455 §4.2.2
@@ -59,7 +64,17 @@ void add_ws_commands(CLI::App& app, context& ctx) {
   auto* accept = ws->add_subcommand("accept", "Print the Sec-WebSocket-Accept value for a key");
   auto key = std::make_shared<std::string>();
   accept->add_option("KEY", *key, "The Sec-WebSocket-Key value")->required();
-  accept->callback([key] { std::printf("%s\n", rtwire::ws::accept_key(*key).c_str()); });
+  accept->callback([key, &ctx] {
+    // The same rule as the handshake (400 bad_key): answering a key no server would accept
+    // would hide the client's bug.
+    if (!rtwire::ws::is_valid_key(*key)) {
+      fmt::print(stderr, "rtwire: {}\n",
+                 make_error_code(rtwire::ws::handshake_error::bad_key).message());
+      ctx.exit_code = exit_rejected;
+      return;
+    }
+    std::printf("%s\n", rtwire::ws::accept_key(*key).c_str());
+  });
 
   auto* handshake = ws->add_subcommand(
       "handshake",

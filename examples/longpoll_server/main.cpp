@@ -117,8 +117,9 @@ class server {
     keep.max_bytes = settings_.max_bytes;
     keep.max_age = std::chrono::seconds(settings_.max_age_s);
     const auto id = queue_.add_topic(settings_.epoch, keep);
-    if (id) topics_.emplace(name, *id);
-    return id;
+    if (!id) return std::nullopt;  // error::too_many_topics
+    topics_.emplace(name, *id);
+    return *id;
   }
 
   std::uint64_t next_token() { return ++tokens_; }
@@ -397,7 +398,7 @@ class connection : public std::enable_shared_from_this<connection> {
         if (multi_) return respond(409, topic_reset_body(*multi_, r.topic, r.next));
         return respond(409, reset_body(r.next));
       case lp::poll_status::rejected: {
-        const int status = r.error == lp::error::malformed_cursor ||
+        const int status = r.error == rtwire::log::error::malformed_cursor ||
                                    r.error == lp::error::duplicate_topic ||
                                    r.error == lp::error::too_many_poll_topics
                                ? 400

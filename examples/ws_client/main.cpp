@@ -93,8 +93,8 @@ int run(const settings& s) {
   for (;;) {
     const std::size_t n = socket.read_some(asio::buffer(buffer));
     const auto r = hs.feed(std::string_view(buffer.data(), n));
-    if (r.st == ws::client_handshake::state::need_more) continue;
-    if (r.st != ws::client_handshake::state::accepted) {
+    if (r.status == ws::client_handshake::state::need_more) continue;
+    if (r.status != ws::client_handshake::state::accepted) {
       std::fprintf(stderr, "ws_client: handshake failed: %s\n", hs.error().message().c_str());
       return 1;
     }

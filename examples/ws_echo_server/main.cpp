@@ -77,10 +77,10 @@ class session : public std::enable_shared_from_this<session> {
   // 1. The opening handshake (RFC 6455 §4.2).
   void on_handshake_bytes(std::size_t n) {
     const auto r = handshake_.feed(std::string_view(buffer_.data(), n));
-    if (r.st == ws::server_handshake::state::need_more) return read();
+    if (r.status == ws::server_handshake::state::need_more) return read();
     std::string reply;
-    if (r.st == ws::server_handshake::state::request_ready) {
-      handshake_.accept(reply, {});
+    if (r.status == ws::server_handshake::state::request_ready) {
+      (void)handshake_.accept(reply, {});  // no protocol or extension chosen: cannot fail
       upgraded_ = true;
     } else {
       handshake_.write_rejection(reply);

@@ -26,17 +26,13 @@ struct fmt::formatter<E, char, std::enable_if_t<rtwire::is_error_enum_v<E>>>
   }
 };
 
-/// A positioned error: "<category>: <message> (at byte N)", or without the position when it has
-/// none, or "no error".
+/// A positioned error: rtwire::to_string(), i.e. "<category>: <message> (at byte N)" or
+/// "(at line L, column C)", or "no error".
 template <>
 struct fmt::formatter<rtwire::error_at> : fmt::formatter<fmt::string_view> {
   template <class FormatContext>
   auto format(const rtwire::error_at& e, FormatContext& ctx) const -> decltype(ctx.out()) {
-    std::string text = "no error";
-    if (e.code) {
-      text = std::string(e.code.category().name()) + ": " + e.code.message();
-      if (e.offset != rtwire::error_at::npos) text += " (at byte " + std::to_string(e.offset) + ")";
-    }
+    const std::string text = rtwire::to_string(e);
     return fmt::formatter<fmt::string_view>::format(fmt::string_view(text), ctx);
   }
 };

@@ -4,5 +4,6 @@
 #include "rtwire/ws/accept_key.hpp"
 #include "rtwire/ws/connection.hpp"
 #include "rtwire/ws/decoder.hpp"
+#include "rtwire/ws/error.hpp"
 #include "rtwire/ws/frame.hpp"
 #include "rtwire/ws/handshake.hpp"

@@ -76,4 +76,39 @@ set -e
 # ice priority (RFC 8445 §5.1.2.1: 2^24 * type + 2^8 * local + (256 - component)).
 [[ "$("$rtwire" ice priority 126 65535 1)" == "2130706431" ]] || fail "ice priority"
 [[ "$("$rtwire" ice priority 0 0 256)" == "0" ]] || fail "ice priority minimum"
+# A non-number is called that, not "not in range"; usage errors exit 2.
+for args in "a 0 1" "0 b 1" "0 0 c" "-1 0 1"; do
+  set +e
+  # shellcheck disable=SC2086
+  "$rtwire" ice priority $args >/dev/null 2>"$tmp/err"
+  status=$?
+  set -e
+  [[ $status -eq 2 ]] || fail "ice priority $args exit $status"
+  grep -q "is not a decimal integer" "$tmp/err" || fail "ice priority $args: $(cat "$tmp/err")"
+  ! grep -q "not in range" "$tmp/err" || fail "ice priority $args says not in range"
+done
+set +e
+"$rtwire" ice priority 127 0 1 >/dev/null 2>"$tmp/err"
+status=$?
+set -e
+[[ $status -eq 2 ]] && grep -q "not in range" "$tmp/err" || fail "ice priority 127: $(cat "$tmp/err")"
+
+# An empty SDP is reported at line 1, column 1, like every other position (1-based).
+set +e
+printf '' | "$rtwire" sdp parse - >/dev/null 2>"$tmp/err"
+status=$?
+set -e
+[[ $status -eq 1 ]] || fail "empty sdp exit $status"
+grep -q "^1:1: the SDP is empty" "$tmp/err" || fail "empty sdp: $(cat "$tmp/err")"
+
+# A strict candidate with a trailing space names the real problem and where it is.
+set +e
+"$rtwire" ice parse 'candidate:1 1 udp 2122260223 192.168.1.2 54321 typ host ' >/dev/null 2>"$tmp/err"
+status=$?
+set -e
+[[ $status -eq 1 ]] || fail "trailing space exit $status"
+grep -q "^column 56: the candidate ends with whitespace" "$tmp/err" ||
+  fail "trailing space: $(cat "$tmp/err")"
+"$rtwire" ice parse --lenient 'candidate:1 1 udp 2122260223 192.168.1.2 54321 typ host ' >/dev/null ||
+  fail "trailing space lenient"
 echo "cli sdp/ice: all checks passed"

@@ -56,4 +56,14 @@ status=$?
 set -e
 [[ $status -eq 1 ]] || fail "unencodable exit $status"
 [[ -s "$tmp/err" ]] || fail "unencodable: no message"
+# An unknown field is an error too (a typo would otherwise drop the event): exit 1, nothing for
+# that line, the field named on stderr.
+set +e
+printf '%s\n' '{"data":"kept"}' '{"foo":"bar"}' '{"data":"never"}' |
+  "$rtwire" sse encode >"$tmp/out" 2>"$tmp/err"
+status=$?
+set -e
+[[ $status -eq 1 ]] || fail "unknown field exit $status"
+printf 'data: kept\n\n' | cmp -s - "$tmp/out" || fail "unknown field output: $(cat "$tmp/out")"
+grep -q 'line 2: unknown field "foo"' "$tmp/err" || fail "unknown field message: $(cat "$tmp/err")"
 echo "cli sse: all checks passed"

@@ -60,6 +60,36 @@ for args in "ws accept" "ws handshake /nonexistent/file" "ws" "ws nosuch" "nosuc
   set -e
   [[ $status -eq 2 ]] || fail "'$args' exit $status, expected 2"
 done
+# No request at all (empty input): exit 1, nothing on stdout, a message that says so (not
+# "rejected with 0: no error").
+for input in '' $'\r\n'; do
+  set +e
+  printf '%s' "$input" | "$rtwire" ws handshake - >"$tmp/out" 2>"$tmp/err"
+  status=$?
+  set -e
+  [[ $status -eq 1 ]] || fail "empty handshake exit $status"
+  [[ ! -s "$tmp/out" ]] || fail "empty handshake wrote: $(cat "$tmp/out")"
+  grep -q "no request" "$tmp/err" || fail "empty handshake message: $(cat "$tmp/err")"
+  ! grep -q "no error" "$tmp/err" || fail "empty handshake says no error"
+done
+
+# ws accept refuses exactly the keys the handshake refuses (400 bad_key): exit 1, no output.
+for bad in 'not base64!' '' 'AAAA' 'dGhlIHNhbXBsZSBub25jZQ=' 'dGhlIHNhbXBsZSBub25jZR=='; do
+  set +e
+  "$rtwire" ws accept "$bad" >"$tmp/out" 2>"$tmp/err"
+  status=$?
+  set -e
+  [[ $status -eq 1 ]] || fail "ws accept '$bad' exit $status"
+  [[ ! -s "$tmp/out" ]] || fail "ws accept '$bad' printed $(cat "$tmp/out")"
+  grep -q "base64 encoding of exactly 16 bytes" "$tmp/err" || fail "ws accept '$bad' message"
+  printf 'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n' "$bad" >"$tmp/badkey"
+  set +e
+  "$rtwire" ws handshake "$tmp/badkey" >"$tmp/out" 2>/dev/null
+  status=$?
+  set -e
+  [[ $status -eq 1 ]] || fail "handshake with key '$bad' exit $status"
+done
+
 # rtwire ws decode: one JSON line per event; a violation is an error line with its close code.
 printf '\x81\x02hi\x82\x03\x01\x02\x03\x89\x00\x88\x02\x03\xe8' >"$tmp/server.bin"
 printf '%s\n' '{"event":"text","data":"hi"}' '{"event":"binary","size":3,"hex":"010203"}' \

@@ -4,6 +4,7 @@
 #include <rtwire/fmt.hpp>
 
 #include <array>
+#include <sstream>
 #include <string>
 #include <system_error>
 
@@ -107,4 +108,21 @@ TEST_CASE("fmt formats error values and positioned errors") {
         "rtwire.demo: wrong call");
   CHECK(fmt::format("{}", rtwire::error_at{}) == "no error");
   CHECK(fmt::format("[{:>22}]", demo::error::too_big) == "[  rtwire.demo: too big]");
+  const rtwire::error_at text_error{
+      .code = demo::error::broken, .offset = 40, .line = 3, .column = 7};
+  CHECK(fmt::format("{}", text_error) == "rtwire.demo: peer sent garbage (at line 3, column 7)");
+}
+
+TEST_CASE("error_at: to_string, operator<< and comparison with a code") {
+  const rtwire::error_at at_byte{demo::error::broken, 17};
+  CHECK(rtwire::to_string(at_byte) == "rtwire.demo: peer sent garbage (at byte 17)");
+  CHECK(rtwire::to_string({.code = demo::error::broken, .line = 2, .column = 1}) ==
+        "rtwire.demo: peer sent garbage (at line 2, column 1)");
+  CHECK(rtwire::to_string(rtwire::error_at{}) == "no error");
+  std::ostringstream os;
+  os << at_byte << '|' << rtwire::error_at{demo::error::misused};
+  CHECK(os.str() == "rtwire.demo: peer sent garbage (at byte 17)|rtwire.demo: wrong call");
+  CHECK(at_byte == demo::error::broken);
+  CHECK(at_byte != demo::error::misused);
+  CHECK(rtwire::error_at{} == std::error_code{});
 }

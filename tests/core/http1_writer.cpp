@@ -194,6 +194,68 @@ TEST_CASE("http1 writer: whole heads validate everything before writing", "[http
           }).first == http1::error::invalid_field_value);
 }
 
+TEST_CASE("http1 writer: one-allocation heads from field lists", "[http1][writer]") {
+  const http1::header_field fields[] = {{"Content-Length", "0"}, {"Connection", "close"}};
+  const http1::header_field more[] = {{"Access-Control-Allow-Origin", "*"}};
+  std::string out = "x";
+  REQUIRE_FALSE(http1::write_response_head(out, 411, fields));
+  CHECK(out == "xHTTP/1.1 411 Length Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  out.clear();
+  REQUIRE_FALSE(http1::write_response_head(out, 431, fields, more));
+  CHECK(out ==
+        "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n"
+        "Connection: close\r\nAccess-Control-Allow-Origin: *\r\n\r\n");
+  out.clear();
+  REQUIRE_FALSE(http1::write_response_head(out, 599, {}));  // no standard phrase: empty reason
+  CHECK(out == "HTTP/1.1 599 \r\n\r\n");
+  out.clear();
+  REQUIRE_FALSE(http1::write_request_head(out, "GET", "/chat?a=1", fields, more));
+  CHECK(out ==
+        "GET /chat?a=1 HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n"
+        "Access-Control-Allow-Origin: *\r\n\r\n");
+
+  // Every error appends nothing; CR/LF in a value or name cannot inject a field.
+  std::string none;
+  const http1::header_field injected_value[] = {{"X", "a\r\nSet-Cookie: s"}};
+  const http1::header_field injected_name[] = {{"X\r\nY", "a"}};
+  const http1::header_field bare_lf[] = {{"X", "a\nb"}};
+  CHECK(http1::write_response_head(none, 200, injected_value) == http1::error::invalid_field_value);
+  CHECK(http1::write_response_head(none, 200, fields, injected_name) ==
+        http1::error::invalid_field_name);
+  CHECK(http1::write_response_head(none, 200, bare_lf) == http1::error::invalid_field_value);
+  CHECK(http1::write_response_head(none, 99, fields) == http1::error::invalid_status);
+  CHECK(http1::write_response_head(none, 1000, fields) == http1::error::invalid_status);
+  CHECK(http1::write_request_head(none, "G T", "/", fields) == http1::error::invalid_method);
+  CHECK(http1::write_request_head(none, "GET", "/a b", fields) == http1::error::invalid_target);
+  CHECK(http1::write_request_head(none, "GET", "/\r\nX: y", fields) ==
+        http1::error::invalid_target);
+  CHECK(http1::write_request_head(none, "GET", "/", fields, injected_value) ==
+        http1::error::invalid_field_value);
+  CHECK(none.empty());
+
+  // What it writes, the parser reads back.
+  http1::response_parser parser;
+  std::string head;
+  REQUIRE_FALSE(http1::write_response_head(head, 404, fields, more));
+  REQUIRE(parser.feed(head).status == parse_status::done);
+  CHECK(parser.head().reason == "Not Found");
+  CHECK(parser.head().headers.find("access-control-allow-origin") == "*");
+}
+
+TEST_CASE("http1 list helpers: trim_ows, for_each_list_element, list_has_token", "[http1]") {
+  CHECK(http1::trim_ows(" \t a b \t") == "a b");
+  std::vector<std::string> seen;
+  http1::for_each_list_element(R"(a, "b,c" ,, d)",
+                               [&](std::string_view e) { seen.emplace_back(e); });
+  CHECK(seen == std::vector<std::string>{"a", R"("b,c")", "d"});
+  CHECK(http1::list_has_token("keep-alive, Upgrade", "upgrade"));
+  CHECK(http1::list_has_token("UPGRADE", "upgrade"));
+  CHECK_FALSE(http1::list_has_token("upgrade2", "upgrade"));
+  CHECK(rtwire::ascii::iequals("Sec-WebSocket-Key", "sec-websocket-key"));
+  CHECK(rtwire::ascii::equals_lower("Sec-WebSocket-Key", "sec-websocket-key"));
+  CHECK_FALSE(rtwire::ascii::equals_lower("Sec-WebSocket-Kez", "sec-websocket-key"));
+}
+
 TEST_CASE("http1 reason_phrase", "[http1][writer]") {
   REQUIRE(http1::reason_phrase(101) == "Switching Protocols");
   REQUIRE(http1::reason_phrase(200) == "OK");

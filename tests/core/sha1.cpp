@@ -255,3 +255,17 @@ TEST_CASE("hasher: finish() resets, reset() discards", "[sha1]") {
   CHECK(hex(copy.finish()) == "a9993e364706816aba3e25717850c26c9cd0d89d");
   CHECK(hex(h.finish()) != "a9993e364706816aba3e25717850c26c9cd0d89d");
 }
+
+TEST_CASE("hash_short: any split of any length 0..200 equals hash()", "[sha1]") {
+  static_assert(sha1::max_short_message == 119);
+  std::string message;
+  for (std::size_t n = 0; n <= 200; ++n) {
+    for (const std::size_t cut : {std::size_t{0}, n / 3, n}) {
+      INFO("length " << n << " cut " << cut);
+      const std::string_view whole(message);
+      CHECK(hex(sha1::hash_short(whole.substr(0, cut), whole.substr(cut))) ==
+            hex(sha1::hash(whole)));
+    }
+    message.push_back(static_cast<char>('a' + n % 26));
+  }
+}

@@ -136,12 +136,12 @@ void check(std::string_view input, outcome expected) {
         if (!expected.ok && expected.err == error::invalid_sequence && expected.offset < fed) {
           want = {status::invalid, expected.offset};
         } else {
-          want.state = prefix_status(input, fed);
+          want.status = prefix_status(input, fed);
         }
         if (r != want) {
-          FAIL_CHECK("feed after " << fed << " bytes: got state " << static_cast<int>(r.state)
+          FAIL_CHECK("feed after " << fed << " bytes: got state " << static_cast<int>(r.status)
                                    << " offset " << r.error_offset << ", want state "
-                                   << static_cast<int>(want.state) << " offset "
+                                   << static_cast<int>(want.status) << " offset "
                                    << want.error_offset);
           break;
         }
@@ -688,12 +688,12 @@ TEST_CASE("utf8: random corruptions, SIMD kernels against scalar and the referen
         const utf8::result got = utf8::validate(view);
         utf8::validator v;
         utf8::result inc = v.feed(view.first(cut));
-        if (inc.state != status::invalid) inc = v.feed(view.subspan(cut));
-        if (inc.state != status::invalid) inc = v.finish();
+        if (inc.status != status::invalid) inc = v.feed(view.subspan(cut));
+        if (inc.status != status::invalid) inc = v.finish();
         if (got != want || inc != want) {
           FAIL_CHECK("kernel " << k.name << " size " << size << " variant " << variant << " want "
-                               << want.error_offset << " got " << static_cast<int>(got.state) << "/"
-                               << got.error_offset << " incremental " << inc.error_offset);
+                               << want.error_offset << " got " << static_cast<int>(got.status)
+                               << "/" << got.error_offset << " incremental " << inc.error_offset);
         }
       }
     }
@@ -781,11 +781,11 @@ TEST_CASE("utf8 validator feed_xor: XORs and validates like XOR then feed, on ev
       utf8::result got = v.feed_xor(view.first(cut), word_at(0));
       const utf8::result first = got;
       got = v.feed_xor(view.subspan(cut), word_at(cut));  // sticky after an error: still XORs
-      if (got.state != status::invalid) got = v.finish();
+      if (got.status != status::invalid) got = v.finish();
       CHECK(got == want);
       CHECK(v.offset() == size);
       // Fail-fast: an error in the first chunk is reported by the first call.
-      if (want.state == status::invalid && want.error_offset < cut) CHECK(first == want);
+      if (want.status == status::invalid && want.error_offset < cut) CHECK(first == want);
       CHECK(std::memcmp(arena.data() + align, input.data(), size) == 0);
     }
   }

@@ -17,7 +17,8 @@ int main() {
       "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
   std::string response;
-  if (r.st != rtwire::ws::server_handshake::state::request_ready || hs.accept(response)) return 1;
+  if (r.status != rtwire::ws::server_handshake::state::request_ready || hs.accept(response))
+    return 1;
   if (response.find("Sec-WebSocket-Accept: " + accept + "\r\n") == std::string::npos) return 1;
   // A 1 GiB binary frame's header in its 14-byte buffer, passed with its run-time size.
   const rtwire::ws::frame_header h{.op = rtwire::ws::opcode::binary, .payload_length = 1ull << 30};

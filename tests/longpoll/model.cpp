@@ -130,7 +130,7 @@ class harness {
     std::string payload(pick(14) + (pick(20) == 0 ? 7 : 0), static_cast<char>('a' + pick(26)));
     const auto r = q_.publish(topics_[t], payload, now, out_);
     if (payload.size() > 20) {
-      REQUIRE(r.error == lp::error::message_too_large);
+      REQUIRE(r.error == lg::error::message_too_large);
       REQUIRE(out_.empty());
       return;
     }
@@ -312,7 +312,7 @@ class harness {
                            tick());
     if (malformed) {
       REQUIRE(r.status == lp::poll_status::rejected);
-      REQUIRE(r.error == lp::error::malformed_cursor);
+      REQUIRE(r.error == lg::error::malformed_cursor);
       return;
     }
     const expectation e =
@@ -364,7 +364,7 @@ class harness {
   void new_epoch() {
     const std::size_t t = pick(2);
     model_topic& m = model_[t];
-    REQUIRE(q_.reset_topic(topics_[t], m.epoch, out_) == lp::error::same_epoch);
+    REQUIRE(q_.reset_topic(topics_[t], m.epoch, out_) == lg::error::same_epoch);
     REQUIRE(out_.empty());
     REQUIRE_FALSE(q_.reset_topic(topics_[t], m.epoch + 1, out_));
     m = model_topic{.keep = keep, .epoch = m.epoch + 1};

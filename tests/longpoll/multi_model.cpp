@@ -284,7 +284,7 @@ class harness {
   }
 
   // Step 1 of poll(): the request's shape, judged before anything else.
-  static std::optional<lp::error> shape_error(const std::vector<entry>& req) {
+  static std::error_code shape_error(const std::vector<entry>& req) {
     for (const entry& e : req)
       if (e.topic >= topic_count) return lp::error::unknown_topic;
     if (req.size() > max_poll_topics) return lp::error::too_many_poll_topics;
@@ -292,8 +292,8 @@ class harness {
       for (std::size_t j = 0; j < i; ++j)
         if (req[i].topic == req[j].topic) return lp::error::duplicate_topic;
     for (const entry& e : req)
-      if (e.from == entry::kind::malformed) return lp::error::malformed_cursor;
-    return std::nullopt;
+      if (e.from == entry::kind::malformed) return lg::error::malformed_cursor;
+    return {};
   }
 
   // Steps 3-6 of poll() for a well-formed request, with `parked` waiters already parked.
@@ -501,7 +501,7 @@ class harness {
     if (const auto e = shape_error(req)) {
       const auto r = q_.poll(request, now);
       REQUIRE_FALSE(r.superseded);
-      check_result(req, {.error = *e, .topic = req[0].topic}, r, timeout);
+      check_result(req, {.error = e, .topic = req[0].topic}, r, timeout);
       return;
     }
     // The session rule comes next.
@@ -625,9 +625,9 @@ class harness {
       also.push_back({id(req[i].topic), req[i].position()});
     const lp::millis timeout{static_cast<lp::millis::rep>(pick(200))};
     const lp::millis now = tick();
-    const std::optional<lp::error> e = shape_error(req);
+    const std::error_code e = shape_error(req);
     const prediction p =
-        e ? prediction{.error = *e, .topic = req[0].topic} : predict(req, false, q_.waiters());
+        e ? prediction{.error = e, .topic = req[0].topic} : predict(req, false, q_.waiters());
     const auto r = q_.poll({.topic = id(req[0].topic),
                             .from = req[0].position(),
                             .also = also,
@@ -657,7 +657,7 @@ class harness {
     const lp::millis now = tick();
     const auto r = q_.publish(id(t), payload, now, out_);
     if (payload.size() > max_message_bytes || payload.size() > keep[t].max_bytes) {
-      REQUIRE(r.error == lp::error::message_too_large);
+      REQUIRE(r.error == lg::error::message_too_large);
       REQUIRE(out_.empty());
       return;
     }
@@ -719,7 +719,7 @@ class harness {
       REQUIRE(q_.reset_topic(id(topic_count), 77, out_) == lp::error::unknown_topic);
       REQUIRE(out_.empty());
     }
-    REQUIRE(q_.reset_topic(id(t), m.epoch, out_) == lp::error::same_epoch);
+    REQUIRE(q_.reset_topic(id(t), m.epoch, out_) == lg::error::same_epoch);
     REQUIRE(out_.empty());
     std::vector<std::uint64_t> expected;
     for (const auto& [token, o] : waiting_)

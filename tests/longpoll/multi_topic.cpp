@@ -87,7 +87,7 @@ TEST_CASE("multi-topic: malformed requests are rejected and change nothing",
     const std::array also{topic_position{f.t[1], position::from_text("2-x")}};
     const auto r = f.q.poll({.topic = f.t[0], .from = position::oldest(), .also = also}, 0ms);
     CHECK(r.status == poll_status::rejected);
-    CHECK(r.error == error::malformed_cursor);
+    CHECK(r.error == lg::error::malformed_cursor);
     CHECK(r.messages.empty());
     CHECK(r.also.empty());
   }

@@ -48,11 +48,13 @@ TEST_CASE("error category: names, messages, conditions", "[longpoll][error]") {
   CHECK(std::string(ec.category().name()) == "rtwire.longpoll");
   CHECK(ec.message() == "a poll of this session is already parked");
   CHECK(ec == rtwire::condition::protocol_violation);
-  CHECK(std::error_code(error::malformed_cursor) == rtwire::condition::bad_input);
+  CHECK(std::error_code(lg::error::malformed_cursor) == rtwire::condition::bad_input);
   CHECK(std::error_code(error::unknown_topic) == rtwire::condition::api_misuse);
-  CHECK(std::error_code(error::same_epoch) == rtwire::condition::api_misuse);
+  CHECK(std::error_code(lg::error::same_epoch) == rtwire::condition::api_misuse);
   for (const auto e : {error::too_many_waiters, error::too_many_session_waiters,
-                       error::slow_consumer, error::message_too_large, error::too_many_topics})
+                       error::slow_consumer, error::too_many_topics})
+    CHECK(std::error_code(e) == rtwire::condition::limit_exceeded);
+  for (const auto e : {lg::error::message_too_large})
     CHECK(std::error_code(e) == rtwire::condition::limit_exceeded);
   CHECK(std::error_code(static_cast<error>(99)).message() == "rtwire.longpoll: unknown error 99");
   CHECK(rtwire::is_error_enum_v<error>);
@@ -160,7 +162,7 @@ TEST_CASE("poll: rejections change nothing", "[longpoll][poll][rejected]") {
   CHECK(r.error == error::unknown_topic);
   r = f.q.poll({.topic = f.t, .from = position::from_text("7-x")}, 0ms);
   CHECK(r.status == poll_status::rejected);
-  CHECK(r.error == error::malformed_cursor);
+  CHECK(r.error == lg::error::malformed_cursor);
   r = f.q.poll({.topic = f.t, .token = 1}, 0ms);
   CHECK(r.status == poll_status::parked);
   r = f.q.poll({.topic = f.t, .token = 2}, 0ms);
@@ -223,9 +225,9 @@ TEST_CASE("publish: refusals", "[longpoll][publish]") {
   CHECK_FALSE(p);
   (void)f.q.poll({.topic = f.t}, 0ms);
   p = f.q.publish(f.t, "12345", 0ms, f.out);  // over max_message_bytes
-  CHECK(p.error == error::message_too_large);
+  CHECK(p.error == lg::error::message_too_large);
   p = f.q.publish(f.t, "1234", 0ms, f.out);  // over the topic's retention::max_bytes
-  CHECK(p.error == error::message_too_large);
+  CHECK(p.error == lg::error::message_too_large);
   CHECK(f.out.empty());
   CHECK(f.q.waiters() == 1);
   CHECK(f.q.head(f.t) == cursor{7, 0});
@@ -417,7 +419,7 @@ TEST_CASE("reset_topic completes parked waiters with a reset", "[longpoll][epoch
   f.publish("a");
   const auto w = f.q.poll({.topic = f.t, .from = position::after({7, 1}), .token = 4}, 0ms);
   REQUIRE(w.status == poll_status::parked);
-  CHECK(f.q.reset_topic(f.t, 7, f.out) == error::same_epoch);
+  CHECK(f.q.reset_topic(f.t, 7, f.out) == lg::error::same_epoch);
   CHECK(f.q.reset_topic(topic_id{9}, 8, f.out) == error::unknown_topic);
   CHECK(f.out.empty());
   CHECK_FALSE(f.q.reset_topic(f.t, 8, f.out));
@@ -441,6 +443,9 @@ TEST_CASE("topics: limit and independence", "[longpoll][topic]") {
   REQUIRE(a);
   REQUIRE(b);
   CHECK_FALSE(q.add_topic(1));
+  const auto refused = q.add_topic(1);
+  CHECK(refused.error == error::too_many_topics);
+  CHECK_FALSE(refused.has_value());
   CHECK(q.topic_count() == 2);
   CHECK(q.topic_log(topic_id{2}) == nullptr);
   CHECK(q.head(topic_id{2}) == cursor{});

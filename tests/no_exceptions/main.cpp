@@ -37,11 +37,11 @@ int main() {
 
   // UTF-8: incremental, fail-fast on F4 90 (> U+10FFFF).
   rtwire::utf8::validator v;
-  check(v.feed(std::string_view("h\xC3")).state == rtwire::utf8::status::incomplete,
+  check(v.feed(std::string_view("h\xC3")).status == rtwire::utf8::status::incomplete,
         "utf8 incomplete");
-  check(v.feed(std::string_view("\xA9")).state == rtwire::utf8::status::valid, "utf8 valid");
+  check(v.feed(std::string_view("\xA9")).status == rtwire::utf8::status::valid, "utf8 valid");
   const auto r = v.feed(std::string_view("\xF4\x90"));
-  check(r.state == rtwire::utf8::status::invalid && r.error_offset == 4, "utf8 fail-fast");
+  check(r.status == rtwire::utf8::status::invalid && r.error_offset == 4, "utf8 fail-fast");
 
   // HTTP head + WebSocket handshake, server and client wired together.
   rtwire::ws::client_handshake client;
@@ -50,11 +50,11 @@ int main() {
   check(!client.write_request(request, {.host = "example.com", .target = "/chat"}, nonce),
         "client request");
   rtwire::ws::server_handshake server;
-  check(server.feed(request).st == rtwire::ws::server_handshake::state::request_ready,
+  check(server.feed(request).status == rtwire::ws::server_handshake::state::request_ready,
         "server request_ready");
   std::string response;
   check(!server.accept(response), "server accept");
-  check(client.feed(response).st == rtwire::ws::client_handshake::state::accepted,
+  check(client.feed(response).status == rtwire::ws::client_handshake::state::accepted,
         "client accepted");
 
   // WebSocket frames: a client's masked text message decoded by a server connection.
@@ -109,10 +109,10 @@ int main() {
   rtwire::sse::decoder decoder;
   check(!decoder.feed(stream), "sse feed");
   const auto ev = decoder.next();
-  check(ev.st == rtwire::sse::status::event && ev.event.type == "note" &&
+  check(ev.status == rtwire::sse::status::event && ev.event.type == "note" &&
             ev.event.data == "two\nlines" && ev.event.last_event_id == "1f-2",
         "sse replayed event");
-  check(decoder.next().st == rtwire::sse::status::need_more, "sse need_more");
+  check(decoder.next().status == rtwire::sse::status::need_more, "sse need_more");
 
   // Long polling: a parked poll is woken by a publish with exactly the new message.
   rtwire::longpoll::queue queue;

@@ -129,7 +129,7 @@ TEST_CASE("typed attributes of the quirks fixtures", "[sdp][attributes][fixtures
   CHECK(audio.connections[0].address == "8dbb6d27-1a4e-4c8f-9e1e-3b6f1a2c9d0e.local");
   std::vector<rtwire::sdp::candidate> cands;
   for (const auto& at : audio.attributes)
-    if (auto c = get<attr::candidate>(at)) cands.push_back(c->value);
+    if (auto c = get<attr::ice_candidate>(at)) cands.push_back(c->value);
   REQUIRE(cands.size() == 4);
   CHECK(cands[0].address == "8dbb6d27-1a4e-4c8f-9e1e-3b6f1a2c9d0e.local");
   CHECK(cands[1].tcptype == "active");
@@ -233,8 +233,8 @@ TEST_CASE("malformed attribute values are rejected", "[sdp][attributes]") {
   CHECK(rejects<attr::fingerprint>("sha-256 AB:CD:"));
   CHECK(rejects<attr::fingerprint>("sha-256 AB-CD"));
   CHECK(rejects<attr::setup>("both"));
-  CHECK(rejects<attr::candidate>("1 1 udp 1 10.0.0.1 1 typ"));
-  CHECK(rejects<attr::candidate>("candidate:1 1 udp 1 10.0.0.1 1 typ host"));
+  CHECK(rejects<attr::ice_candidate>("1 1 udp 1 10.0.0.1 1 typ"));
+  CHECK(rejects<attr::ice_candidate>("candidate:1 1 udp 1 10.0.0.1 1 typ host"));
   CHECK(rejects<attr::rtcp_mux>(""));
   CHECK(rejects<attr::ice_lite>("yes"));
   CHECK(rejects<attr::end_of_candidates>("1"));

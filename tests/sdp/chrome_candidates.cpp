@@ -28,7 +28,7 @@ TEST_CASE("Chromium's trickled candidates match RTCIceCandidate", "[sdp][candida
     CHECK(c.foundation == r.at("foundation").get<std::string>());
     // RTCIceComponent: "rtp" is component 1, "rtcp" component 2.
     CHECK(c.component == (r.at("component") == "rtp" ? 1u : 2u));
-    CHECK(rtwire::sdp::detail::iequals(c.transport, r.at("protocol").get<std::string>()));
+    CHECK(rtwire::ascii::iequals(c.transport, r.at("protocol").get<std::string>()));
     CHECK(c.priority == r.at("priority").get<std::uint64_t>());
     CHECK(c.address == r.at("address").get<std::string>());
     CHECK(c.port == r.at("port").get<std::uint16_t>());

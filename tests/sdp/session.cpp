@@ -350,7 +350,7 @@ std::string head(std::string_view rest) {
 
 TEST_CASE("strict mode: every error with its line and column", "[sdp][session]") {
   const std::vector<bad_sdp> cases{
-      {"empty", "", error::empty, 0, 0},
+      {"empty", "", error::empty, 1, 1},  // 1-based like every other position
       {"LF only", "v=0\n", error::bad_line_ending, 1, 4},
       {"no final CRLF", head("t=0 0"), error::missing_final_line_ending, 4, 6},
       {"bare CR", "v=0\rx\r\n", error::forbidden_character, 1, 4},

@@ -28,7 +28,7 @@ std::vector<std::string> decode(const std::vector<std::string_view>& chunks,
   auto drain = [&]() -> bool {
     for (;;) {
       const auto r = dec.next();
-      switch (r.st) {
+      switch (r.status) {
         case status::event:
           log.push_back("event " + std::string(r.event.type) + " id=" +
                         std::string(r.event.last_event_id) + " data=" + std::string(r.event.data));
@@ -350,13 +350,13 @@ TEST_CASE("errors are sticky", "[sse][decoder][limits]") {
   opts.limit.max_line_bytes = 4;
   decoder dec(opts);
   CHECK_FALSE(dec.feed("data: x\n\n"));
-  CHECK(dec.next().st == status::error);
+  CHECK(dec.next().status == status::error);
   CHECK(dec.error().code == rtwire::sse::error::line_too_long);
   CHECK(dec.error().code == rtwire::condition::limit_exceeded);
-  CHECK(dec.next().st == status::error);
+  CHECK(dec.next().status == status::error);
   CHECK(dec.feed("more") == rtwire::sse::error::line_too_long);
   dec.finish();
-  CHECK(dec.next().st == status::error);
+  CHECK(dec.next().status == status::error);
 }
 
 TEST_CASE("a 100 KB line fed in 1 KB chunks is decoded (linear: no rescans)",
@@ -368,8 +368,8 @@ TEST_CASE("a 100 KB line fed in 1 KB chunks is decoded (linear: no rescans)",
   std::size_t events = 0;
   for (std::size_t at = 0; at < input.size(); at += 1024) {
     REQUIRE_FALSE(dec.feed(std::string_view(input).substr(at, 1024)));
-    for (auto r = dec.next(); r.st != status::need_more; r = dec.next()) {
-      REQUIRE(r.st == status::event);
+    for (auto r = dec.next(); r.status != status::need_more; r = dec.next()) {
+      REQUIRE(r.status == status::event);
       CHECK(r.event.data.size() == 100 * 1024);
       ++events;
     }
@@ -380,35 +380,46 @@ TEST_CASE("a 100 KB line fed in 1 KB chunks is decoded (linear: no rescans)",
 
 // --- API contract ------------------------------------------------------------------------------
 
-TEST_CASE("feed before the previous chunk is consumed is API misuse", "[sse][decoder][api]") {
+TEST_CASE("feed before the previous chunk is consumed is API misuse, and recoverable",
+          "[sse][decoder][api]") {
   decoder dec;
   CHECK_FALSE(dec.feed("data: a\n\ndata: b\n\n"));
-  CHECK(dec.next().st == status::event);
+  CHECK(dec.next().status == status::event);
   const auto ec = dec.feed("data: c\n\n");
   CHECK(ec == rtwire::sse::error::feed_before_drained);
   CHECK(ec == rtwire::condition::api_misuse);
-  CHECK(dec.error().offset == rtwire::error_at::npos);
-  CHECK(dec.next().st == status::error);
+  // The caller's mistake does not kill the decoder: the rest of the first chunk is still there,
+  // and the refused chunk can be fed again once it is drained.
+  CHECK_FALSE(dec.error());
+  auto r = dec.next();
+  REQUIRE(r.status == status::event);
+  CHECK(r.event.data == "b");
+  CHECK(dec.next().status == status::need_more);
+  CHECK_FALSE(dec.feed("data: c\n\n"));
+  r = dec.next();
+  REQUIRE(r.status == status::event);
+  CHECK(r.event.data == "c");
 }
 
 TEST_CASE("feed after finish is API misuse", "[sse][decoder][api]") {
   decoder dec;
   dec.finish();
-  CHECK(dec.next().st == status::end);
-  CHECK(dec.next().st == status::end);
+  CHECK(dec.next().status == status::end);
+  CHECK(dec.next().status == status::end);
   CHECK(dec.feed("x") == rtwire::sse::error::feed_after_finish);
-  CHECK(dec.next().st == status::error);
+  CHECK_FALSE(dec.error());  // misuse is not a stream failure
+  CHECK(dec.next().status == status::end);
 }
 
 TEST_CASE("feed is allowed when an event ended exactly at the chunk's end", "[sse][decoder][api]") {
   decoder dec;
   CHECK_FALSE(dec.feed("data: a\n\n"));
   const auto r = dec.next();
-  REQUIRE(r.st == status::event);
+  REQUIRE(r.status == status::event);
   CHECK(r.event.data == "a");
   CHECK_FALSE(dec.feed("data: b\n\n"));
   CHECK(dec.next().event.data == "b");
-  CHECK(dec.next().st == status::need_more);
+  CHECK(dec.next().status == status::need_more);
 }
 
 TEST_CASE("zero copy: a one-line event in one chunk is a view into the chunk",
@@ -417,11 +428,11 @@ TEST_CASE("zero copy: a one-line event in one chunk is a view into the chunk",
   decoder dec;
   REQUIRE_FALSE(dec.feed(chunk));
   auto r = dec.next();
-  REQUIRE(r.st == status::event);
+  REQUIRE(r.status == status::event);
   CHECK(r.event.data == "hello");
   CHECK(r.event.data.data() == chunk.data() + chunk.find("hello"));
   r = dec.next();
-  REQUIRE(r.st == status::event);
+  REQUIRE(r.status == status::event);
   CHECK(r.event.data == "a\nb");  // joined: necessarily a copy
 }
 
@@ -442,8 +453,8 @@ TEST_CASE("steady-state decoding does not allocate", "[sse][decoder][perf]") {
     // Odd chunk sizes so lines, CRLFs and code points are cut everywhere.
     for (std::size_t at = 0; at < block.size(); at += 97) {
       REQUIRE_FALSE(dec.feed(std::string_view(block).substr(at, 97)));
-      for (auto r = dec.next(); r.st != status::need_more; r = dec.next()) {
-        REQUIRE(r.st == status::event);
+      for (auto r = dec.next(); r.status != status::need_more; r = dec.next()) {
+        REQUIRE(r.status == status::event);
         ++events;
       }
     }

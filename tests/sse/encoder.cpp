@@ -26,9 +26,9 @@ std::vector<decoded_event> decode_all(std::string_view stream) {
   std::vector<decoded_event> out;
   REQUIRE_FALSE(dec.feed(stream));
   dec.finish();
-  for (auto r = dec.next(); r.st != rtwire::sse::status::end; r = dec.next()) {
-    REQUIRE(r.st != rtwire::sse::status::error);
-    if (r.st == rtwire::sse::status::event)
+  for (auto r = dec.next(); r.status != rtwire::sse::status::end; r = dec.next()) {
+    REQUIRE(r.status != rtwire::sse::status::error);
+    if (r.status == rtwire::sse::status::event)
       out.push_back({std::string(r.event.type), std::string(r.event.data),
                      std::string(r.event.last_event_id)});
   }
@@ -161,6 +161,24 @@ TEST_CASE("response head", "[sse][encoder][http]") {
   REQUIRE(r.status == rtwire::http1::parse_status::done);
   CHECK(parser.head().status == 200);
   CHECK(parser.head().headers.find("content-type") == "text/event-stream");
+}
+
+TEST_CASE("response head with extra fields (CORS)", "[sse][encoder][http]") {
+  std::string out;
+  const rtwire::sse::header_field cors[] = {{"Access-Control-Allow-Origin", "*"}};
+  REQUIRE_FALSE(rtwire::sse::write_response_head(out, cors));
+  CHECK(out ==
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+        "X-Accel-Buffering: no\r\nAccess-Control-Allow-Origin: *\r\n\r\n");
+  // A value that would inject a field is refused and nothing is written.
+  std::string none;
+  const rtwire::sse::header_field injected[] = {{"X-A", "1\r\nSet-Cookie: s=1"}};
+  CHECK(rtwire::sse::write_response_head(none, injected) ==
+        rtwire::http1::error::invalid_field_value);
+  const rtwire::sse::header_field bad_name[] = {{"X A", "1"}};
+  CHECK(rtwire::sse::write_response_head(none, bad_name) ==
+        rtwire::http1::error::invalid_field_name);
+  CHECK(none.empty());
 }
 
 TEST_CASE("Last-Event-ID from a parsed request", "[sse][encoder][http]") {

@@ -24,8 +24,8 @@ std::vector<seen> receive(std::string_view stream, std::string& last_id) {
   rtwire::sse::decoder dec({.limit = {}, .last_event_id = last_id});
   std::vector<seen> out;
   REQUIRE_FALSE(dec.feed(stream));
-  for (auto r = dec.next(); r.st != rtwire::sse::status::need_more; r = dec.next()) {
-    REQUIRE(r.st == rtwire::sse::status::event);
+  for (auto r = dec.next(); r.status != rtwire::sse::status::need_more; r = dec.next()) {
+    REQUIRE(r.status == rtwire::sse::status::event);
     out.push_back(
         {std::string(r.event.type), std::string(r.event.data), std::string(r.event.last_event_id)});
   }

@@ -76,7 +76,7 @@ inline std::vector<std::string> sent_frames(std::string bytes) {
   std::string payload;
   while (!in.empty()) {
     const auto r = dec.decode(in);
-    REQUIRE(r.st == frame_decoder::status::piece);
+    REQUIRE(r.status == frame_decoder::status::piece);
     in = in.subspan(r.consumed);
     payload.append(as_chars(r.payload));
     if (!r.frame_finished) continue;

@@ -665,3 +665,29 @@ TEST_CASE("the small-frame fast path rejects what the general path rejects", "[c
   CHECK(run_all_splits(S, {}, stream).events == want);
   CHECK(run_all_splits(S, {.mode = delivery::streaming}, stream).events.size() == want.size());
 }
+
+TEST_CASE("read-only input: feed(string_view) copies, the caller's bytes stay as they were",
+          "[ws][connection][api]") {
+  // The handshake -> connection handoff: the frames that followed the request head are a
+  // read-only view (received.substr(r.consumed)); the connection copies them before unmasking.
+  counting_keys keys;
+  connection client(role::client, {.keys = keys});
+  REQUIRE_FALSE(client.send_text("hello"));
+  std::string received = "GET / HTTP/1.1\r\n\r\n";  // stands for the request head
+  const std::size_t consumed = received.size();
+  received += std::string(rtwire::as_chars(client.output()));
+  const std::string before = received;
+
+  connection server(role::server);
+  const std::string_view rest = std::string_view(received).substr(consumed);
+  REQUIRE_FALSE(server.feed(rest));
+  CHECK(received == before);  // still masked: nothing was written through the view
+  CHECK(server.feed(rest) == error::input_pending);  // the same misuse rule as feed(bytes)
+  received.assign(received.size(), 'x');             // the caller may reuse its buffer at once
+  const event ev = server.next();
+  REQUIRE(ev.type == event_type::text);
+  CHECK(ev.text() == "hello");
+  CHECK(server.next().type == event_type::need_more);
+  CHECK_FALSE(server.feed(std::string_view()));
+  CHECK(server.next().type == event_type::need_more);
+}

@@ -46,15 +46,15 @@ outcome run(const std::vector<std::string_view>& chunks, const frame_decoder::op
     for (;;) {
       const auto r = dec.decode(in);
       REQUIRE(r.consumed <= in.size());
-      if (r.st == status::failed) {
+      if (r.status == status::failed) {
         out.error = dec.error().code;
         out.error_offset = dec.error().offset;
         // Sticky: again, with or without input.
-        CHECK(dec.decode(in).st == status::failed);
-        CHECK(dec.decode({}).st == status::failed);
+        CHECK(dec.decode(in).status == status::failed);
+        CHECK(dec.decode({}).status == status::failed);
         return out;
       }
-      if (r.st == status::need_more) {
+      if (r.status == status::need_more) {
         CHECK(r.consumed == in.size());
         break;
       }
@@ -165,7 +165,7 @@ TEST_CASE("a huge frame is delivered in pieces, never buffered", "[decoder]") {
   const std::size_t hs = encode_header(h, header);
   frame_decoder dec;
   auto r = dec.decode({header, hs});
-  REQUIRE(r.st == status::piece);
+  REQUIRE(r.status == status::piece);
   CHECK(r.frame_started);
   CHECK_FALSE(r.frame_finished);
   CHECK(r.payload.empty());
@@ -173,7 +173,7 @@ TEST_CASE("a huge frame is delivered in pieces, never buffered", "[decoder]") {
   std::vector<std::byte> chunk(1 << 16, std::byte{0x5A});
   for (int i = 0; i < 3; ++i) {
     r = dec.decode(chunk);
-    REQUIRE(r.st == status::piece);
+    REQUIRE(r.status == status::piece);
     CHECK(r.payload.data() == chunk.data());
     CHECK(r.payload.size() == chunk.size());
     CHECK_FALSE(r.frame_started);
@@ -253,12 +253,12 @@ TEST_CASE("reset() starts a new stream and keeps the rules", "[decoder]") {
   frame_decoder dec({.rules = {.masking = mask_rule::forbidden}});
   std::string bad = "\x81\x80" + std::string(4, '\0');
   auto r = dec.decode(std::as_writable_bytes(std::span(bad)));
-  CHECK(r.st == status::failed);
+  CHECK(r.status == status::failed);
   dec.reset();
   CHECK_FALSE(dec.error());
   CHECK(dec.offset() == 0);
   r = dec.decode(std::as_writable_bytes(std::span(bad)));
-  CHECK(r.st == status::failed);
+  CHECK(r.status == status::failed);
   CHECK(dec.error().code == error::masked_frame);
 }
 
@@ -279,7 +279,7 @@ TEST_CASE("max_piece caps pieces; continue_payload leaves unmasking to the calle
       std::size_t calls = 0;  // of the caller's unmask
       auto r = dec.decode(in, cap);
       for (;;) {
-        REQUIRE(r.st == status::piece);
+        REQUIRE(r.status == status::piece);
         CHECK(r.payload.size() <= cap);
         CHECK(r.frame_started == (pieces == 0));
         got.append(reinterpret_cast<const char*>(r.payload.data()), r.payload.size());
@@ -309,7 +309,7 @@ TEST_CASE("max_piece caps pieces; continue_payload leaves unmasking to the calle
           dec.continue_payload(in, cap, [](rtwire::mutable_bytes_view, std::uint32_t) {
             FAIL("not called for an unmasked frame");
           });
-      REQUIRE(next.st == status::piece);
+      REQUIRE(next.status == status::piece);
       CHECK(next.frame_started);
       CHECK(dec.header().op == opcode::text);
     }
@@ -351,7 +351,7 @@ TEST_CASE("small_frame takes exactly the whole small data frames decode() accept
             CHECK((b0 == 0x81 || b0 == 0x82));
             CHECK(length < bound);
             CHECK(size == wire.size());
-            REQUIRE(r.st == status::piece);
+            REQUIRE(r.status == status::piece);
             CHECK(r.frame_started);
             CHECK(r.frame_finished);
             CHECK(used == r.consumed);

@@ -3,6 +3,7 @@
 // end-of-head offset each time.
 #include <rtwire/ws/handshake.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string>
@@ -64,8 +65,9 @@ server_outcome run_server(const std::vector<std::string_view>& chunks,
   std::size_t fed = 0;
   for (std::string_view chunk : chunks) {
     const auto r = hs.feed(chunk);
-    if (r.st != server_state::need_more)
-      return {r.st, fed + r.consumed, hs.error().code, hs.error().offset, hs.rejection_status()};
+    if (r.status != server_state::need_more)
+      return {r.status, fed + r.consumed, hs.error().code, hs.error().offset,
+              hs.rejection_status()};
     REQUIRE(r.consumed == chunk.size());
     fed += chunk.size();
   }
@@ -100,6 +102,19 @@ std::string rejection_for(std::string_view input) {
 
 }  // namespace
 
+TEST_CASE("server: accept() is right even after the request's buffer was reused") {
+  // The head arrives in one call, so the parser's views point into `buffer`; the caller reuses
+  // the buffer (the next read) before answering. The accept value must still be the RFC's.
+  std::string buffer(rfc_request);
+  server_handshake hs;
+  REQUIRE(hs.feed(buffer).status == server_state::request_ready);
+  std::fill(buffer.begin(), buffer.end(), 'x');
+  CHECK(hs.request().key == "dGhlIHNhbXBsZSBub25jZQ==");
+  std::string out;
+  REQUIRE_FALSE(hs.accept(out));
+  CHECK(out.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") != std::string::npos);
+}
+
 TEST_CASE("server: RFC 6455 §1.3 example request is accepted with the RFC's accept value") {
   const server_outcome o = server_all_splits(rfc_request);
   CHECK(o.state == server_state::request_ready);
@@ -107,7 +122,7 @@ TEST_CASE("server: RFC 6455 §1.3 example request is accepted with the RFC's acc
 
   server_handshake hs;
   const auto r = hs.feed(rfc_request);
-  REQUIRE(r.st == server_state::request_ready);
+  REQUIRE(r.status == server_state::request_ready);
   const auto& req = hs.request();
   CHECK(req.target == "/chat");
   CHECK(req.host == "server.example.com");
@@ -316,7 +331,7 @@ TEST_CASE("server: extension offers are parsed per RFC 6455 §9.1") {
               "permessage-deflate ; server_max_window_bits=\"10\"\r\n"
               "Sec-WebSocket-Extensions: x-foo\r\nSec-WebSocket-Version");
   server_handshake hs;
-  REQUIRE(hs.feed(req).st == server_state::request_ready);
+  REQUIRE(hs.feed(req).status == server_state::request_ready);
   const auto ext = hs.request().extensions;
   REQUIRE(ext.size() == 3);
   CHECK(ext[0].name == "permessage-deflate");
@@ -344,7 +359,7 @@ TEST_CASE("server: accept() checks what the application passes") {
   server_handshake hs;
   std::string out;
   CHECK(hs.accept(out) == handshake_error::not_ready);  // nothing fed yet
-  REQUIRE(hs.feed(rfc_request).st == server_state::request_ready);
+  REQUIRE(hs.feed(rfc_request).status == server_state::request_ready);
   CHECK(hs.accept(out, {.protocol = "mqtt"}) == handshake_error::protocol_not_offered);
   CHECK(hs.accept(out, {.protocol = "mqtt"}) == rtwire::condition::api_misuse);
   const rtwire::http1::header_field bad_name[] = {{"Set Cookie", "a=b"}};
@@ -361,7 +376,7 @@ TEST_CASE("server: accept() checks what the application passes") {
 
 TEST_CASE("server: reject() answers a valid request with the application's status") {
   server_handshake hs;
-  REQUIRE(hs.feed(rfc_request).st == server_state::request_ready);
+  REQUIRE(hs.feed(rfc_request).status == server_state::request_ready);
   std::string out;
   CHECK(hs.reject(out, 200) == handshake_error::invalid_argument);
   CHECK(hs.reject(out, 600) == handshake_error::invalid_argument);
@@ -377,18 +392,18 @@ TEST_CASE("server: reject() answers a valid request with the application's statu
 TEST_CASE("server: errors are sticky, and reset() starts over") {
   server_handshake hs;
   const auto first = hs.feed("POST / HTTP/1.1\r\n\r\n");
-  CHECK(first.st == server_state::rejected);
+  CHECK(first.status == server_state::rejected);
   const auto again = hs.feed(rfc_request);
-  CHECK(again.st == server_state::rejected);
+  CHECK(again.status == server_state::rejected);
   CHECK(again.consumed == 0);
   CHECK(hs.error().code == handshake_error::method_not_get);
   hs.reset();
-  CHECK(hs.feed(rfc_request).st == server_state::request_ready);
+  CHECK(hs.feed(rfc_request).status == server_state::request_ready);
 }
 
 TEST_CASE("server: a connection closed mid-head is rejected as an unexpected end") {
   server_handshake hs;
-  CHECK(hs.feed(rfc_request.substr(0, 40)).st == server_state::need_more);
+  CHECK(hs.feed(rfc_request.substr(0, 40)).status == server_state::need_more);
   CHECK(hs.finish() == server_state::rejected);
   CHECK(hs.error().code == rtwire::http1::error::unexpected_end);
   CHECK(hs.rejection_status() == 400);
@@ -437,8 +452,8 @@ client_outcome run_client(const std::vector<std::string_view>& chunks) {
   std::size_t fed = 0;
   for (std::string_view chunk : chunks) {
     const auto r = hs.feed(chunk);
-    if (r.st != client_state::need_more)
-      return {r.st, fed + r.consumed, hs.error().code, hs.error().offset};
+    if (r.status != client_state::need_more)
+      return {r.status, fed + r.consumed, hs.error().code, hs.error().offset};
     fed += chunk.size();
   }
   hs.finish();
@@ -506,7 +521,7 @@ TEST_CASE("client: write_request() refuses invalid arguments and writes nothing"
     CHECK(hs.current() == client_state::idle);
   }
   client_handshake idle;
-  CHECK(idle.feed(rfc_response).st == client_state::idle);
+  CHECK(idle.feed(rfc_response).status == client_state::idle);
 }
 
 TEST_CASE("client: RFC 6455 §1.3 example response is accepted") {
@@ -517,7 +532,7 @@ TEST_CASE("client: RFC 6455 §1.3 example response is accepted") {
   CHECK(o.head_end == rfc_response.size());
 
   client_handshake hs = started_client();
-  REQUIRE(hs.feed(input).st == client_state::accepted);
+  REQUIRE(hs.feed(input).status == client_state::accepted);
   CHECK(hs.protocol() == "chat");
   CHECK(hs.extensions().empty());
   CHECK(hs.response().status == 101);
@@ -528,7 +543,7 @@ TEST_CASE("client: an accepted extension must have been offered") {
                                  "\r\nSec-WebSocket-Extensions: permessage-deflate; "
                                  "client_max_window_bits=15\r\n\r\n");
   client_handshake hs = started_client();
-  REQUIRE(hs.feed(ok).st == client_state::accepted);
+  REQUIRE(hs.feed(ok).status == client_state::accepted);
   REQUIRE(hs.extensions().size() == 1);
   CHECK(hs.extensions()[0].name == "permessage-deflate");
   REQUIRE(hs.extensions()[0].params.size() == 1);
@@ -592,13 +607,13 @@ TEST_CASE("client: every violation of RFC 6455 §4.1 fails the connection") {
   client_handshake hs;
   std::string out;
   REQUIRE_FALSE(hs.write_request(out, {.host = "h"}, sample_nonce()));
-  CHECK(hs.feed(rfc_response).st == client_state::failed);
+  CHECK(hs.feed(rfc_response).status == client_state::failed);
   CHECK(hs.error().code == handshake_error::unexpected_protocol);
 }
 
 TEST_CASE("client: a server that closes mid-head fails the handshake") {
   client_handshake hs = started_client();
-  CHECK(hs.feed(rfc_response.substr(0, 30)).st == client_state::need_more);
+  CHECK(hs.feed(rfc_response.substr(0, 30)).status == client_state::need_more);
   CHECK(hs.finish() == client_state::failed);
   CHECK(hs.error().code == rtwire::http1::error::unexpected_end);
 }
@@ -614,12 +629,12 @@ TEST_CASE("client and server wired to each other agree on protocol and extension
                                       .extensions = "permessage-deflate"},
                                      sample_nonce()));
   server_handshake server;
-  REQUIRE(server.feed(request).st == server_state::request_ready);
+  REQUIRE(server.feed(request).status == server_state::request_ready);
   CHECK(server.request().target == "/room?id=7");
   std::string response;
   REQUIRE_FALSE(server.accept(
       response, {.protocol = server.request().protocols[1], .extensions = "permessage-deflate"}));
-  REQUIRE(client.feed(response).st == client_state::accepted);
+  REQUIRE(client.feed(response).status == client_state::accepted);
   CHECK(client.protocol() == "v1.chat");
   REQUIRE(client.extensions().size() == 1);
   CHECK(client.extensions()[0].name == "permessage-deflate");
@@ -628,8 +643,8 @@ TEST_CASE("client and server wired to each other agree on protocol and extension
 TEST_CASE("handshakes move with their parsed views intact") {
   // Fed in two pieces so the head lives in the parser's own buffer, which must move along.
   server_handshake first;
-  REQUIRE(first.feed(rfc_request.substr(0, 50)).st == server_state::need_more);
-  REQUIRE(first.feed(rfc_request.substr(50)).st == server_state::request_ready);
+  REQUIRE(first.feed(rfc_request.substr(0, 50)).status == server_state::need_more);
+  REQUIRE(first.feed(rfc_request.substr(50)).status == server_state::request_ready);
   server_handshake moved(std::move(first));
   CHECK(moved.request().host == "server.example.com");
   CHECK(moved.request().protocols.size() == 2);
@@ -640,6 +655,6 @@ TEST_CASE("handshakes move with their parsed views intact") {
 
   client_handshake client = started_client();
   client_handshake client_moved(std::move(client));
-  REQUIRE(client_moved.feed(rfc_response).st == client_state::accepted);
+  REQUIRE(client_moved.feed(rfc_response).status == client_state::accepted);
   CHECK(client_moved.protocol() == "chat");
 }

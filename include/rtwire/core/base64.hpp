@@ -5,7 +5,7 @@
 //
 //   std::array<std::byte, 18> raw;
 //   auto r = rtwire::base64::decode(key, raw);                 // r.size bytes, or r.ec at
-//   if (r.ec) report(r.ec, r.error_offset);                    // key[r.error_offset]
+//   if (r.ec) report(r.ec, r.error_offset);                    //   key[r.error_offset]
 //
 // The decoder accepts exactly the strings the encoder produces: every other input is rejected
 // with the reason and the index of the offending character. In particular it takes no

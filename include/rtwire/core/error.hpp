@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <iosfwd>
 #include <span>
 #include <string>
 #include <string_view>
@@ -139,17 +140,55 @@ inline constexpr bool is_error_enum_v = false;
 
 namespace rtwire {
 
-/// A sticky error with the absolute stream offset at which it was detected (DESIGN.md §1.3).
-/// `offset` counts bytes from the start of everything fed to the parser; it is `npos` when the
-/// error has no position (e.g. a limit on a count).
+/// The one error type every rtwire parser reports (DESIGN.md §1.3): what went wrong and where.
+/// Incremental parsers answer `feed()`/`next()` with a `{status, consumed}` result and keep
+/// their sticky failure in `error()`, which returns this type; the one-shot SDP parsers return it.
+///
+/// - `offset` counts bytes from the start of everything fed to the parser; `npos` when the error
+///   has no byte position (e.g. a limit on a count, or a misuse of the API).
+/// - `line` and `column` (1-based; column counts bytes from the start of the line) are set by
+///   the line-oriented text parsers (SDP and ICE candidates); 0 when not applicable.
+///
+/// Converts to true when it holds an error; compares equal to an error code or enum value
+/// (`parser.error() == rtwire::http1::error::bare_lf`). Printed by to_string(), `operator<<`
+/// and rtwire/fmt.hpp as "<category>: <message> (at byte N)" or "(at line L, column C)".
 struct error_at {
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   std::error_code code{};
   std::size_t offset = npos;
+  std::size_t line = 0;
+  std::size_t column = 0;
 
   explicit operator bool() const noexcept { return static_cast<bool>(code); }
+  /// The reason alone, e.g. "line ends with a bare LF".
   std::string message() const { return code.message(); }
+
+  friend bool operator==(const error_at& e, const std::error_code& ec) noexcept {
+    return e.code == ec;
+  }
 };
+
+/// "<category>: <message>" followed by " (at line L, column C)" or " (at byte N)" when the error
+/// has that position; "no error" for an empty one.
+inline std::string to_string(const error_at& e) {
+  if (!e.code) return "no error";
+  std::string text = std::string(e.code.category().name()) + ": " + e.code.message();
+  if (e.line != 0) {
+    text += " (at line " + std::to_string(e.line) + ", column " + std::to_string(e.column) + ")";
+  } else if (e.offset != error_at::npos) {
+    text += " (at byte " + std::to_string(e.offset) + ")";
+  }
+  return text;
+}
+
+/// Writes to_string(e). A template so that this header needs only <iosfwd>.
+template <class CharT, class Traits>
+std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>& os,
+                                              const error_at& e) {
+  const std::string text = to_string(e);
+  os.write(text.data(), static_cast<std::streamsize>(text.size()));
+  return os;
+}
 
 }  // namespace rtwire
 

@@ -9,15 +9,23 @@
 //   rtwire::http1::write_status_line(out, 101);           // "HTTP/1.1 101 Switching Protocols"
 //   rtwire::http1::write_field(out, "Upgrade", "websocket");
 //   rtwire::http1::write_end(out);
+//   // or a whole head in one allocation:
+//   const rtwire::http1::header_field fields[] = {{"Content-Length", "0"}};
+//   rtwire::http1::write_response_head(out, 404, fields);  // "HTTP/1.1 404 Not Found" + fields
+//
+// This is the one place rtwire writes HTTP/1 heads: the WebSocket handshake and the SSE
+// encoder call it, and applications should too (it picks the standard reason phrase and makes
+// CR/LF injection through a field impossible).
 #pragma once
 
 #include <cstddef>
 #include <cstring>
+#include <span>
 #include <string_view>
 #include <system_error>
 
 #include "rtwire/core/bytes.hpp"
-#include "rtwire/core/http1_parser.hpp"
+#include "rtwire/core/http1_head.hpp"
 
 namespace rtwire::http1 {
 
@@ -228,6 +236,91 @@ void append_fields_and_end(B& buf, const header_list& headers) {
 }
 
 }  // namespace detail
+
+namespace detail {
+
+/// The bytes `fields` take as field lines, or error::invalid_field_name/_value for the first
+/// field that is not writable (RFC 9110 §5.1, §5.5: a name is a token; a value holds no CR, LF,
+/// NUL or other control, so no caller-supplied text can end a line early and inject a field).
+inline std::error_code measure_fields(std::span<const header_field> fields,
+                                      std::size_t& size) noexcept {
+  for (const header_field& f : fields) {
+    if (!is_token(f.name)) return error::invalid_field_name;
+    if (!is_field_value(f.value)) return error::invalid_field_value;
+    size += f.name.size() + 2 + f.value.size() + 2;
+  }
+  return {};
+}
+
+inline char* put(char* p, std::string_view s) noexcept {
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+inline char* put_fields(char* p, std::span<const header_field> fields) noexcept {
+  for (const header_field& f : fields) {
+    p = put(p, f.name);
+    p = put(p, ": ");
+    p = put(p, f.value);
+    p = put(p, "\r\n");
+  }
+  return p;
+}
+
+}  // namespace detail
+
+/// Appends a whole HTTP/1.1 response head with one allocation: `HTTP/1.1 <status>
+/// <reason_phrase(status)>`, the field lines of `fields` and then of `more` in order, and the
+/// empty line. This is how rtwire writes every response head (the WebSocket 101/4xx answers,
+/// the SSE stream head); `more` is for the caller's extra fields (CORS, cookies).
+/// Errors (nothing appended): invalid_status unless 100 <= status <= 999; invalid_field_name /
+/// invalid_field_value for a field that is not writable (see write_field(): CR/LF injection is
+/// impossible).
+template <output_buffer B>
+std::error_code write_response_head(B& buf, int status, std::span<const header_field> fields,
+                                    std::span<const header_field> more = {}) {
+  if (status < 100 || status > 999) return error::invalid_status;
+  const std::string_view reason = reason_phrase(status);
+  std::size_t size = 13 + reason.size() + 2 + 2;
+  if (auto ec = detail::measure_fields(fields, size)) return ec;
+  if (auto ec = detail::measure_fields(more, size)) return ec;
+  char line[] = "HTTP/1.1 000 ";
+  line[9] = static_cast<char>('0' + status / 100);
+  line[10] = static_cast<char>('0' + status / 10 % 10);
+  line[11] = static_cast<char>('0' + status % 10);
+  char* p = reinterpret_cast<char*>(rtwire::detail::grow(buf, size));
+  p = detail::put(p, std::string_view(line, 13));
+  p = detail::put(p, reason);
+  p = detail::put(p, "\r\n");
+  p = detail::put_fields(p, fields);
+  p = detail::put_fields(p, more);
+  detail::put(p, "\r\n");
+  return {};
+}
+
+/// Appends a whole HTTP/1.1 request head with one allocation: `<method> <target> HTTP/1.1`, the
+/// field lines of `fields` and then of `more` in order, and the empty line.
+/// Errors (nothing appended): invalid_method, invalid_target (see write_request_line()),
+/// invalid_field_name / invalid_field_value (see write_field()).
+template <output_buffer B>
+std::error_code write_request_head(B& buf, std::string_view method, std::string_view target,
+                                   std::span<const header_field> fields,
+                                   std::span<const header_field> more = {}) {
+  if (!is_token(method)) return error::invalid_method;
+  if (!detail::is_request_target(target)) return error::invalid_target;
+  std::size_t size = method.size() + 1 + target.size() + 11 + 2;
+  if (auto ec = detail::measure_fields(fields, size)) return ec;
+  if (auto ec = detail::measure_fields(more, size)) return ec;
+  char* p = reinterpret_cast<char*>(rtwire::detail::grow(buf, size));
+  p = detail::put(p, method);
+  p = detail::put(p, " ");
+  p = detail::put(p, target);
+  p = detail::put(p, " HTTP/1.1\r\n");
+  p = detail::put_fields(p, fields);
+  p = detail::put_fields(p, more);
+  detail::put(p, "\r\n");
+  return {};
+}
 
 /// Appends a whole request head: request line, every field in order, final CRLF. Validates all
 /// of it first (the errors of write_request_line() and write_field(); invalid_version unless the

@@ -57,7 +57,9 @@ namespace rtwire::log {
 // Errors
 // ---------------------------------------------------------------------------------------------
 
-/// Why a cursor cannot be resumed, or an append was refused; category "rtwire.log".
+/// Why a cursor cannot be resumed, or an append was refused; category "rtwire.log". These are
+/// also the long-poll queue's cursor and message errors (one definition for every user of the
+/// log: rtwire/longpoll/queue.hpp reports them as they are).
 enum class error {
   /// The cursor text is not `<epoch hex>-<offset decimal>` in its one strict form (see
   /// parse_cursor()). Condition: bad_input.
@@ -71,11 +73,11 @@ enum class error {
   /// The cursor points past the newest message of this epoch: no such message was ever
   /// appended. Condition: bad_input.
   cursor_from_future,
-  /// The message alone is larger than retention::max_bytes; nothing was appended. Condition:
-  /// limit_exceeded.
+  /// The message alone is larger than retention::max_bytes (or, in a long-poll queue, than
+  /// options::max_message_bytes); nothing was appended. Condition: limit_exceeded.
   message_too_large,
-  /// reset() was called with the current epoch: old cursors would silently point into the new
-  /// history. Condition: api_misuse.
+  /// reset() (or longpoll::queue::reset_topic()) was called with the current epoch: old cursors
+  /// would silently point into the new history. Condition: api_misuse.
   same_epoch,
 };
 
@@ -91,9 +93,10 @@ struct error_desc {
        condition::limit_exceeded},
       {error::cursor_from_future, "cursor is past the newest message of the log",
        condition::bad_input},
-      {error::message_too_large, "message is larger than the log's byte retention",
+      {error::message_too_large,
+       "message is larger than the configured maximum (byte retention or message limit)",
        condition::limit_exceeded},
-      {error::same_epoch, "reset() needs an epoch different from the current one",
+      {error::same_epoch, "a reset needs an epoch different from the current one",
        condition::api_misuse},
   }};
 };

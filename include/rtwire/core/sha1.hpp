@@ -306,4 +306,37 @@ inline digest hash(std::string_view data) noexcept {
   return hash(as_bytes(data));
 }
 
+/// The longest message hash_short() pads by hand: it fits in two blocks with the 0x80 byte and
+/// the 8-byte bit length (FIPS 180-4 §5.1.1).
+inline constexpr std::size_t max_short_message = 2 * block_size - 1 - 8;
+
+/// The SHA-1 digest of `first` followed by `second`. Up to max_short_message bytes in all (a
+/// WebSocket key and its GUID are 60) the message is padded by hand in one stack buffer and
+/// compressed in one call, without a hasher's bookkeeping; a longer one goes through hasher.
+/// Never allocates; the result is the same either way.
+inline digest hash_short(std::string_view first, std::string_view second) noexcept {
+  const std::size_t length = first.size() + second.size();
+  if (length > max_short_message) {
+    hasher h;
+    h.update(first);
+    h.update(second);
+    return h.finish();
+  }
+  // Every byte up to `end` is written below before it is read; zeroing it first would cost time
+  // on the handshake path for nothing.
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
+  std::array<unsigned char, 2 * block_size> message;
+  const std::size_t blocks = length + 1 + 8 <= block_size ? 1 : 2;
+  unsigned char* const end = message.data() + blocks * block_size;
+  if (!first.empty()) std::memcpy(message.data(), first.data(), first.size());
+  if (!second.empty()) std::memcpy(message.data() + first.size(), second.data(), second.size());
+  // FIPS 180-4 §5.1.1: 0x80, zeros, then the message length in bits, big-endian.
+  message[length] = 0x80;
+  std::memset(message.data() + length + 1, 0, blocks * block_size - 8 - length - 1);
+  detail::store_be64(end - 8, std::uint64_t{length} * 8);
+  std::array<std::uint32_t, 5> state = detail::initial_state;
+  detail::compress(state, message.data(), blocks);
+  return detail::to_digest(state);
+}
+
 }  // namespace rtwire::sha1

@@ -5,13 +5,13 @@
 // U+10FFFF (F4 90..BF, F5..FF), and every lead byte followed by exactly its continuation bytes.
 // Noncharacters such as U+FFFE are well-formed and accepted.
 //
-//   if (!rtwire::utf8::is_valid(text)) ...                       // one-shot
+//   if (!rtwire::utf8::is_valid(text)) reject(text);              // one-shot
 //
 //   rtwire::utf8::validator v;                                    // a WebSocket text message
 //   for (auto payload : pieces)                                   // RFC 6455 §8.1: fail the
-//     if (v.feed(payload).state == rtwire::utf8::status::invalid) //   connection (close 1007)
+//     if (v.feed(payload).status == rtwire::utf8::status::invalid) //   connection (close 1007)
 //       return fail(v.error());                                   //   as soon as it is invalid
-//   if (v.finish().state == rtwire::utf8::status::invalid) return fail(v.error());
+//   if (v.finish().status == rtwire::utf8::status::invalid) return fail(v.error());
 //
 // "Fail-fast" means an error is reported by the very call whose bytes make the input impossible
 // to complete: `F4 90` at the end of a chunk is invalid at once (no continuation can bring it
@@ -63,8 +63,13 @@ struct error_desc {
 
 }  // namespace detail
 
+/// The category of utf8::error; its name() is "rtwire.utf8".
+inline const std::error_category& error_category() noexcept {
+  return category_for<detail::error_desc>();
+}
+
 inline std::error_code make_error_code(error e) noexcept {
-  return {static_cast<int>(e), category_for<detail::error_desc>()};
+  return {static_cast<int>(e), error_category()};
 }
 
 }  // namespace rtwire::utf8
@@ -87,9 +92,11 @@ enum class status : std::uint8_t {
   invalid,
 };
 
+/// What validate(), feed() and finish() answer: the `status` every rtwire parser's result
+/// starts with (a validator always consumes its whole chunk, so there is no `consumed`).
 struct result {
-  status state;
-  /// When `state == status::invalid`: the offset, counted from the start of the stream (since
+  utf8::status status;
+  /// When `status == status::invalid`: the offset, counted from the start of the stream (since
   /// construction or the last reset()), of the first byte at which the input stopped being a
   /// valid prefix: for `C3 41` the 41, for `C0 ...` the C0, for `F4 90` the 90, for `ED A0` the
   /// A0. For an input truncated inside a code point it is the stream size (one past the end).
@@ -116,7 +123,7 @@ inline result validate(bytes_view bytes) noexcept {
 
 /// True when `text` is complete, well-formed UTF-8 (the empty text is).
 inline bool is_valid(std::string_view text) noexcept {
-  return validate(as_bytes(text)).state == status::valid;
+  return validate(as_bytes(text)).status == status::valid;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -186,11 +193,11 @@ class validator {
   /// The number of bytes fed since construction or the last reset().
   std::size_t offset() const noexcept { return offset_; }
 
-  /// Which error made the stream invalid (invalid_sequence or truncated_sequence), or an empty
-  /// error_code while it is not invalid.
-  std::error_code error() const noexcept {
+  /// Which error made the stream invalid (invalid_sequence or truncated_sequence) and its stream
+  /// offset (result::error_offset), or an empty error_at while it is not invalid.
+  error_at error() const noexcept {
     if (error_ == 0) return {};
-    return make_error_code(static_cast<utf8::error>(error_));
+    return {.code = make_error_code(static_cast<utf8::error>(error_)), .offset = error_offset_};
   }
 
  private:

@@ -595,15 +595,17 @@ struct setup {
 };
 
 /// a=candidate:<...> (RFC 8839 §5.1), parsed strictly; use parse_candidate() on the value
-/// directly for lenient parsing.
-struct candidate {
+/// directly for lenient parsing. Named ice_candidate so that it does not shadow the candidate
+/// model it holds (sdp::candidate); its wire name is still "candidate".
+struct ice_candidate {
   static constexpr std::string_view name = "candidate";
   sdp::candidate value;
 
-  static std::optional<candidate> parse(std::optional<std::string_view> v) noexcept {
+  static std::optional<ice_candidate> parse(std::optional<std::string_view> v) noexcept {
     if (!v) return std::nullopt;
-    candidate r;
-    if (parse_candidate(*v, r.value, mode::strict) || r.value.prefix != candidate_prefix::none)
+    ice_candidate r;
+    if (parse_candidate(*v, r.value, {.mode = mode::strict}) ||
+        r.value.prefix != candidate_prefix::none)
       return std::nullopt;
     return r;
   }

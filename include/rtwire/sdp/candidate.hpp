@@ -2,8 +2,8 @@
 // priority formulas.
 //
 //   rtwire::sdp::candidate c;
-//   if (auto err = rtwire::sdp::parse_candidate(init.candidate, c)) { /* err.code, err.column */ }
-//   c.address, c.port, c.type ...               // views into init.candidate
+//   if (auto err = rtwire::sdp::parse_candidate(init.candidate, c)) return err.code;  // .column
+//   use(c.address, c.port, c.type);                  // views into init.candidate
 //   std::string again = rtwire::sdp::to_string(c);   // == init.candidate
 //
 // A parsed candidate holds views into the input text: it stays valid as long as that text does.
@@ -297,9 +297,13 @@ struct candidate_reader {
   [[gnu::always_inline]] inline bool read_ok(std::string_view& f, std::uint8_t cls) noexcept {
     return read(f, cls) == status::ok;
   }
-  parse_error fail(error e) const noexcept { return {make_error_code(e), 1, field_start + 1}; }
+  parse_error fail(error e) const noexcept {
+    return {
+        .code = make_error_code(e), .offset = field_start, .line = 1, .column = field_start + 1};
+  }
   parse_error fail_at_end(error e) const noexcept {
-    return {make_error_code(e), 1, text.size() + 1};
+    return {
+        .code = make_error_code(e), .offset = text.size(), .line = 1, .column = text.size() + 1};
   }
 };
 
@@ -312,20 +316,27 @@ inline bool parse_port(std::string_view s, std::uint16_t& out) noexcept {
 
 }  // namespace detail
 
+/// How parse_candidate() reads a candidate: the same options style as sdp::parse()
+/// (`{.mode = rtwire::sdp::mode::lenient}`).
+struct candidate_options {
+  /// strict: the RFC 8839 §5.1 grammar. lenient: also an empty foundation, component 0,
+  /// priority 0 or up to 2^32-1, trailing whitespace or line end, raddr / rport anywhere among
+  /// the extension pairs (what browsers accept).
+  sdp::mode mode = mode::strict;
+};
+
 /// Parses one ICE candidate: `candidate-attribute` of RFC 8839 §5.1, with or without the "a=" and
 /// "candidate:" prefixes (RTCIceCandidateInit.candidate carries "candidate:").
 ///
-/// Inputs: `text`, the candidate; `m`, strict (the RFC grammar) or lenient (also an empty
-/// foundation, component 0, priority 0 or up to 2^32-1, trailing whitespace or line end, raddr /
-/// rport anywhere among the extension pairs).
+/// Inputs: `text`, the candidate; `opts.mode` (see candidate_options).
 /// Outcomes: an empty parse_error and `out` filled (views into `text`, valid while `text` is); or
 /// a parse_error whose code names the broken rule (bad_foundation, bad_component, bad_priority,
 /// ...) and whose column (1-based, line always 1) is where the offending field starts; `out` is
 /// then unspecified. Never allocates.
 inline parse_error parse_candidate(std::string_view text, candidate& out,
-                                   mode m = mode::strict) noexcept {
+                                   const candidate_options& opts = {}) noexcept {
   using detail::parse_uint;
-  const bool lenient = m == mode::lenient;
+  const bool lenient = opts.mode == mode::lenient;
   // Reset every field but the extension storage (only its first extension_count entries are
   // meaningful; clearing all of it would cost more than the parse).
   out.related_address = {};
@@ -334,16 +345,26 @@ inline parse_error parse_candidate(std::string_view text, candidate& out,
   out.extension_count = 0;
   out.related_address_index = out.related_port_index = out.tcptype_index = candidate::no_index;
   std::string_view s = text;
+  std::size_t n = s.size();
+  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+    --n;
   if (lenient) {
-    std::size_t n = s.size();
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-      --n;
     s = detail::take(s, n);
+  } else if (n != s.size()) {
+    // RFC 8839 §5.1: the grammar ends with the last field; say so instead of blaming the field
+    // the whitespace happens to follow.
+    return {.code = make_error_code(error::trailing_whitespace),
+            .offset = n,
+            .line = 1,
+            .column = n + 1};
   }
   // RFC 8839 §5.1: candidate-attribute = "candidate" ":" foundation SP component-id SP ...
   if (detail::starts_with(s, "a=")) {
     if (!detail::starts_with(s, "a=candidate:"))
-      return {make_error_code(error::bad_candidate_prefix), 1, 1};
+      return {.code = make_error_code(error::bad_candidate_prefix),
+              .offset = 0,
+              .line = 1,
+              .column = 1};
     out.prefix = candidate_prefix::a_candidate;
     s.remove_prefix(12);
   } else if (detail::starts_with(s, "candidate:")) {

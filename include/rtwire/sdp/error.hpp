@@ -62,6 +62,7 @@ enum class error {
   bad_tcptype,
   bad_extension,
   too_many_extensions,
+  trailing_whitespace,
 };
 
 namespace detail {
@@ -70,7 +71,7 @@ struct error_desc {
   static constexpr const char* name = "rtwire.sdp";
   using e = error;
   using c = condition;
-  static constexpr std::array<error_entry<error>, 42> entries{{
+  static constexpr std::array<error_entry<error>, 43> entries{{
       {e::too_large, "the SDP is larger than the configured maximum size", c::limit_exceeded},
       {e::too_many_lines, "the SDP has more lines than the configured maximum", c::limit_exceeded},
       {e::too_many_media, "the SDP has more media descriptions than the configured maximum",
@@ -140,6 +141,10 @@ struct error_desc {
        c::protocol_violation},
       {e::too_many_extensions, "the candidate has more extension pairs than it can hold",
        c::limit_exceeded},
+      {e::trailing_whitespace,
+       "the candidate ends with whitespace or a line ending (RFC 8839 §5.1 has none; lenient mode "
+       "trims it)",
+       c::protocol_violation},
   }};
   static_assert(rtwire::detail::table_is_dense(entries));
 };
@@ -155,18 +160,11 @@ inline std::error_code make_error_code(error e) noexcept {
   return {static_cast<int>(e), error_category()};
 }
 
-/// A failed SDP parse: what went wrong and where. `line` and `column` are 1-based; `column`
-/// counts bytes from the start of the line. Both are 0 when the error has no position (an empty
-/// input, a limit on the total size). Converts to true when it holds an error.
-struct parse_error {
-  std::error_code code{};
-  std::size_t line = 0;
-  std::size_t column = 0;
-
-  explicit operator bool() const noexcept { return static_cast<bool>(code); }
-  /// The reason alone, e.g. "c= is not <nettype> <addrtype> <connection-address>".
-  std::string message() const { return code.message(); }
-};
+/// A failed SDP parse: rtwire::error_at, the error type of every rtwire parser. `line` and
+/// `column` are 1-based (`column` counts bytes from the start of the line) and `offset` is the
+/// byte offset in the text; an empty input is line 1, column 1. Only a limit on the total size
+/// has no position (line and column 0, offset npos). Converts to true when it holds an error.
+using parse_error = rtwire::error_at;
 
 }  // namespace rtwire::sdp
 

@@ -1,10 +1,8 @@
 // rtwire — SDP (RFC 8866): the session model and its parser.
 //
-//   rtwire::sdp::session s;                        // reuse it: steady-state parsing never
-//   allocates if (auto err = rtwire::sdp::parse(offer, s)) {
-//     // err.code (rtwire::sdp::error), err.line, err.column
-//   }
-//   for (const auto& m : s.media) { m.type; m.port; m.attributes; ... }
+//   rtwire::sdp::session s;  // reuse it: steady-state parsing never allocates
+//   if (auto err = rtwire::sdp::parse(offer, s)) return err.code;  // also err.line, err.column
+//   for (const auto& m : s.media) use(m.type, m.port, m.attributes);
 //
 // The parser reads a whole description at once (an SDP is a complete document carried by a
 // signaling message, never a stream). Every string in the model is a view into the parsed text:
@@ -272,8 +270,9 @@ inline parse_error parse(std::string_view text, session& out,
 
   session::range emails, phones, bandwidths, attributes, unknown;
 
-  if (text.size() > lim.max_bytes) return {make_error_code(error::too_large), 0, 0};
-  if (text.empty()) return {make_error_code(error::empty), 0, 0};
+  if (text.size() > lim.max_bytes) return {.code = make_error_code(error::too_large)};
+  if (text.empty())
+    return {.code = make_error_code(error::empty), .offset = 0, .line = 1, .column = 1};
 
   const char* const base = text.data();
   const std::size_t n = text.size();
@@ -286,11 +285,18 @@ inline parse_error parse(std::string_view text, session& out,
   std::size_t attribute_total = 0;
 
   const auto fail = [&](error e, const char* at) -> parse_error {
-    return {make_error_code(e), line_no, static_cast<std::size_t>(at - line_start) + 1};
+    return {.code = make_error_code(e),
+            .offset = static_cast<std::size_t>(at - base),
+            .line = line_no,
+            .column = static_cast<std::size_t>(at - line_start) + 1};
   };
 
   while (pos < n) {
-    if (++line_no > lim.max_lines) return {make_error_code(error::too_many_lines), line_no, 1};
+    if (++line_no > lim.max_lines)
+      return {.code = make_error_code(error::too_many_lines),
+              .offset = pos,
+              .line = line_no,
+              .column = 1};
     line_start = base + pos;
     // RFC 8866 §5: lines end with CRLF; byte-string (§9) excludes NUL, CR and LF inside a line.
     const std::size_t end = scanner.find(pos);
@@ -689,8 +695,10 @@ inline parse_error parse(std::string_view text, session& out,
     m.lines = detail::slice(out.lines_, r.lines.begin, r.lines.count);
     // RFC 8866 §5.7: every media description needs a c= line unless the session has one.
     if (!lenient && !out.connection && m.connections.empty()) {
-      return {make_error_code(error::missing_connection),
-              static_cast<std::size_t>(r.lines.begin) + 1, 1};
+      return {.code = make_error_code(error::missing_connection),
+              .offset = static_cast<std::size_t>(out.lines_[r.lines.begin].raw.data() - base),
+              .line = static_cast<std::size_t>(r.lines.begin) + 1,
+              .column = 1};
     }
   }
   out.media = {out.media_.data(), out.media_.size()};

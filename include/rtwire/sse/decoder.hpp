@@ -9,13 +9,13 @@
 // - fields, comments, dispatch, the last event ID and the reconnection time follow §9.2.6.
 //
 //   rtwire::sse::decoder dec;              // or {.last_event_id = id} when reconnecting
-//   dec.feed(chunk);                       // the chunk must stay valid until need_more
+//   if (auto ec = dec.feed(chunk)) return ec;  // the chunk must stay valid until need_more
 //   for (;;) {
 //     auto r = dec.next();
-//     if (r.st == rtwire::sse::status::event) handle(r.event.type, r.event.data,
+//     if (r.status == rtwire::sse::status::event) handle(r.event.type, r.event.data,
 //                                                    r.event.last_event_id);
-//     else if (r.st == rtwire::sse::status::retry) reconnect_delay = r.retry;
-//     else if (r.st == rtwire::sse::status::need_more) break;   // feed the next chunk
+//     else if (r.status == rtwire::sse::status::retry) reconnect_delay = r.retry;
+//     else if (r.status == rtwire::sse::status::need_more) break;   // feed the next chunk
 //     else break;                          // error (dec.error()) or end (after finish())
 //   }
 //
@@ -93,10 +93,10 @@ struct event {
 
 /// One step of the decoder.
 struct result {
-  status st = status::need_more;
-  /// Valid when st == status::event.
+  sse::status status = sse::status::need_more;
+  /// Valid when status == status::event.
   sse::event event{};
-  /// The new reconnection time in milliseconds when st == status::retry. A value beyond 2^64-1
+  /// The new reconnection time in milliseconds when status == status::retry. A value beyond 2^64-1
   /// is all digits, so it is valid; it saturates to 2^64-1.
   std::uint64_t retry = 0;
 };
@@ -118,14 +118,16 @@ class decoder {
   /// Call it when the previous chunk is consumed (next() returned need_more, or it returned an
   /// event/retry that ended exactly at the chunk's end). Returns:
   /// - {} on success; then call next() until it returns need_more;
-  /// - error::feed_before_drained if the previous chunk still has unparsed bytes;
-  /// - error::feed_after_finish after finish();
-  /// - the sticky error if the decoder already failed.
-  /// Misuse errors are sticky too.
+  /// - error::feed_before_drained if the previous chunk still has unparsed bytes: `chunk` is not
+  ///   taken and nothing else changes — drain with next() until need_more, then feed it again;
+  /// - error::feed_after_finish after finish(): `chunk` is not taken, nothing changes;
+  /// - the sticky error if the decoder already failed (a limit).
+  /// Misuse (api_misuse) is the caller's mistake, not the stream's: it is recoverable and never
+  /// fails the decoder (error() stays empty).
   [[nodiscard]] std::error_code feed(std::string_view chunk) noexcept {
     if (err_) return err_.code;
-    if (finished_) return fail(error::feed_after_finish, error_at::npos);
-    if (cur_ != end_) return fail(error::feed_before_drained, error_at::npos);
+    if (finished_) return error::feed_after_finish;
+    if (cur_ != end_) return error::feed_before_drained;
     settle();
     detach();
     cur_ = chunk.data();
@@ -142,7 +144,7 @@ class decoder {
   /// Bytes already fed are still parsed by next(), which then returns end.
   void finish() noexcept { finished_ = true; }
 
-  /// Parses until something happens. Returns a result whose `st` is:
+  /// Parses until something happens. Returns a result whose `status` is:
   /// - event: one dispatched event (views valid until the next call to next/feed/finish);
   /// - retry: a valid `retry` field was read (applied at once, also mid-event);
   /// - need_more: the chunk is consumed (a partial line is kept internally); feed the next one;
@@ -151,14 +153,14 @@ class decoder {
   result next() noexcept {
     result r;  // every path returns this object (NRVO): no copy of the 64-byte result
     if (err_) {
-      r.st = status::error;
+      r.status = status::error;
       return r;
     }
     settle();
     for (;;) {
       if (cur_ == end_) {
         detach();
-        r.st = finished_ ? status::end : status::need_more;
+        r.status = finished_ ? status::end : status::need_more;
         return r;
       }
       if (after_cr_) {
@@ -177,7 +179,7 @@ class decoder {
       const std::size_t total = line_buf_.size() + scan.end;
       if (total > limit_.max_line_bytes) {
         fail(error::line_too_long, line_start_ + limit_.max_line_bytes);
-        r.st = status::error;
+        r.status = status::error;
         return r;
       }
       if (scan.end == avail) {
@@ -393,7 +395,7 @@ class decoder {
     const std::size_t size = has_data_ ? current_data().size() + 1 + value.size() : value.size();
     if (size > limit_.max_data_bytes) {
       fail(error::data_too_large, line_offset);
-      r.st = status::error;
+      r.status = status::error;
       return true;
     }
     if (!has_data_ && stable) {
@@ -425,7 +427,7 @@ class decoder {
       ms = ms > (max - d) / 10 ? max : ms * 10 + d;  // saturate beyond 2^64-1
     }
     reconnection_time_ = ms;
-    r.st = status::retry;
+    r.status = status::retry;
     r.retry = ms;
     return true;
   }
@@ -453,7 +455,7 @@ class decoder {
     }
     // Steps 3-6: the data (without the final LF, see append_data), the type ("message" when the
     // event type buffer is empty) and the last event ID string.
-    r.st = status::event;
+    r.status = status::event;
     const std::string_view type = current_type();
     r.event.type = type.empty() ? default_type : type;
     r.event.data = current_data();

@@ -10,7 +10,7 @@
 //
 //   std::string out;
 //   rtwire::sse::write_response_head(out);                     // once, as the HTTP response head
-//   rtwire::sse::write_event(out, {.id = "1f-42", .data = "hello\nworld"});
+//   if (auto ec = rtwire::sse::write_event(out, {.id = "1f-42", .data = "hello\nworld"})) return ec;
 //   rtwire::sse::write_heartbeat(out);                         // every ~15 s, through proxies
 #pragma once
 
@@ -18,10 +18,12 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <system_error>
 
 #include "rtwire/core/bytes.hpp"
+#include "rtwire/core/http1_writer.hpp"
 #include "rtwire/sse/error.hpp"
 #include "rtwire/sse/scan.hpp"
 
@@ -174,11 +176,8 @@ void write_heartbeat(B& out) {
 // HTTP helpers
 // ---------------------------------------------------------------------------------------------
 
-/// One header field of the event-stream response.
-struct header_field {
-  std::string_view name;
-  std::string_view value;
-};
+/// One header field of the event-stream response (the HTTP/1 field type of rtwire/core/http1).
+using header_field = http1::header_field;
 
 /// The header fields an event-stream response needs: the MIME type (WHATWG HTML §9.2.5), no
 /// caching of a live stream, and no response buffering by nginx-style proxies.
@@ -188,20 +187,21 @@ inline constexpr header_field response_fields[] = {
     {"X-Accel-Buffering", "no"},
 };
 
-/// Appends a complete HTTP/1.1 response head for an event stream: `HTTP/1.1 200 OK`, the
-/// response_fields, then the empty line. The body (events) follows on the same connection
-/// without Content-Length: the stream ends when the connection closes. To add fields (CORS,
-/// cookies), write your own head with response_fields instead.
+/// Appends a complete HTTP/1.1 response head for an event stream through the http1 writer:
+/// `HTTP/1.1 200 OK`, the response_fields, then the empty line. The body (events) follows on the
+/// same connection without Content-Length: the stream ends when the connection closes.
 template <output_buffer B>
 void write_response_head(B& out) {
-  rtwire::detail::append(out, "HTTP/1.1 200 OK\r\n");
-  for (const auto& f : response_fields) {
-    rtwire::detail::append(out, f.name);
-    rtwire::detail::append(out, ": ");
-    rtwire::detail::append(out, f.value);
-    rtwire::detail::append(out, "\r\n");
-  }
-  rtwire::detail::append(out, "\r\n");
+  (void)http1::write_response_head(out, 200, response_fields);  // constant fields: cannot fail
+}
+
+/// As write_response_head(out), followed by the caller's `extra` fields (CORS, cookies) before
+/// the empty line. Errors (nothing appended): http1::error::invalid_field_name /
+/// invalid_field_value for a field that is not a token / a valid field value (no CR/LF
+/// injection).
+template <output_buffer B>
+[[nodiscard]] std::error_code write_response_head(B& out, std::span<const header_field> extra) {
+  return http1::write_response_head(out, 200, response_fields, extra);
 }
 
 /// The client's Last-Event-ID from a request's header fields: anything with

@@ -22,9 +22,11 @@ enum class error {
   /// limits::max_data_bytes. Condition: limit_exceeded.
   data_too_large,
   /// Decoder: feed() was called before next() had consumed the previous chunk (next() had not
-  /// returned status::need_more). Condition: api_misuse.
+  /// returned status::need_more). Recoverable: the chunk was not taken, the decoder is unchanged.
+  /// Condition: api_misuse.
   feed_before_drained,
-  /// Decoder: feed() was called after finish(). Condition: api_misuse.
+  /// Decoder: feed() was called after finish(). Recoverable (nothing changes). Condition:
+  /// api_misuse.
   feed_after_finish,
   /// Encoder: the id contains CR or LF, which would end the `id` line early and inject fields.
   /// Condition: bad_input.

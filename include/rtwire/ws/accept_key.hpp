@@ -28,42 +28,6 @@ inline constexpr std::string_view websocket_guid = "258EAFA5-E914-47DA-95CA-C5AB
 inline constexpr std::size_t accept_key_size = base64::encoded_size(sha1::digest_size);
 static_assert(accept_key_size == 28);
 
-namespace detail {
-
-/// Keys this long or shorter are hashed from one stack buffer of at most two blocks: the key,
-/// the GUID, the 0x80 byte and the 8-byte length (FIPS 180-4 §5.1.1) fit in 128 bytes. Every
-/// valid key (24 characters, RFC 6455 §4.1 /7) takes this path.
-inline constexpr std::size_t max_short_key = 2 * sha1::block_size - 1 - 8 - websocket_guid.size();
-
-/// SHA-1(key + GUID) for key.size() <= max_short_key: the message is padded by hand and
-/// compressed in one call, without a hasher.
-inline sha1::digest hash_short_key(std::string_view key) noexcept {
-  // Every byte up to `end` is written below before it is read; zeroing it first would cost time
-  // on the handshake path for nothing.
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
-  std::array<unsigned char, 2 * sha1::block_size> message;
-  const std::size_t length = key.size() + websocket_guid.size();
-  const std::size_t blocks = length + 1 + 8 <= sha1::block_size ? 1 : 2;
-  unsigned char* const end = message.data() + blocks * sha1::block_size;
-  if (key.size() == 24) {
-    // The only length a conforming client sends: constant-size copies.
-    std::memcpy(message.data(), key.data(), 24);
-    std::memcpy(message.data() + 24, websocket_guid.data(), websocket_guid.size());
-  } else {
-    if (!key.empty()) std::memcpy(message.data(), key.data(), key.size());
-    std::memcpy(message.data() + key.size(), websocket_guid.data(), websocket_guid.size());
-  }
-  // FIPS 180-4 §5.1.1: 0x80, zeros, then the message length in bits, big-endian.
-  message[length] = 0x80;
-  std::memset(message.data() + length + 1, 0, blocks * sha1::block_size - 8 - length - 1);
-  sha1::detail::store_be64(end - 8, std::uint64_t{length} * 8);
-  std::array<std::uint32_t, 5> state = sha1::detail::initial_state;
-  sha1::detail::compress(state, message.data(), blocks);
-  return sha1::detail::to_digest(state);
-}
-
-}  // namespace detail
-
 /// Writes the Sec-WebSocket-Accept value for the Sec-WebSocket-Key value `key` into
 /// out[0..accept_key_size): base64(SHA-1(key + websocket_guid)) (RFC 6455 §4.2.2 /5.4). No
 /// terminator is written.
@@ -73,15 +37,7 @@ inline sha1::digest hash_short_key(std::string_view key) noexcept {
 /// HTTP parser's job; checking that it is the base64 of 16 bytes is the handshake's). Never
 /// allocates; `key` and `out` must not overlap.
 inline void compute_accept_key(std::string_view key, char* out) noexcept {
-  sha1::digest d;
-  if (key.size() <= detail::max_short_key) {
-    d = detail::hash_short_key(key);
-  } else {
-    sha1::hasher h;
-    h.update(key);
-    h.update(websocket_guid);
-    d = h.finish();
-  }
+  const sha1::digest d = sha1::hash_short(key, websocket_guid);
   base64::encode(std::as_bytes(std::span(d)), out);
 }
 

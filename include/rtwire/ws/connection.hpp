@@ -2,7 +2,8 @@
 //
 //   rtwire::ws::connection conn(rtwire::ws::role::server);
 //   // ... after the opening handshake (rtwire/ws/handshake.hpp):
-//   conn.feed(bytes_read);                       // a writable buffer: payload is unmasked in place
+//   conn.feed(bytes_read);                       // writable bytes: payload is unmasked in place
+//                                                // (read-only bytes: feed(string_view) copies)
 //   for (auto ev = conn.next(); ev.type != event_type::need_more; ev = conn.next()) {
 //     switch (ev.type) {
 //       case event_type::text:   conn.send_text(ev.text()); break;       // echo
@@ -13,7 +14,7 @@
 //     }
 //   }
 //   write_to_socket(conn.output()); conn.consume_output(n_written);
-//   if (conn.state() == connection_state::closed && conn.output().empty()) close the socket;
+//   if (conn.state() == connection_state::closed && conn.output().empty()) close_socket();
 //
 // The connection owns no socket, clock or random source: bytes in through feed()/next(), bytes out
 // through output()/consume_output(), and the client role's masking keys from a key_source the
@@ -153,15 +154,11 @@ struct event {
   std::string_view reason() const noexcept { return as_chars(data); }
 };
 
-/// The sticky failure of a connection: what went wrong, where, and the close code it sent.
-struct connection_error {
-  std::error_code code{};
-  /// Stream offset (bytes fed since the connection began) of the offending byte.
-  std::size_t offset = error_at::npos;
+/// The sticky failure of a connection: the rtwire::error_at every parser reports (what went
+/// wrong; `offset` is the stream offset, bytes fed since the connection began, of the offending
+/// byte) plus the close code the connection sent.
+struct connection_error : error_at {
   close_code close = close_code::none;
-
-  explicit operator bool() const noexcept { return static_cast<bool>(code); }
-  std::string message() const { return code.message(); }
 };
 
 /// One WebSocket connection after the opening handshake: parses the peer's frames into events,
@@ -193,6 +190,18 @@ class connection {
   }
   std::error_code feed(char* data, std::size_t size) noexcept {
     return feed(mutable_bytes_view(reinterpret_cast<std::byte*>(data), size));
+  }
+  /// Read-only bytes (a std::string_view, a const std::string, or the rest of a handshake's
+  /// buffer: `received.substr(r.consumed)`): copied into the connection's own buffer first,
+  /// because payload is unmasked in place. `input` need not outlive the call; events point into
+  /// the connection's copy, valid until the next feed(). Same outcomes as the zero-copy feed()
+  /// above, which avoids the copy when the caller has a writable buffer.
+  std::error_code feed(std::string_view input) {
+    if (failure_) return failure_.code;
+    if (!input_.empty()) return make_error_code(ws::error::input_pending);
+    owned_input_.resize(input.size());
+    if (!input.empty()) std::memcpy(owned_input_.data(), input.data(), input.size());
+    return feed(mutable_bytes_view(owned_input_.data(), owned_input_.size()));
   }
 
   /// The next event from the fed input (see event_type for each outcome and what to do). Bytes
@@ -315,7 +324,11 @@ class connection {
     return state_ == connection_state::closed && close_sent_ && close_received_ && !failure_;
   }
 
-  /// The sticky failure (empty unless an error event was returned).
+  /// The sticky failure as every rtwire parser reports it (code and stream offset; empty unless
+  /// an error event was returned).
+  const error_at& error() const noexcept { return failure_; }
+  /// The sticky failure with the close code that was sent for it (empty unless an error event
+  /// was returned).
   const connection_error& failure() const noexcept { return failure_; }
 
   /// The code of the peer's close frame (no_status for an empty one; none if none arrived).
@@ -352,8 +365,8 @@ class connection {
       }
       const frame_decoder::result r = decoder_.decode(input_, first_block);
       input_ = input_.subspan(r.consumed);
-      if (r.st == frame_decoder::status::need_more) return;
-      if (r.st == frame_decoder::status::failed) {
+      if (r.status == frame_decoder::status::need_more) return;
+      if (r.status == frame_decoder::status::failed) {
         fail_into(ev, static_cast<ws::error>(decoder_.error().code.value()),
                   decoder_.error().offset);
         return;
@@ -370,7 +383,7 @@ class connection {
   /// decoder's offset); false, with `ev` set to the error, when it is not UTF-8.
   bool small_text_is_valid(bytes_view text, event& ev) {
     const utf8::result u = utf8::validate(text);
-    if (u.state == utf8::status::valid) return true;
+    if (u.status == utf8::status::valid) return true;
     // error_offset: the first bad byte, or the text's size when it ends inside a code point
     // (where the streaming validator's finish() reports it too).
     fail_into(ev, ws::error::invalid_utf8, decoder_.offset() - text.size() + u.error_offset);
@@ -459,7 +472,7 @@ class connection {
     }
     const bool message_end = frame_finished && h.fin;
     // RFC 6455 §8.1: a text message that ends inside a code point is not UTF-8.
-    if (text && message_end && validator_.finish().state == utf8::status::invalid)
+    if (text && message_end && validator_.finish().status == utf8::status::invalid)
       return fail_into(ev, ws::error::invalid_utf8, decoder_.offset());
     const event_type type = message_op_ == opcode::text ? event_type::text : event_type::binary;
     if (message_end) in_message_ = false;
@@ -497,11 +510,11 @@ class connection {
   /// the message cannot be UTF-8.
   [[gnu::always_inline]] bool text_verdict(const utf8::result& u, std::size_t before,
                                            std::size_t size, event& ev) {
-    if (u.state == utf8::status::invalid) {
+    if (u.status == utf8::status::invalid) {
       fail_into(ev, ws::error::invalid_utf8, decoder_.offset() - size + (u.error_offset - before));
       return false;
     }
-    utf8_boundary_ = u.state == utf8::status::valid;
+    utf8_boundary_ = u.status == utf8::status::valid;
     return true;
   }
 
@@ -576,7 +589,7 @@ class connection {
       reason = payload.subspan(2);
       // RFC 6455 §5.5.1: the reason is UTF-8 (§8.1 failure: 1007).
       const utf8::result u = utf8::validate(reason);
-      if (u.state != utf8::status::valid)
+      if (u.status != utf8::status::valid)
         return fail_into(ev, ws::error::invalid_close_reason, at + 2 + u.error_offset);
     }
     close_received_ = true;
@@ -600,7 +613,7 @@ class connection {
   }
 
   void fail_quietly(ws::error e, std::size_t at) noexcept {
-    failure_ = {make_error_code(e), at, close_code_for(e)};
+    failure_ = {{.code = make_error_code(e), .offset = at}, close_code_for(e)};
     state_ = connection_state::closed;
     input_ = {};
   }
@@ -713,6 +726,9 @@ class connection {
   opcode sending_kind_ = opcode::text;
   std::vector<std::byte> out_;
   std::size_t out_head_ = 0;
+
+  // The copy of read-only input (feed(std::string_view)), unmasked in place.
+  std::vector<std::byte> owned_input_;
 };
 
 }  // namespace rtwire::ws

@@ -5,10 +5,10 @@
 //   for (;;) {
 //     const auto r = dec.decode(in);
 //     in = in.subspan(r.consumed);
-//     if (r.st == frame_decoder::status::need_more) break;       // read more from the socket
-//     if (r.st == frame_decoder::status::failed) fail(dec.error());
+//     if (r.status == frame_decoder::status::need_more) break;       // read more from the socket
+//     if (r.status == frame_decoder::status::failed) fail(dec.error());
 //     // r.payload: the next piece of dec.header()'s payload, unmasked in place inside `in`
-//     if (r.frame_finished) ...
+//     if (r.frame_finished) end_of_frame(dec.header());
 //   }
 //
 // The decoder keeps at most one partial header (14 bytes). Payload bytes are never copied: each
@@ -48,7 +48,7 @@ class frame_decoder {
   };
 
   struct result {
-    status st;
+    frame_decoder::status status;
     /// Bytes of the input this call used (the piece, if any, is the last `payload.size()` of them).
     std::size_t consumed;
     /// The piece's bytes, unmasked in place inside the input (empty for a frame with no payload,

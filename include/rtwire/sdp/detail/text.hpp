@@ -11,6 +11,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "rtwire/core/ascii.hpp"
+
 namespace rtwire::sdp::detail {
 
 /// Character classes as bit flags in one 256-entry table.
@@ -214,18 +216,7 @@ inline bool starts_with(std::string_view s, const char (&lit)[N]) noexcept {
   return s.size() >= N - 1 && equals(take(s, N - 1), lit);
 }
 
-/// ASCII case-insensitive equality (for protocol tokens such as "UDP").
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
+using ascii::iequals;  // the one ASCII case-insensitive comparison (rtwire/core/ascii.hpp)
 
 /// Appends the decimal form of `v` to a caller's buffer through `append(std::string_view)`.
 template <class Append>

@@ -1,0 +1,50 @@
+// rtwire — ASCII case folding for protocol tokens (HTTP field names, SDP/ICE transport names).
+//
+//   rtwire::ascii::iequals("Upgrade", "upgrade")           // true
+//   rtwire::ascii::equals_lower(name, "sec-websocket-key")  // fast path for a lowercase literal
+//
+// Protocol tokens compare case-insensitively in ASCII only (RFC 9110 §5.1, RFC 8866 §5.13);
+// these functions never consult a locale.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace rtwire::ascii {
+
+/// `c` with A-Z mapped to a-z; every other byte unchanged.
+constexpr char to_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
+/// ASCII case-insensitive equality of any two byte strings.
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i] && to_lower(a[i]) != to_lower(b[i])) return false;
+  }
+  return true;
+}
+
+/// iequals(token, lower) for a `lower` made only of lowercase letters, digits and '-' (a field
+/// name literal such as "sec-websocket-key"), and a `token` of token characters (RFC 9110
+/// §5.6.2), as the HTTP parser guarantees for field names. Eight bytes at a time: OR-ing 0x20
+/// folds case for letters and leaves '-' and digits alone; the bytes it could confuse with them
+/// (CR, 0x10-0x19) are not token characters. Outside that precondition use iequals().
+inline bool equals_lower(std::string_view token, std::string_view lower) noexcept {
+  if (token.size() != lower.size()) return false;
+  std::size_t i = 0;
+  for (; i + 8 <= token.size(); i += 8) {
+    std::uint64_t a = 0, b = 0;
+    std::memcpy(&a, token.data() + i, 8);
+    std::memcpy(&b, lower.data() + i, 8);
+    if ((a | 0x2020202020202020u) != b) return false;
+  }
+  for (; i < token.size(); ++i)
+    if ((token[i] | 0x20) != lower[i]) return false;
+  return true;
+}
+
+}  // namespace rtwire::ascii

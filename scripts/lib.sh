@@ -32,9 +32,10 @@ ensure_packages() {
 # The toolchain and the libraries the tests, examples and CLI use.
 RTWIRE_BUILD_PACKAGES=(cmake ninja-build g++ pkg-config catch2 libfmt-dev libcli11-dev libasio-dev nodejs
   nlohmann-json3-dev)
-# Extra for .ci/run: clang + libFuzzer runtime, Google Benchmark and the benchmark peers.
+# Extra for .ci/run: clang + libFuzzer runtime, Google Benchmark and the benchmark peers;
+# chromium and iproute2 (`ip`, for the network namespace) for the chat's browser test.
 RTWIRE_CI_PACKAGES=(clang libclang-rt-14-dev libbenchmark-dev libssl-dev libboost1.81-dev
-  libwebsocketpp-dev libwslay-dev libsofia-sip-ua-dev)
+  libwebsocketpp-dev libwslay-dev libsofia-sip-ua-dev chromium iproute2)
 
 # jobs: parallel build jobs (the machine's cores).
 jobs() { nproc 2>/dev/null || echo 2; }

@@ -364,7 +364,10 @@ class PollAttempt {
         url.searchParams.set('token', this.sessionToken);
         url.searchParams.set('timeout', String(POLL_TIMEOUT_MS));
       } else if (conn.token) {
+        // Resuming (after a drop, or coming from another transport): answer at once with what
+        // was missed, even if that is nothing, so that the page knows it is back.
         url.searchParams.set('resume', conn.token);
+        url.searchParams.set('timeout', '0');
       }
       if (conn.cursor) url.searchParams.set('cursor', conn.cursor);
       const first = this.sessionToken === null;
@@ -386,8 +389,9 @@ class PollAttempt {
         conn.deliver(this, { type: 'reset', room: conn.room, cursor: body.cursor });
         continue;
       }
-      if (res.status === 401 && !first) {
-        // The session expired (longer than the grace period away): start a new one.
+      if (res.status === 401 && (this.sessionToken || conn.token)) {
+        // The session expired (away longer than the grace period): start a new one, as a new
+        // member (the page learns it from the new clientId).
         this.sessionToken = null;
         conn.token = null;
         conn.online = false;

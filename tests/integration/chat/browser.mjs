@@ -13,7 +13,10 @@
 //     meanwhile (by others, and by the page itself) arrive exactly once, in order, with the same
 //     clientId and no user-left/user-joined; on each transport, and across transports (websocket →
 //     sse → long-poll as the proxy refuses each in turn);
-//  4. XSS payloads in messages and names render as text;
+//  4. reset: behind a server keeping 4 events per room, a page away for longer shows the
+//     `reset`, skips the lost events and continues live, nothing twice (each transport);
+//     away longer than the grace period, a page comes back as a new member (each transport);
+//     XSS payloads in messages and names render as text;
 //  5. WebRTC: three pages form a mesh (every peer `connected`, channel `chat` open), exchange P2P
 //     messages (data-via="p2p", data-from = sender), none of which reaches the server; a page that
 //     leaves is closed on the others. The screenshot for the README is taken here.
@@ -52,7 +55,7 @@ if (!serverBin) {
 
 // ---- process bookkeeping ----------------------------------------------------------------------
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtwire-chat-browser-'));
-let server = null;
+const servers = [];
 let browser = null;
 const proxies = [];
 
@@ -60,10 +63,11 @@ async function cleanup() {
   for (const p of proxies) p.close();
   if (browser) await Promise.race([browser.close().catch(() => {}), sleep(5000)]);
   browser = null;
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await Promise.race([new Promise((r) => server.once('exit', r)), sleep(2000)]);
-    if (server.exitCode === null) server.kill('SIGKILL');
+  for (const srv of servers) {
+    if (srv.exitCode !== null) continue;
+    srv.kill('SIGTERM');
+    await Promise.race([new Promise((r) => srv.once('exit', r)), sleep(2000)]);
+    if (srv.exitCode === null) srv.kill('SIGKILL');
   }
 }
 
@@ -101,11 +105,14 @@ async function freePort() {
   });
 }
 
-async function startServer() {
+async function startServer(extra = []) {
   const port = await freePort();
-  const log = fs.openSync(path.join(tmp, 'server.log'), 'w');
-  server = spawn(serverBin, ['--host', '127.0.0.1', '--port', String(port), '--grace-ms', String(GRACE_MS)],
+  const log = fs.openSync(path.join(tmp, servers.length ? `server${servers.length}.log` : 'server.log'), 'w');
+  const server = spawn(serverBin,
+    ['--host', '127.0.0.1', '--port', String(port),
+      ...(extra.includes('--grace-ms') ? [] : ['--grace-ms', String(GRACE_MS)]), ...extra],
     { stdio: ['ignore', log, log] });
+  servers.push(server);
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
@@ -233,7 +240,7 @@ let failures = 0;
 const pageErrors = [];
 
 async function check(name, fn) {
-  if (only && only !== name) return;
+  if (only && !name.startsWith(only)) return;
   const t0 = Date.now();
   try {
     await fn();
@@ -258,7 +265,13 @@ async function waitFor(page, fn, arg, what) {
   try {
     await page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: 50 });
   } catch (e) {
-    throw new Error(`timed out waiting for ${what}: ${e.message.split('\n')[0]}`);
+    const conn = await page.evaluate(() => {
+      const c = window.rtwireChat?.conn;
+      const el = document.getElementById('conn');
+      return `${el?.dataset.state} ${el?.title} (transport ${c?.transport}, cursor ${c?.cursor}, ` +
+        `outbox ${c?.outbox.length})`;
+    }).catch(() => 'unknown');
+    throw new Error(`timed out waiting for ${what}: ${e.message.split('\n')[0]}; page connection: ${conn}`);
   }
 }
 
@@ -471,6 +484,77 @@ async function crossTransport(base) {
   }
 }
 
+// The server keeps only HISTORY events per room: a page away for longer gets `reset`, shows it,
+// and carries on with the live events, showing nothing twice.
+const HISTORY = 4;
+async function reset(base, transport) {
+  const proxy = await new Proxy(new URL(base)).listen();
+  const room = `reset-${transport}`;
+  const a = await join(proxy.base, { room, name: 'Late Lou', transport });
+  const b = await join(base, { room, name: 'Chatty Chen', transport: 'websocket' });
+  try {
+    await waitMembers(b, 2);
+    await say(b, 'before');
+    await waitMessages(a, 1);
+    proxy.down = true;
+    proxy.cut();
+    await waitFor(a.page, () => document.getElementById('conn').dataset.state !== 'online', null,
+      `${a.name} to notice the drop`);
+    for (let i = 1; i <= HISTORY + 4; i += 1) await say(b, `while away ${i}`);
+    await waitMessages(b, HISTORY + 5);
+    proxy.down = false;
+    await waitFor(a.page, () => [...document.querySelectorAll('[data-testid=notice]')]
+      .some((e) => e.classList.contains('warn')), null, `${a.name}: the reset notice`);
+    await waitFor(a.page, () => document.getElementById('conn').dataset.state === 'online', null,
+      `${a.name} back online`);
+    await say(b, 'after the reset');
+    await waitFor(a.page, () => [...document.querySelectorAll('[data-testid=message] .text')]
+      .some((e) => e.textContent === 'after the reset'), null, `${a.name}: a live message after the reset`);
+    await sleep(300);
+    const seenA = (await messages(a)).map((m) => m[2]);
+    const seenB = (await messages(b)).map((m) => m[2]);
+    same(new Set(seenA).size, seenA.length, 'nothing shown twice');
+    // What the page shows is the other's sequence with one gap (events the log no longer held).
+    const at = seenB.indexOf(seenA[1]);
+    assert(seenA[0] === 'before' && seenA.length < seenB.length, `a gap is expected: ${JSON.stringify(seenA)}`);
+    same(seenA.slice(1), seenB.slice(at), 'after the gap, every event in order');
+    same(await a.page.evaluate(() => document.body.dataset.clientId), a.clientId, 'same clientId');
+  } finally {
+    await closeAll([a, b]);
+    proxy.close();
+  }
+}
+
+// Away longer than --grace-ms: the server forgot the session; the page comes back as a new
+// member (new clientId, user-left then user-joined for the others) and keeps chatting.
+const SHORT_GRACE_MS = 400;
+async function expired(base, transport) {
+  const proxy = await new Proxy(new URL(base)).listen();
+  const room = `expired-${transport}`;
+  const a = await join(proxy.base, { room, name: 'Gone Gus', transport });
+  const b = await join(base, { room, name: 'Patient Pia', transport: 'websocket' });
+  try {
+    await waitMembers(b, 2);
+    proxy.down = true;
+    proxy.cut();
+    await waitFor(b.page, () => document.querySelectorAll('[data-testid=member]').length === 1, null,
+      `${b.name}: the user-left after the grace period`);
+    proxy.down = false;
+    await waitFor(a.page, () => document.getElementById('conn').dataset.state === 'online' &&
+      document.querySelectorAll('[data-testid=member]').length === 2, null, `${a.name} back as a new member`);
+    const id = await a.page.evaluate(() => document.body.dataset.clientId);
+    assert(id && id !== a.clientId, 'a new clientId');
+    await waitMembers(b, 2);
+    await say(a, 'back again');
+    await waitMessages(b, 1);
+    same(await messages(b), [['server', id, 'back again']], 'the new member chats');
+    same(await transportOf(a), transport, 'same transport');
+  } finally {
+    await closeAll([a, b]);
+    proxy.close();
+  }
+}
+
 async function xss(base) {
   const payloads = [
     '<img src=x onerror="window.__xss=1">',
@@ -584,6 +668,10 @@ try {
   await check('fallback', () => fallback(base));
   for (const t of ['websocket', 'sse', 'long-poll']) await check(`drop ${t}`, () => drops(base, t));
   await check('cross-transport resume', () => crossTransport(base));
+  const small = await startServer(['--history', String(HISTORY)]);
+  for (const t of ['websocket', 'sse', 'long-poll']) await check(`reset ${t}`, () => reset(small, t));
+  const forgetful = await startServer(['--grace-ms', String(SHORT_GRACE_MS)]);
+  for (const t of ['websocket', 'sse', 'long-poll']) await check(`expired ${t}`, () => expired(forgetful, t));
   await check('xss', () => xss(base));
   await check('p2p', () => p2p(base));
   if (pageErrors.length) {

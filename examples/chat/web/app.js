@@ -221,7 +221,7 @@ function onEvent(ev) {
       state.mesh.add(ev.clientId, ev.name);
       break;
     case 'user-left':
-      if (ev.room !== state.room) return;
+      if (ev.room !== state.room || ev.clientId === state.me) return; // our own leave's ack
       state.members.delete(ev.clientId);
       renderMembers();
       addNotice(`${ev.name} left`);
@@ -255,6 +255,30 @@ function onIdentity({ clientId, changed }) {
 }
 
 // ---- actions ---------------------------------------------------------------------------------
+
+// The server rate-limits message + private + signal together (20/s, burst 40 by default). A
+// member joining a big room sends offers and candidates to every peer at once, so signals are
+// paced here (12/s, burst 24), leaving room for what the user types; they are queued, not dropped.
+const pacer = { tokens: 24, last: performance.now(), queue: [], timer: null };
+function sendSignal(to, data) {
+  pacer.queue.push({ type: 'signal', to, data });
+  drainSignals();
+}
+function drainSignals() {
+  const now = performance.now();
+  pacer.tokens = Math.min(24, pacer.tokens + ((now - pacer.last) / 1000) * 12);
+  pacer.last = now;
+  while (pacer.queue.length && pacer.tokens >= 1 && state.conn) {
+    pacer.tokens -= 1;
+    state.conn.send(pacer.queue.shift());
+  }
+  if (pacer.queue.length && !pacer.timer) {
+    pacer.timer = setTimeout(() => {
+      pacer.timer = null;
+      drainSignals();
+    }, 90);
+  }
+}
 
 async function loadIceServers() {
   // GET /config → {"iceServers":[...]} when the server offers it; none otherwise (host candidates).
@@ -293,7 +317,7 @@ async function join(e) {
   document.title = `#${room} · rtwire chat`;
 
   state.mesh = new Mesh({
-    sendSignal: (to, data) => state.conn.send({ type: 'signal', to, data }),
+    sendSignal,
     onMessage: (m) => addMessage({ via: 'p2p', from: m.from, name: nameOf(m.from, m.name), text: m.text, ts: m.ts, id: m.id }),
     onChange: renderPeers,
     log: (text) => console.warn(`P2P: ${text}`),

@@ -54,6 +54,7 @@ export class Mesh {
       ignoreOffer: false,
       channel: null,
       restarts: 0,
+      collisions: 0, // offers that crossed ours (diagnostics)
       queue: Promise.resolve(),
       watchdog: null,
     };
@@ -117,6 +118,7 @@ export class Mesh {
     if (description) {
       const collision = description.type === 'offer' &&
         (peer.makingOffer || pc.signalingState !== 'stable');
+      if (collision) peer.collisions += 1;
       peer.ignoreOffer = !peer.polite && collision;
       if (peer.ignoreOffer) return;
       await pc.setRemoteDescription(description); // the polite side rolls back implicitly

@@ -628,6 +628,24 @@ async function p2p(base) {
 
     if (screenshotPath) await screenshot([a, b]);
 
+    // Glare: Ada and Grace restart ICE with each other at the same moment, so both offer at once.
+    // Perfect negotiation resolves it (Grace or Ada rolls back, by clientId) and the channel
+    // keeps working.
+    const restart = (p, other) => p.page.evaluate((id) => {
+      window.rtwireChat.mesh.peers.get(id).pc.restartIce();
+    }, other.clientId);
+    await Promise.all([restart(a, b), restart(b, a)]);
+    await sleep(1500);
+    const collisions = async (p, other) => p.page.evaluate((id) => window.rtwireChat.mesh.peers.get(id).collisions,
+      other.clientId);
+    console.log(`# glare: offer collisions seen by Ada ${await collisions(a, b)}, by Grace ${await collisions(b, a)}`);
+    for (const p of pages) await waitPeers(p, 2);
+    await a.page.getByTestId('p2p-text').fill('still connected after simultaneous offers');
+    await a.page.getByTestId('p2p-send').click();
+    await waitFor(b.page, () => [...document.querySelectorAll('[data-testid=message][data-via=p2p] .text')]
+      .some((e) => e.textContent === 'still connected after simultaneous offers'), null,
+      'Grace: a P2P message after the glare');
+
     // Linus leaves: the others close their connection to him.
     await c.context.close();
     pages.pop();

@@ -90,12 +90,6 @@ export class ChatConnection {
     this.onStatus({ state: 'closed', transport: this.transport });
   }
 
-  // Test hook: closes the current transport as a network drop would.
-  drop() {
-    this.attempt?.close();
-    if (this.online) this.#dropped(this.attempt, 'dropped by the page');
-  }
-
   #connect() {
     if (this.closed) return;
     const kind = TRANSPORTS[this.index];
@@ -153,7 +147,7 @@ export class ChatConnection {
     if (attempt !== this.attempt || this.closed) return;
     attempt.close();
     if (this.online) {
-      this.#dropped(attempt, detail);
+      this.#dropped(detail);
       return;
     }
     this.failures += 1;
@@ -173,7 +167,7 @@ export class ChatConnection {
     this.#retry(detail);
   }
 
-  #dropped(attempt, detail) {
+  #dropped(detail) {
     this.online = false;
     this.failures = 0;
     this.#retry(detail);

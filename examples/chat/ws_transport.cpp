@@ -74,7 +74,9 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
   void deliver(const event& ev) override {
     if (!open_ || overflowed_) return;
     if (conn_.state() != ws::connection_state::open) return;
-    if (conn_.output().size() + ev.json.size() > srv_.config().max_buffered) {
+    // One event always fits in an empty buffer (else a large event could never be sent).
+    const std::size_t queued = unsent();
+    if (queued != 0 && queued + ev.json.size() > srv_.config().max_buffered) {
       // Too slow: close 1008 after what is queued; the session resumes from its cursor.
       overflowed_ = true;
       if (session* s = mine()) {
@@ -100,6 +102,9 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
   }
 
  private:
+  /// Bytes queued for the client and not yet written (in flight included).
+  std::size_t unsent() const noexcept { return conn_.output().size() + sending_.size(); }
+
   session* mine() {
     if (client_.empty()) return nullptr;
     session* s = srv_.rooms().find(client_);
@@ -163,6 +168,12 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
     }
     write();
     if (conn_.state() == ws::connection_state::closed) return;
+    // Backpressure: a client that sends faster than it reads (its own echoes pile up) is not
+    // read until its output drains below half of --max-buffered.
+    if (unsent() > srv_.config().max_buffered / 2) {
+      read_paused_ = true;
+      return;
+    }
     read();
   }
 
@@ -185,14 +196,26 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
       if (conn_.state() == ws::connection_state::closed) finish();
       return;
     }
+    // Copy out: deliver() appends to the connection's output (which may reallocate) while this
+    // write is in flight.
     writing_ = true;
-    asio::async_write(socket_, asio::buffer(out.data(), out.size()),
-                      [self = shared_from_this()](asio::error_code ec, std::size_t written) {
+    sending_.assign(reinterpret_cast<const char*>(out.data()), out.size());
+    conn_.consume_output(out.size());
+    asio::async_write(socket_, asio::buffer(sending_),
+                      [self = shared_from_this()](asio::error_code ec, std::size_t) {
                         self->writing_ = false;
+                        self->sending_.clear();
                         if (ec) return self->fail();
-                        self->conn_.consume_output(written);
                         self->write();
+                        self->resume_reading();
                       });
+  }
+
+  void resume_reading() {
+    if (!read_paused_ || conn_.state() == ws::connection_state::closed) return;
+    if (unsent() > srv_.config().max_buffered / 2) return;
+    read_paused_ = false;
+    read();
   }
 
   void fail() {
@@ -231,11 +254,12 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
   ws::server_handshake handshake_;
   ws::connection conn_;
   std::string client_;
-  std::string pending_, handshake_reply_;
+  std::string pending_, handshake_reply_, sending_;
   bool open_ = false;
   bool reading_ = false;
   bool writing_ = false;
   bool overflowed_ = false;
+  bool read_paused_ = false;
   bool close_timer_armed_ = false;
 };
 

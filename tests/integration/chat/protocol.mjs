@@ -346,6 +346,53 @@ await test('GET /stats', async () => {
   assert(st.deliveries > 0 && st.messages_in > 0);
 });
 
+// A second server with --max-buffered 262144 --rate 100000 --max-text 16384 --history 5000 (run.sh, argv[3]).
+const slowPort = Number(process.argv[3]);
+if (slowPort) await test('--max-buffered: a slow WebSocket is closed 1008 and loses nothing on resume', async () => {
+  const url = `ws://127.0.0.1:${slowPort}/ws`;
+  const open = (q) => new Promise((res, rej) => {
+    const ws = new WebSocket(url + q);
+    const inbox = new Inbox();
+    ws.on('message', (d) => inbox.push(JSON.parse(d.toString())));
+    ws.once('open', () => res({ ws, inbox }));
+    ws.once('error', rej);
+  });
+  const fast = await open('');
+  fast.ws.send(JSON.stringify({ type: 'join', room: 'big', name: 'fast' }));
+  await fast.inbox.take('joined');
+  const slow = await open('');
+  const { token } = await slow.inbox.take('connected');
+  slow.ws.send(JSON.stringify({ type: 'join', room: 'big', name: 'slow' }));
+  await slow.inbox.take('joined');
+  slow.ws._socket.pause(); // stop reading: the server's output piles up
+  const N = 4000;
+  for (let i = 0; i < N; i++) fast.ws.send(JSON.stringify({ type: 'message', room: 'big', text: `m${i} `.padEnd(4000, 'x') }));
+  for (let i = 0; i < N; i++) await fast.inbox.take('message');
+  const texts = [];
+  let last = null, closes1008 = 0, conn = slow;
+  for (let round = 0; round < 100 && texts.length < N; round++) {
+    const closed = new Promise((res) => conn.ws.once('close', (code) => res(code)));
+    conn.ws.on('message', (d) => {
+      const e = JSON.parse(d.toString());
+      if (e.type === 'message') { texts.push(e.text.split(' ')[0]); last = e.id; }
+    });
+    if (round === 0) conn.ws._socket.resume();
+    const code = await Promise.race([closed, (async () => {
+      while (texts.length < N) await sleep(20);
+      return 'done';
+    })()]);
+    if (code === 'done') break;
+    assert.equal(code, 1008, `close code ${code}`);
+    closes1008++;
+    conn = await open(`?resume=${token}`);
+    conn.ws.send(JSON.stringify({ type: 'join', room: 'big', name: 'slow', since: last }));
+  }
+  assert(closes1008 >= 1, 'the slow client was closed with 1008');
+  assert.deepEqual(texts, Array.from({ length: N }, (_, i) => `m${i}`), 'every message once, in order');
+  conn.ws.close();
+  fast.ws.close();
+});
+
 a.ws.close();
 b.ws.close();
 console.log(`chat protocol: ${passed} tests OK`);

@@ -600,6 +600,9 @@ async function p2p(base) {
   const pages = [a, b, c];
   try {
     for (const p of pages) await waitPeers(p, 2);
+    const restarts = await Promise.all(pages.map((p) => p.page.evaluate(() =>
+      [...window.rtwireChat.mesh.peers.values()].reduce((n, peer) => n + peer.restarts, 0))));
+    console.log(`# mesh connected; watchdog ICE restarts per page: ${restarts.join(', ')}`);
     const states = await a.page.$$eval('[data-testid=peer]', (els) => els.map((e) => e.dataset.state));
     same(states, ['connected', 'connected'], 'RTCPeerConnection.connectionState on Ada\'s page');
 

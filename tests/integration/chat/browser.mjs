@@ -19,7 +19,9 @@
 //     XSS payloads in messages and names render as text;
 //  5. WebRTC: three pages form a mesh (every peer `connected`, channel `chat` open), exchange P2P
 //     messages (data-via="p2p", data-from = sender), none of which reaches the server; a page that
-//     leaves is closed on the others. The screenshot for the README is taken here.
+//     leaves is closed on the others; simultaneous ICE restarts (glare) are resolved; a pair whose
+//     candidates the proxy drops stays `new` until the impolite side's watchdog restarts ICE.
+//     The screenshot for the README is taken here.
 // Deterministic (fixed rooms, names, texts; every wait is for a condition, bounded) and bounded
 // in time (GLOBAL_TIMEOUT_MS); the server, the browser and the proxies are stopped at the end.
 
@@ -137,6 +139,8 @@ class Proxy {
     this.target = target;
     this.refuse = new Set(refuse);
     this.down = false;
+    this.eat = null; // (text) => true drops that server → client WebSocket text frame
+    this.eaten = 0;
     this.conns = new Set();
     this.counts = { ws: 0, sse: 0, poll: 0, send: 0, other: 0, refused: 0 };
     this.server = net.createServer((client) => this.#accept(client));
@@ -186,6 +190,46 @@ class Proxy {
     });
   }
 
+  // Server → client bytes; on a WebSocket, frame by frame (RFC 6455 §5.2: unmasked from the
+  // server) so that `eat` can drop whole text frames.
+  #down(c, d) {
+    if (!c.ws) {
+      c.client.write(d);
+      return;
+    }
+    c.ws.buf = Buffer.concat([c.ws.buf, d]);
+    if (!c.ws.head) {
+      const i = c.ws.buf.indexOf('\r\n\r\n');
+      if (i < 0) return;
+      c.client.write(c.ws.buf.subarray(0, i + 4));
+      c.ws.buf = c.ws.buf.subarray(i + 4);
+      c.ws.head = true;
+    }
+    for (;;) {
+      const b = c.ws.buf;
+      if (b.length < 2) return;
+      let len = b[1] & 0x7f;
+      let off = 2;
+      if (len === 126) {
+        if (b.length < 4) return;
+        len = b.readUInt16BE(2);
+        off = 4;
+      } else if (len === 127) {
+        if (b.length < 10) return;
+        len = Number(b.readBigUInt64BE(2));
+        off = 10;
+      }
+      if (b.length < off + len) return;
+      const frame = b.subarray(0, off + len);
+      c.ws.buf = b.subarray(off + len);
+      if ((b[0] & 0x0f) === 1 && this.eat && this.eat(frame.subarray(off).toString('utf8'))) {
+        this.eaten += 1;
+        continue;
+      }
+      c.client.write(frame);
+    }
+  }
+
   #pump(c, end) {
     while (c.buf.length > 0) {
       if (c.body > 0) {
@@ -218,11 +262,17 @@ class Proxy {
       this.counts[kind] += 1;
       if (!c.upstream) {
         c.upstream = net.connect(Number(this.target.port), this.target.hostname);
-        c.upstream.on('data', (d) => c.client.write(d));
+        c.upstream.on('data', (d) => this.#down(c, d));
         c.upstream.on('error', end);
         c.upstream.on('close', end);
       }
-      c.upstream.write(head);
+      if (upgrade) {
+        // Frames from the server are parsed (to drop some); keep them uncompressed.
+        c.ws = { buf: Buffer.alloc(0), head: false };
+        c.upstream.write(Buffer.from(text.replace(/^sec-websocket-extensions:.*\r\n/gim, ''), 'latin1'));
+      } else {
+        c.upstream.write(head);
+      }
       const cl = /^content-length:[ \t]*(\d+)/im.exec(text);
       c.body = cl ? Number(cl[1]) : 0;
       if (upgrade) {
@@ -659,6 +709,42 @@ async function p2p(base) {
   }
 }
 
+// A pair whose ICE candidates are all lost stays `new`; the impolite side's watchdog restarts
+// ICE and the pair connects once candidates get through again.
+async function iceRestart(base) {
+  const proxy = await new Proxy(new URL(base)).listen();
+  proxy.eat = (text) => {
+    try {
+      const m = JSON.parse(text);
+      return m.type === 'signal' && Boolean(m.data?.candidate?.candidate);
+    } catch {
+      return false;
+    }
+  };
+  const room = 'stuck';
+  const a = await join(proxy.base, { room, name: 'Ana', transport: 'websocket' });
+  const b = await join(proxy.base, { room, name: 'Ben', transport: 'websocket' });
+  try {
+    await waitFor(a.page, () => document.querySelectorAll('[data-testid=peer]').length === 1, null, 'Ana: a peer');
+    await sleep(2000);
+    assert(proxy.eaten > 0, 'candidates were dropped');
+    for (const p of [a, b]) {
+      same(await p.page.$$eval('[data-testid=peer]', (els) => els.map((e) => e.dataset.state)), ['new'],
+        `${p.name}: no candidates, the connection stays new`);
+    }
+    proxy.eat = null;
+    for (const p of [a, b]) await waitPeers(p, 1);
+    const restarts = await Promise.all([a, b].map((p) => p.page.evaluate(() =>
+      [...window.rtwireChat.mesh.peers.values()].reduce((n, peer) => n + peer.restarts, 0))));
+    assert(restarts[0] + restarts[1] >= 1, `an ICE restart brought the pair up (restarts ${restarts})`);
+    const impolite = a.clientId > b.clientId ? 0 : 1;
+    assert(restarts[1 - impolite] === 0, 'only the impolite side restarts');
+  } finally {
+    await closeAll([a, b]);
+    proxy.close();
+  }
+}
+
 // Two chatting pages side by side, as one small PNG for the README.
 async function screenshot(pages) {
   await sleep(300);
@@ -695,6 +781,7 @@ try {
   for (const t of ['websocket', 'sse', 'long-poll']) await check(`expired ${t}`, () => expired(forgetful, t));
   await check('xss', () => xss(base));
   await check('p2p', () => p2p(base));
+  await check('p2p ice restart', () => iceRestart(base));
   if (pageErrors.length) {
     failures += 1;
     console.log(`not ok - uncaught page errors:\n  ${pageErrors.join('\n  ')}`);

@@ -143,6 +143,8 @@ class hub {
   /// Open transport connections, by kind (the transports keep them).
   void count_connection(transport kind, int delta) noexcept;
   std::size_t session_count() const noexcept { return sessions_.size(); }
+  /// True when config::max_sessions sessions exist: new ones are refused (503).
+  bool full() const noexcept { return sessions_.size() >= config_.max_sessions; }
 
  private:
   room& get_room(const std::string& name, millis now);

@@ -222,6 +222,7 @@ void server::serve_poll(const session_ptr& http) {
   const millis now = mono_now();
   if (token.empty()) {
     // First call: a new session, joined, answered at once with `joined`.
+    if (h.full()) return respond_error(http, {"server-busy", "too many sessions", 503});
     session& s = h.create(transport::long_poll);
     longpoll_state& st = polls_->open(s, room_name);
     h.attach(s, &st, transport::long_poll, /*send_connected=*/false);

@@ -67,7 +67,7 @@ void server::heartbeat() {
 void server::route(const session_ptr& http) {
   const auto& req = http->req();
   const std::string& path = req.path;
-  const bool get = req.method == "GET" || req.method == "HEAD";
+  const bool get = req.method == "GET";
   if (path == "/ws" && get) return serve_websocket(http);
   if (path == "/sse" && get) return serve_sse(http);
   if (path == "/poll" && get) return serve_poll(http);

@@ -121,6 +121,7 @@ void server::serve_sse(const session_ptr& http) {
   session* s = nullptr;
   if (const auto resume = req.query("resume"); resume.value && !resume.value->empty())
     s = hb.find_by_token(*resume.value);
+  if (!s && hb.full()) return respond_error(http, {"server-busy", "too many sessions", 503});
   if (!s) s = &hb.create(transport::sse);
   auto stream = std::make_shared<sse_stream>(*this, http, room_name);
   sse_streams_.push_back(stream);

@@ -44,15 +44,19 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
       (void)handshake_.reject(reply, 403);
       return reject(std::move(reply));
     }
+    hub& h = srv_.rooms();
+    session* s = nullptr;
+    const auto resume = req.query("resume");
+    if (resume.value && !resume.value->empty()) s = h.find_by_token(*resume.value);
+    if (!s && h.full()) {
+      (void)handshake_.reject(reply, 503);
+      return reject(std::move(reply));
+    }
     if (const auto ec = handshake_.accept(reply, {})) {
       std::fprintf(stderr, "chat: ws accept: %s\n", ec.message().c_str());
       return;
     }
     pending_ = req.leftover;
-    hub& h = srv_.rooms();
-    session* s = nullptr;
-    const auto resume = req.query("resume");
-    if (resume.value && !resume.value->empty()) s = h.find_by_token(*resume.value);
     if (!s) s = &h.create(transport::websocket);
     client_ = s->id;
     open_ = true;
@@ -234,11 +238,11 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
     arm_close_timer();
   }
 
-  // A peer that never drains its input or never answers our close is cut after 5 s.
+  // A peer that never drains its input or never answers our close is cut after 15 s.
   void arm_close_timer() {
     if (close_timer_armed_) return;
     close_timer_armed_ = true;
-    timer_.expires_after(std::chrono::seconds(5));
+    timer_.expires_after(std::chrono::seconds(15));
     timer_.async_wait([self = shared_from_this()](asio::error_code ec) {
       if (ec) return;
       self->end();

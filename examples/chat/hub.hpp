@@ -2,12 +2,13 @@
 // sockets. Transports (ws, sse, long poll) attach a `sink` to a session and feed client messages
 // to handle(); the hub answers errors by return value and delivers everything else to sinks.
 //
-//   hub h(config, epoch_base);
-//   session& s = h.create(transport::websocket, now);
-//   h.attach(s, &my_sink, now);                       // my_sink.deliver(connected)
-//   if (auto err = h.handle(s, R"({"type":"join","room":"r","name":"ann"})", now, wall)) ...
-//   h.detach(s, now);                                 // transport gone: grace period starts
-//   h.expire(now);                                    // sessions past their grace leave
+//   chat::hub h(chat::config{}, /*epoch_base=*/boot_id, now);
+//   chat::session& s = h.create(chat::transport::websocket);
+//   h.attach(s, &my_sink, chat::transport::websocket);   // my_sink.deliver(connected)
+//   if (auto err = h.handle(s, R"({"type":"join","room":"r","name":"ann"})", now, wall_ms))
+//     send_error(err->to_json());                         // or answer err->status
+//   h.detach(s, now);                                     // transport gone: grace starts
+//   h.expire(now, wall_ms);                               // past their grace: they leave
 #pragma once
 
 #include <nlohmann/json.hpp>

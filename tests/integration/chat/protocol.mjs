@@ -84,6 +84,11 @@ await test('GET /, /healthz, /config', async () => {
   assert.equal(await h.text(), 'ok');
   assert.deepEqual(await (await fetch(`${base}/config`)).json(), { iceServers: [] });
   assert.equal((await fetch(`${base}/../etc/passwd`)).status, 404);
+  assert.equal((await fetch(`${base}/nothing-here.js`)).status, 404);
+  const big = await fetch(`${base}/healthz`, { headers: { 'X-Big': 'a'.repeat(9000) } });
+  assert.equal(big.status, 431);
+  assert.equal(big.statusText, 'Request Header Fields Too Large');
+  assert.doesNotMatch(await big.text(), /bad request/);
 });
 
 const a = await wsClient();

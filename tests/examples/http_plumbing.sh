@@ -106,33 +106,39 @@ resp=$(curl -s "http://127.0.0.1:$port/poll?topic=%ZZ")
 check "longpoll CORS *" "$(curl -s -i -X POST -d x -H 'Origin: http://a.example' \
   "http://127.0.0.1:$port/publish?topic=a" | tr -d '\r' | sed -n 's/^Access-Control-Allow-Origin: //p')" "*"
 
-# 7. Out of file descriptors: the accept loop backs off instead of spinning.
-(
-  ulimit -n 24
-  exec "$lp" --port 0 >"$tmp/fd.log" 2>&1
-) &
-pids+=($!)
-fdpid=$!
-for _ in $(seq 100); do
-  fdport=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' "$tmp/fd.log" | head -n1)
-  [ -n "$fdport" ] && break
-  sleep 0.05
-done
-# 40 parked polls hold every descriptor; more connections wait in the backlog.
-for _ in $(seq 40); do
-  curl -s -m 3 "http://127.0.0.1:$fdport/poll?topic=x&timeout=2500" >/dev/null &
-done
-sleep 0.5
-t0=$(awk '{print $14+$15}' "/proc/$fdpid/stat")
-sleep 1
-t1=$(awk '{print $14+$15}' "/proc/$fdpid/stat")
-ticks=$((t1 - t0))
-[ "$ticks" -lt 30 ] || fail "accept loop out of descriptors used $ticks/100 CPU ticks in 1 s"
-grep -q "pausing" "$tmp/fd.log" || fail "the accept loop never reported running out of descriptors"
-wait_for_curls() { for _ in $(seq 40); do sleep 0.1; done; }
-wait_for_curls
-check "server still answers after EMFILE" \
-  "$(curl -s -m 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$fdport/poll?topic=x&timeout=0")" 200
+# 7. Out of file descriptors: the accept loop backs off instead of spinning. Skipped for a
+# sanitizer build: UBSan's checks need a pipe to probe memory, which EMFILE makes impossible
+# (it then reports false errors).
+if grep -qa __asan_init "$lp" || grep -qa __ubsan_handle "$lp"; then
+  echo "skipping the EMFILE check: sanitized build"
+else
+  (
+    ulimit -n 24
+    exec "$lp" --port 0 >"$tmp/fd.log" 2>&1
+  ) &
+  pids+=($!)
+  fdpid=$!
+  for _ in $(seq 100); do
+    fdport=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' "$tmp/fd.log" | head -n1)
+    [ -n "$fdport" ] && break
+    sleep 0.05
+  done
+  # 40 parked polls hold every descriptor; more connections wait in the backlog.
+  for _ in $(seq 40); do
+    curl -s -m 3 "http://127.0.0.1:$fdport/poll?topic=x&timeout=2500" >/dev/null &
+  done
+  sleep 0.5
+  t0=$(awk '{print $14+$15}' "/proc/$fdpid/stat")
+  sleep 1
+  t1=$(awk '{print $14+$15}' "/proc/$fdpid/stat")
+  ticks=$((t1 - t0))
+  [ "$ticks" -lt 30 ] || fail "accept loop out of descriptors used $ticks/100 CPU ticks in 1 s"
+  grep -q "pausing" "$tmp/fd.log" || fail "the accept loop never reported running out of descriptors"
+  wait_for_curls() { for _ in $(seq 40); do sleep 0.1; done; }
+  wait_for_curls
+  check "server still answers after EMFILE" \
+    "$(curl -s -m 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$fdport/poll?topic=x&timeout=0")" 200
+fi
 
 # 8. ws_echo_server --protocol: the offered subprotocol is echoed.
 start "$tmp/ws.log" "$echo_server" --port 0 --protocol chat || exit 1

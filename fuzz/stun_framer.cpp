@@ -38,11 +38,11 @@ outcome run(const std::uint8_t* data, std::size_t size, bool pieces) {
       const auto r = f.next(in);
       check(r.consumed <= in.size());
       in = in.subspan(r.consumed);
-      if (r.st == stun::stream_framer::status::need_more) {
+      if (r.status == stun::stream_framer::status::need_more) {
         check(in.empty());
         break;
       }
-      if (r.st == stun::stream_framer::status::failed) {
+      if (r.status == stun::stream_framer::status::failed) {
         o.error = f.error().code.value();
         o.offset = f.error().offset;
         return o;

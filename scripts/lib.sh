@@ -34,9 +34,11 @@ RTWIRE_BUILD_PACKAGES=(cmake ninja-build g++ pkg-config catch2 libfmt-dev libcli
   nlohmann-json3-dev)
 # Extra for .ci/run: clang + libFuzzer runtime, Google Benchmark and the benchmark peers; the STUN
 # peers (coturn's turnutils_stunclient, the classic stun client, libnice's STUN agent) and zlib
-# (the CRC-32 reference of the STUN fuzz differential and benchmark).
+# (the CRC-32 reference of the STUN fuzz differential and benchmark); chromium and iproute2 (`ip`,
+# for the network namespace) for the chat's browser test.
 RTWIRE_CI_PACKAGES=(clang libclang-rt-14-dev python3 libbenchmark-dev libssl-dev libboost1.81-dev
-  libwebsocketpp-dev libwslay-dev libsofia-sip-ua-dev coturn stun-client libnice-dev zlib1g-dev)
+  libwebsocketpp-dev libwslay-dev libsofia-sip-ua-dev coturn stun-client libnice-dev zlib1g-dev
+  chromium iproute2)
 
 # jobs: parallel build jobs (the machine's cores).
 jobs() { nproc 2>/dev/null || echo 2; }

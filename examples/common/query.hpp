@@ -33,22 +33,52 @@ inline std::optional<std::string> percent_decode(std::string_view s) {
   return out;
 }
 
-/// The decoded value of query parameter `key` in a request-target (the first occurrence), or
-/// nullopt when it is absent or malformed. A key without '=' has the empty value.
-inline std::optional<std::string> query_param(std::string_view target, std::string_view key) {
+/// A query parameter's lookup: absent, present but malformed (a bad %XX escape: report
+/// "malformed query", not "missing"), or present with its decoded value.
+struct query_value {
+  bool present = false;
+  std::optional<std::string> value;  // nullopt when absent or malformed
+
+  bool malformed() const noexcept { return present && !value; }
+};
+
+/// Query parameter `key` of a request-target (its first occurrence). A key without '=' has the
+/// empty value.
+inline query_value query_lookup(std::string_view target, std::string_view key) {
   const std::size_t q = target.find('?');
-  if (q == std::string_view::npos) return std::nullopt;
+  if (q == std::string_view::npos) return {};
   std::string_view rest = target.substr(q + 1);
   while (!rest.empty()) {
     const std::size_t amp = rest.find('&');
     const std::string_view pair = rest.substr(0, amp);
     const std::size_t eq = pair.find('=');
     if (pair.substr(0, eq) == key)
-      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+      return {true,
+              eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1))};
     if (amp == std::string_view::npos) break;
     rest.remove_prefix(amp + 1);
   }
-  return std::nullopt;
+  return {};
+}
+
+/// True if some query parameter's value of `target` has a malformed %XX escape.
+inline bool query_is_malformed(std::string_view target) {
+  const std::size_t q = target.find('?');
+  if (q == std::string_view::npos) return false;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const std::size_t amp = rest.find('&');
+    if (!percent_decode(rest.substr(0, amp))) return true;
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+/// The decoded value of query parameter `key` in a request-target (the first occurrence), or
+/// nullopt when it is absent or malformed (see query_lookup() to tell the two apart).
+inline std::optional<std::string> query_param(std::string_view target, std::string_view key) {
+  return query_lookup(target, key).value;
 }
 
 }  // namespace rtwire_examples

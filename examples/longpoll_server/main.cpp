@@ -46,7 +46,8 @@
 #include <utility>
 #include <vector>
 
-#include "../common/query.hpp"
+#include "../common/cli.hpp"
+#include "../common/http_server.hpp"
 
 namespace {
 
@@ -61,7 +62,8 @@ struct settings {
   std::size_t max_bytes = std::size_t{16} << 20;
   std::int64_t max_age_s = 0;
   std::uint64_t epoch = 0;  // 0: derive a boot id from the clock
-  std::size_t max_body = std::size_t{64} << 10;
+  rtwire_examples::http_limits http{};
+  rtwire_examples::cors_policy cors;
   std::size_t max_waiters = 100'000;
   std::int64_t max_timeout_ms = 60'000;
   std::string on_duplicate = "supersede";
@@ -73,7 +75,13 @@ lp::millis now_ms() {
       std::chrono::steady_clock::now().time_since_epoch());
 }
 
-using rtwire_examples::query_param;
+using rtwire_examples::http_session;
+
+/// query_param() for a request's target: absent or malformed both read as "none" here; route()
+/// rejects a malformed query first.
+std::optional<std::string> query_param(const std::string& target, std::string_view key) {
+  return rtwire_examples::query_param(target, key);
+}
 
 /// A session name as the queue's 64-bit key (FNV-1a): no table of names to grow without bound.
 std::uint64_t session_key(std::string_view name) {
@@ -90,20 +98,19 @@ class connection;
 class server {
  public:
   server(asio::io_context& io, const settings& s, lp::options opts)
-      : settings_(s), acceptor_(io), timer_(io), queue_(opts) {}
+      : settings_(s),
+        listener_(io, rtwire_examples::resolve_listen(io, s.host, s.port),
+                  [this](tcp::socket socket) { on_socket(std::move(socket)); }),
+        timer_(io),
+        queue_(opts) {}
 
-  /// Binds and listens; prints the bound address (port 0 picks a free port).
+  /// Listens; prints the bound address (port 0 picks a free port).
   void start() {
-    const tcp::endpoint ep(asio::ip::make_address(settings_.host), settings_.port);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen(asio::socket_base::max_listen_connections);
-    const auto bound = acceptor_.local_endpoint();
+    const auto bound = listener_.local_endpoint();
     std::printf("longpoll_server listening on %s:%u\n", bound.address().to_string().c_str(),
                 static_cast<unsigned>(bound.port()));
     std::fflush(stdout);
-    accept();
+    listener_.start();
   }
 
   const settings& config() const { return settings_; }
@@ -131,10 +138,10 @@ class server {
   void rearm();
 
  private:
-  void accept();
+  void on_socket(tcp::socket socket);
 
   settings settings_;
-  tcp::acceptor acceptor_;
+  rtwire_examples::listener listener_;
   asio::steady_timer timer_;
   lp::queue queue_;
   std::map<std::string, lp::topic_id> topics_;
@@ -210,11 +217,18 @@ std::string error_body(std::string_view message) {
   return json{{"error", std::string(message)}}.dump();
 }
 
+/// One request, read by rtwire_examples::http_session; this object decides its answer and, for
+/// a parked poll, outlives the handler call (held by the server's parked_ table and the session).
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  connection(tcp::socket socket, server& srv) : socket_(std::move(socket)), server_(srv) {}
+  connection(std::shared_ptr<http_session> session, server& srv)
+      : session_(std::move(session)),
+        server_(srv),
+        target_(session_->req().target),
+        method_(session_->req().method),
+        body_(session_->req().body) {}
 
-  void start() { read_head(); }
+  void start() { route(); }
 
   /// Sends a complete response and closes.
   void respond(int status, const std::string& body) {
@@ -224,21 +238,7 @@ class connection : public std::enable_shared_from_this<connection> {
       server_.unpark(token_);
       waiter_.reset();
     }
-    const char* reason = status == 200   ? "OK"
-                         : status == 404 ? "Not Found"
-                         : status == 409 ? "Conflict"
-                         : status == 413 ? "Content Too Large"
-                         : status == 429 ? "Too Many Requests"
-                         : status == 431 ? "Request Header Fields Too Large"
-                         : status == 503 ? "Service Unavailable"
-                         : status == 505 ? "HTTP Version Not Supported"
-                                         : "Bad Request";
-    out_ = "HTTP/1.1 " + std::to_string(status) + " " + reason +
-           "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    auto self = shared_from_this();
-    asio::async_write(socket_, asio::buffer(out_),
-                      [this, self](asio::error_code, std::size_t) { close(); });
+    session_->respond(status, "application/json", body);
   }
 
   /// Answers this connection's parked poll from a queue completion.
@@ -263,57 +263,17 @@ class connection : public std::enable_shared_from_this<connection> {
       server_.unpark(token_);
       waiter_.reset();
     }
-    asio::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
-  }
-
-  void read_head() {
-    auto self = shared_from_this();
-    socket_.async_read_some(asio::buffer(buf_), [this, self](asio::error_code ec, std::size_t n) {
-      if (ec) return close();
-      const std::string_view data(buf_.data(), n);
-      const auto r = parser_.feed(data);
-      if (r.status == rtwire::http1::parse_status::need_more) return read_head();
-      if (r.status == rtwire::http1::parse_status::error)
-        return respond(rtwire::http1::status_for(parser_.error().code), error_body("bad request"));
-      // Copy what we need: the head's views may point into buf_, which the next read reuses.
-      const auto& head = parser_.head();
-      method_ = head.method;
-      target_ = head.target;
-      // RFC 9112 §6.3: how the body is delimited. This example reads Content-Length bodies
-      // only, so it refuses a chunked one (411) instead of misreading it.
-      const auto body = head.headers.request_body();
-      if (body.ec)
-        return respond(rtwire::http1::status_for(body.ec), error_body(body.ec.message()));
-      if (body.kind == rtwire::http1::body_kind::chunked)
-        return respond(411, error_body("send the body with Content-Length"));
-      if (body.length > server_.config().max_body)
-        return respond(413, error_body("message too large"));
-      body_length_ = static_cast<std::size_t>(body.length);
-      body_.assign(data.substr(r.consumed));
-      if (body_.size() >= body_length_) return route();
-      read_body();
-    });
-  }
-
-  void read_body() {
-    auto self = shared_from_this();
-    socket_.async_read_some(asio::buffer(buf_), [this, self](asio::error_code ec, std::size_t n) {
-      if (ec) return close();
-      body_.append(buf_.data(), n);
-      if (body_.size() >= body_length_) return route();
-      read_body();
-    });
+    session_->close();
   }
 
   void route() {
-    body_.resize(body_length_);
-    const std::string_view path = std::string_view(target_).substr(0, target_.find('?'));
+    const std::string_view path = session_->req().path;
     const auto name = query_param(target_, "topic");
     const bool is_publish = path == "/publish" && method_ == "POST";
     const bool is_poll = path == "/poll" && method_ == "GET";
     if (!is_publish && !is_poll) return respond(404, error_body("not found"));
+    if (rtwire_examples::query_is_malformed(target_))
+      return respond(400, error_body("malformed query (a bad %XX escape)"));
     if (is_poll && !name) {
       if (const auto names = query_param(target_, "topics")) return poll_many(*names);
     }
@@ -417,19 +377,15 @@ class connection : public std::enable_shared_from_this<connection> {
 
   // A parked poll's client sends nothing more; a read completes only when it goes away.
   void watch_for_close() {
-    auto self = shared_from_this();
-    socket_.async_read_some(asio::buffer(buf_), [this, self](asio::error_code ec, std::size_t) {
-      if (ec) return close();
-      if (!responded_) watch_for_close();
-    });
+    session_->on_close = [self = shared_from_this()] { self->close(); };
+    session_->watch_for_close();
   }
 
-  tcp::socket socket_;
+  std::shared_ptr<http_session> session_;
   server& server_;
-  std::array<char, 4096> buf_{};
-  rtwire::http1::request_parser parser_;
-  std::string method_, target_, body_, out_;
-  std::size_t body_length_ = 0;
+  const std::string& target_;
+  const std::string& method_;
+  const std::string& body_;
   std::optional<lp::waiter_id> waiter_;
   std::optional<topic_names> multi_;  // a multi-topic poll's topics
   std::uint64_t token_ = 0;
@@ -437,11 +393,12 @@ class connection : public std::enable_shared_from_this<connection> {
   bool closed_ = false;
 };
 
-void server::accept() {
-  acceptor_.async_accept([this](asio::error_code ec, tcp::socket socket) {
-    if (!ec) std::make_shared<connection>(std::move(socket), *this)->start();
-    accept();
-  });
+void server::on_socket(tcp::socket socket) {
+  std::make_shared<http_session>(std::move(socket), settings_.http, settings_.cors,
+                                 [this](const std::shared_ptr<http_session>& s) {
+                                   std::make_shared<connection>(s, *this)->start();
+                                 })
+      ->start();
 }
 
 void server::deliver(std::vector<lp::completion>& done) {
@@ -481,14 +438,14 @@ void server::rearm() {
 int main(int argc, char** argv) {
   settings s;
   CLI::App app{"longpoll_server: chat-style long polling on rtwire's sans-IO queue (Asio)"};
-  app.add_option("--host", s.host, "Address to listen on")->capture_default_str();
-  app.add_option("--port", s.port, "TCP port (0: any free port)")->capture_default_str();
+  rtwire_examples::listen_flags listen;
+  listen.add_to(app);
   app.add_option("--max-messages", s.max_messages, "Messages kept per topic")
       ->capture_default_str();
   app.add_option("--max-bytes", s.max_bytes, "Message bytes kept per topic")->capture_default_str();
   app.add_option("--max-age", s.max_age_s, "Seconds a message is kept (0: no limit)")
       ->capture_default_str();
-  app.add_option("--max-body", s.max_body, "Largest message accepted, bytes")
+  app.add_option("--max-body", s.http.max_body, "Largest message accepted, bytes")
       ->capture_default_str();
   app.add_option("--max-waiters", s.max_waiters, "Most parked polls")->capture_default_str();
   app.add_option("--max-timeout", s.max_timeout_ms, "Longest poll, ms")->capture_default_str();
@@ -496,7 +453,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"supersede", "reject_new", "allow_concurrent"}))
       ->capture_default_str();
   app.add_option("--epoch", s.epoch, "Topic epoch (default: a boot id from the clock)");
-  CLI11_PARSE(app, argc, argv);
+  rtwire_examples::add_http_limit_flags(app, s.http);
+  rtwire_examples::add_allow_origin(app, s.cors.allowed);
+  if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
+  s.host = listen.host;
+  s.port = listen.port;
   if (s.epoch == 0) {
     // A boot id: cursors of a previous run (whose history lived in memory) reset as
     // epoch_mismatch instead of pointing silently into this run's history.
@@ -505,7 +466,7 @@ int main(int argc, char** argv) {
                                              .count());
   }
   lp::options opts;
-  opts.max_message_bytes = s.max_body;
+  opts.max_message_bytes = s.http.max_body;  // one limit: the body read and the queue's
   opts.max_waiters = s.max_waiters;
   opts.max_timeout = lp::millis{s.max_timeout_ms};
   opts.on_duplicate = s.on_duplicate == "reject_new"         ? lp::duplicate_poll::reject_new

@@ -35,7 +35,8 @@
 #include <utility>
 #include <vector>
 
-#include "../common/query.hpp"
+#include "../common/cli.hpp"
+#include "../common/http_server.hpp"
 
 namespace {
 
@@ -50,8 +51,9 @@ struct settings {
   std::int64_t max_age_s = 0;
   std::uint64_t epoch = 0;  // 0: derive a boot id from the clock
   unsigned heartbeat_s = 15;
-  std::size_t max_body = std::size_t{1} << 20;
   std::size_t max_backlog = std::size_t{4} << 20;
+  rtwire_examples::http_limits http{.max_body = std::size_t{1} << 20};
+  rtwire_examples::cors_policy cors;
 };
 
 /// The caller's clock for the log's age retention (rtwire itself reads no clock).
@@ -60,32 +62,35 @@ rtwire::log::millis now_ms() {
       std::chrono::steady_clock::now().time_since_epoch());
 }
 
-using rtwire_examples::query_param;
-
-class connection;
+using rtwire_examples::http_session;
+using session_ptr = std::shared_ptr<http_session>;
 
 struct topic {
   explicit topic(std::uint64_t epoch, rtwire::log::retention keep) : log(epoch, keep) {}
   rtwire::log::message_log log;
-  std::vector<std::weak_ptr<connection>> subscribers;
+  std::vector<std::weak_ptr<http_session>> subscribers;
 };
 
 class server {
  public:
-  server(asio::io_context& io, const settings& s) : settings_(s), acceptor_(io), heartbeat_(io) {}
+  server(asio::io_context& io, const settings& s)
+      : settings_(s),
+        listener_(io, rtwire_examples::resolve_listen(io, s.host, s.port),
+                  [this](tcp::socket socket) {
+                    std::make_shared<http_session>(std::move(socket), settings_.http,
+                                                   settings_.cors,
+                                                   [this](const session_ptr& c) { route(c); })
+                        ->start();
+                  }),
+        heartbeat_(io) {}
 
-  /// Binds and listens; prints the bound address (port 0 picks a free port).
+  /// Listens; prints the bound address (port 0 picks a free port).
   void start() {
-    const tcp::endpoint ep(asio::ip::make_address(settings_.host), settings_.port);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    const auto bound = acceptor_.local_endpoint();
+    const auto bound = listener_.local_endpoint();
     std::printf("sse_server listening on %s:%u\n", bound.address().to_string().c_str(),
                 static_cast<unsigned>(bound.port()));
     std::fflush(stdout);
-    accept();
+    listener_.start();
     schedule_heartbeat();
   }
 
@@ -101,8 +106,6 @@ class server {
     return it->second;
   }
 
-  const settings& config() const { return settings_; }
-
   /// Appends to the topic's log and sends the event to every live subscriber.
   rtwire::log::append_result publish(const std::string& name, std::string_view data,
                                      std::string_view type);
@@ -111,184 +114,67 @@ class server {
   std::size_t drop(const std::string& name);
 
  private:
-  void accept();
+  void route(const session_ptr& c);
+  void subscribe(const session_ptr& c, const std::string& name);
   void schedule_heartbeat();
 
   settings settings_;
-  tcp::acceptor acceptor_;
+  rtwire_examples::listener listener_;
   asio::steady_timer heartbeat_;
   std::map<std::string, topic> topics_;
 };
 
-class connection : public std::enable_shared_from_this<connection> {
- public:
-  connection(tcp::socket socket, server& srv) : socket_(std::move(socket)), server_(srv) {}
-
-  void start() { read_head(); }
-
-  /// Queues bytes for the peer. A subscriber that cannot keep up is disconnected (it resumes).
-  void send(std::string_view bytes) {
-    if (closed_) return;
-    if (out_.size() + bytes.size() > server_.config().max_backlog) {
-      close();
-      return;
-    }
-    out_.append(bytes);
-    if (!writing_) write_some();
+void server::route(const session_ptr& c) {
+  const auto& req = c->req();
+  const auto topic_name = req.query("topic");
+  const bool known = (req.path == "/events" && req.method == "GET") ||
+                     (req.path == "/publish" && req.method == "POST") ||
+                     (req.path == "/drop" && req.method == "POST");
+  if (!known) return c->respond_text(404, "not found");
+  if (topic_name.malformed()) return c->respond_text(400, "malformed query: topic");
+  if (!topic_name.value || topic_name.value->empty()) return c->respond_text(400, "missing topic");
+  const std::string& name = *topic_name.value;
+  if (req.path == "/events") return subscribe(c, name);
+  if (req.path == "/publish") {
+    const auto event = req.query("event");
+    if (event.malformed()) return c->respond_text(400, "malformed query: event");
+    const auto r = publish(name, req.body, event.value.value_or(""));
+    if (!r) return c->respond_text(413, r.error.message());
+    return c->respond_text(200, rtwire::log::to_string({get_topic(name).log.epoch(), r.offset}));
   }
+  c->respond_text(200, std::to_string(drop(name)));
+}
 
-  /// Ends the connection once queued bytes are sent.
-  void close_after_send() {
-    close_after_write_ = true;
-    if (!writing_) close();
+void server::subscribe(const session_ptr& c, const std::string& name) {
+  topic& t = get_topic(name);
+  std::string out;
+  // The event-stream head, through rtwire::http1, with CORS fields when the origin is allowed.
+  namespace h = rtwire::http1;
+  (void)h::write_status_line(out, 200);
+  for (const auto& f : rtwire::sse::response_fields)
+    (void)h::write_field(out, f.name, f.value);
+  if (const auto origin = c->allowed_origin()) {
+    (void)h::write_field(out, "Access-Control-Allow-Origin", *origin);
+    (void)h::write_field(out, "Vary", "Origin");
   }
-
-  void close() {
-    if (closed_) return;
-    closed_ = true;
-    asio::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+  h::write_end(out);
+  // How long an EventSource waits before reconnecting (a retry-only line cannot fail).
+  (void)rtwire::sse::write_event(out, {.retry = settings_.retry_ms});
+  const auto last_id = c->req().header("Last-Event-ID");
+  const std::optional<std::string_view> cursor =
+      last_id && !last_id->empty() ? last_id : std::nullopt;
+  const auto r = rtwire::sse::replay(out, t.log, cursor);
+  if (r.had_cursor && !r.resume) {
+    std::fprintf(stderr, "sse_server: %s: client at %.*s must reset: %s\n", name.c_str(),
+                 static_cast<int>(cursor->size()), cursor->data(),
+                 r.resume.reset.message().c_str());
   }
-
- private:
-  void read_head() {
-    auto self = shared_from_this();
-    socket_.async_read_some(asio::buffer(buf_), [this, self](asio::error_code ec, std::size_t n) {
-      if (ec) return close();
-      const std::string_view data(buf_.data(), n);
-      const auto r = parser_.feed(data);
-      if (r.status == rtwire::http1::parse_status::need_more) return read_head();
-      if (r.status == rtwire::http1::parse_status::error) {
-        return respond(rtwire::http1::status_for(parser_.error().code), "bad request\n");
-      }
-      // Copy what we need: the head's views may point into buf_, which the next read reuses.
-      const auto& head = parser_.head();
-      method_ = head.method;
-      target_ = head.target;
-      if (const auto id = rtwire::sse::last_event_id(head.headers)) last_event_id_ = *id;
-      // RFC 9112 §6.3: how the body is delimited. This example reads Content-Length bodies
-      // only, so it refuses a chunked one (411) instead of misreading it.
-      const auto body = head.headers.request_body();
-      if (body.ec) return respond(rtwire::http1::status_for(body.ec), body.ec.message() + "\n");
-      if (body.kind == rtwire::http1::body_kind::chunked)
-        return respond(411, "send the body with Content-Length\n");
-      if (body.length > server_.config().max_body) return respond(413, "body too large\n");
-      body_length_ = static_cast<std::size_t>(body.length);
-      body_.assign(data.substr(r.consumed));
-      if (body_.size() >= body_length_) return route();
-      read_body();
-    });
-  }
-
-  void read_body() {
-    auto self = shared_from_this();
-    socket_.async_read_some(asio::buffer(buf_), [this, self](asio::error_code ec, std::size_t n) {
-      if (ec) return close();
-      body_.append(buf_.data(), n);
-      if (body_.size() >= body_length_) return route();
-      read_body();
-    });
-  }
-
-  void route() {
-    body_.resize(body_length_);
-    const std::string_view path = std::string_view(target_).substr(0, target_.find('?'));
-    const auto topic_name = query_param(target_, "topic");
-    if (path == "/events" && method_ == "GET") {
-      if (!topic_name || topic_name->empty()) return respond(400, "missing topic\n");
-      return subscribe(*topic_name);
-    }
-    if (path == "/publish" && method_ == "POST") {
-      if (!topic_name || topic_name->empty()) return respond(400, "missing topic\n");
-      const std::string type = query_param(target_, "event").value_or("");
-      const auto r = server_.publish(*topic_name, body_, type);
-      if (!r) return respond(413, r.error.message() + "\n");
-      return respond(
-          200,
-          rtwire::log::to_string({server_.get_topic(*topic_name).log.epoch(), r.offset}) + "\n");
-    }
-    if (path == "/drop" && method_ == "POST") {
-      if (!topic_name || topic_name->empty()) return respond(400, "missing topic\n");
-      return respond(200, std::to_string(server_.drop(*topic_name)) + "\n");
-    }
-    respond(404, "not found\n");
-  }
-
-  void subscribe(const std::string& name) {
-    topic& t = server_.get_topic(name);
-    std::string out;
-    rtwire::sse::write_response_head(out);
-    // How long an EventSource waits before reconnecting (a retry-only line cannot fail).
-    (void)rtwire::sse::write_event(out, {.retry = server_.config().retry_ms});
-    const std::optional<std::string_view> cursor =
-        last_event_id_ ? std::optional<std::string_view>(*last_event_id_) : std::nullopt;
-    const auto r = rtwire::sse::replay(out, t.log, cursor);
-    if (r.had_cursor && !r.resume) {
-      std::fprintf(stderr, "sse_server: %s: client at %s must reset: %s\n", name.c_str(),
-                   last_event_id_->c_str(), r.resume.reset.message().c_str());
-    }
-    t.subscribers.push_back(weak_from_this());
-    send(out);
-    watch_for_close();
-  }
-
-  // A stream's client sends nothing more; a read completes only when it goes away.
-  void watch_for_close() {
-    auto self = shared_from_this();
-    socket_.async_read_some(asio::buffer(buf_), [this, self](asio::error_code ec, std::size_t) {
-      if (ec) return close();
-      watch_for_close();
-    });
-  }
-
-  void respond(int status, const std::string& body) {
-    const char* reason = status == 200   ? "OK"
-                         : status == 404 ? "Not Found"
-                         : status == 413 ? "Content Too Large"
-                         : status == 431 ? "Request Header Fields Too Large"
-                         : status == 505 ? "HTTP Version Not Supported"
-                                         : "Bad Request";
-    std::string out =
-        "HTTP/1.1 " + std::to_string(status) + " " + reason +
-        "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
-        "\r\nConnection: close\r\n\r\n" + body;
-    send(out);
-    close_after_send();
-  }
-
-  void write_some() {
-    writing_ = true;
-    sending_.swap(out_);
-    out_.clear();
-    auto self = shared_from_this();
-    asio::async_write(socket_, asio::buffer(sending_),
-                      [this, self](asio::error_code ec, std::size_t) {
-                        writing_ = false;
-                        if (ec) return close();
-                        if (!out_.empty()) return write_some();
-                        if (close_after_write_) close();
-                      });
-  }
-
-  tcp::socket socket_;
-  server& server_;
-  std::array<char, 4096> buf_{};
-  rtwire::http1::request_parser parser_;
-  std::string method_, target_, body_;
-  std::optional<std::string> last_event_id_;
-  std::size_t body_length_ = 0;
-  std::string out_, sending_;
-  bool writing_ = false;
-  bool close_after_write_ = false;
-  bool closed_ = false;
-};
-
-void server::accept() {
-  acceptor_.async_accept([this](asio::error_code ec, tcp::socket socket) {
-    if (!ec) std::make_shared<connection>(std::move(socket), *this)->start();
-    accept();
-  });
+  t.subscribers.push_back(c);
+  c->begin_stream();
+  // A subscriber that cannot keep up is disconnected (it resumes from the log).
+  c->set_max_backlog(settings_.max_backlog);
+  c->send(out);
+  c->watch_for_close();
 }
 
 void server::schedule_heartbeat() {
@@ -342,8 +228,8 @@ std::size_t server::drop(const std::string& name) {
 int main(int argc, char** argv) {
   settings s;
   CLI::App app{"sse_server: Server-Sent Events with Last-Event-ID resume (rtwire + Asio)"};
-  app.add_option("--host", s.host, "Address to listen on")->capture_default_str();
-  app.add_option("--port", s.port, "TCP port (0: any free port)")->capture_default_str();
+  rtwire_examples::listen_flags listen;
+  listen.add_to(app);
   app.add_option("--retry", s.retry_ms, "Reconnection time sent to clients, ms")
       ->capture_default_str();
   app.add_option("--max-messages", s.max_messages, "Messages kept per topic")
@@ -355,7 +241,13 @@ int main(int argc, char** argv) {
   app.add_option("--heartbeat", s.heartbeat_s, "Seconds between heartbeats")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  app.add_option("--max-body", s.http.max_body, "Largest published body, bytes")
+      ->capture_default_str();
+  rtwire_examples::add_http_limit_flags(app, s.http);
+  rtwire_examples::add_allow_origin(app, s.cors.allowed);
+  if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
+  s.host = listen.host;
+  s.port = listen.port;
   if (s.epoch == 0) {
     // A boot id: history from a previous run of this process (lost, it lives in memory) must not
     // be mistaken for this run's, so cursors of another run resume as epoch_mismatch.

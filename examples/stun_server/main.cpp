@@ -125,8 +125,8 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
     for (;;) {
       const auto r = framer_.next(in);
       in = in.subspan(r.consumed);
-      if (r.st == stun::stream_framer::status::need_more) return true;
-      if (r.st == stun::stream_framer::status::failed) {
+      if (r.status == stun::stream_framer::status::need_more) return true;
+      if (r.status == stun::stream_framer::status::failed) {
         std::fprintf(stderr, "tcp: closing: %s at byte %zu\n", framer_.error().message().c_str(),
                      framer_.error().offset);
         close();

@@ -17,6 +17,8 @@
 
 #include <asio.hpp>
 
+#include "../common/cli.hpp"
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -170,44 +172,29 @@ int run(const settings& s) {
   return conn.closed_cleanly() ? 0 : 1;
 }
 
-bool parse_args(int argc, char** argv, settings& s) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
-    if (arg == "--binary") {
-      s.binary = true;
-    } else if (arg == "--ping") {
-      s.ping = true;
-    } else if (arg == "--host" || arg == "--port" || arg == "--path" || arg == "--fragment" ||
-               arg == "--close") {
-      const char* v = value();
-      if (!v) return false;
-      if (arg == "--host") s.host = v;
-      if (arg == "--port") s.port = v;
-      if (arg == "--path") s.path = v;
-      if (arg == "--fragment") s.fragment = std::strtoull(v, nullptr, 10);
-      if (arg == "--close") s.close_code = std::atoi(v);
-    } else {
-      s.messages.emplace_back(arg);
-    }
-  }
-  if (s.messages.empty()) {
-    for (std::string line; std::getline(std::cin, line);)
-      s.messages.push_back(line);
-  }
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   settings s;
-  if (!parse_args(argc, argv, s)) {
-    std::fprintf(stderr,
-                 "usage: %s --host H --port N [--path P] [--binary] [--fragment BYTES] [--ping] "
-                 "[--close CODE] [MESSAGE...]\n",
-                 argv[0]);
-    return 2;
+  CLI::App app{"ws_client: sends messages to a WebSocket server and prints what comes back"};
+  rtwire_examples::listen_flags target;
+  target.port = 9001;
+  target.add_to(app);
+  app.add_option("--path", s.path, "Request target")->capture_default_str();
+  app.add_flag("--binary", s.binary, "Send binary messages");
+  app.add_flag("--ping", s.ping, "Send a ping before each message");
+  app.add_option("--fragment", s.fragment, "Split messages into frames of at most BYTES (0: no)")
+      ->type_name("BYTES");
+  app.add_option("--close", s.close_code, "Close code to send at the end")
+      ->check(CLI::Range(1000, 4999))
+      ->capture_default_str();
+  app.add_option("messages", s.messages, "Messages to send (default: each line of stdin)");
+  if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
+  s.host = target.host;
+  s.port = std::to_string(target.port);
+  if (s.messages.empty()) {
+    for (std::string line; std::getline(std::cin, line);)
+      s.messages.push_back(line);
   }
   try {
     return run(s);

@@ -3,7 +3,11 @@
 // answered (rtwire queues the pong); the closing handshake is echoed. One line per connection
 // on stderr when it ends.
 //
-//   ws_echo_server --host 127.0.0.1 --port 9001 [--max-message BYTES]
+//   ws_echo_server --host 127.0.0.1 --port 9001 [--max-message BYTES] [--protocol NAME]...
+//
+// --protocol NAME (repeatable): the subprotocols the server speaks; the first one the client
+// offers, in the client's order, is selected (RFC 6455 §4.2.2 /5.5.3), so that a browser's
+// `new WebSocket(url, ['chat'])` connects. Without a match none is selected.
 //
 // The I/O glue is the whole story: read bytes, feed() them, act on next()'s events, write
 // output(). One session object per connection on a single-threaded io_context (plain completion
@@ -12,6 +16,9 @@
 #include <rtwire/ws/handshake.hpp>
 
 #include <asio.hpp>
+
+#include "../common/cli.hpp"
+#include "../common/http_server.hpp"
 
 #include <array>
 #include <chrono>
@@ -32,6 +39,8 @@ struct settings {
   std::string host = "127.0.0.1";
   unsigned short port = 9001;
   std::size_t max_message = 16u << 20;  // Autobahn section 9 sends 16 MiB messages
+  std::vector<std::string> protocols;
+  rtwire_examples::http_limits http{};
 };
 
 /// One client: read → feed → act on events → write output → read again. Owned by the shared_ptr
@@ -40,6 +49,7 @@ class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket socket, const settings& config)
       : socket_(std::move(socket)),
+        config_(config),
         conn_(ws::role::server, {.limit = {.max_frame_payload = config.max_message,
                                            .max_message_size = config.max_message,
                                            .max_buffered_bytes = config.max_message}}) {}
@@ -54,6 +64,14 @@ class session : public std::enable_shared_from_this<session> {
     const auto ep = socket_.remote_endpoint(ec);
     if (!ec) peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
     socket_.set_option(tcp::no_delay(true), ec);
+    // Slowloris: the whole handshake must arrive within the head timeout.
+    timer_.expires_after(config_.http.head_timeout);
+    timer_.async_wait([self = shared_from_this()](asio::error_code e) {
+      if (!e && !self->upgraded_ && !self->answered_) {
+        asio::error_code ignored;
+        self->socket_.close(ignored);
+      }
+    });
     read();
   }
 
@@ -79,8 +97,19 @@ class session : public std::enable_shared_from_this<session> {
     const auto r = handshake_.feed(std::string_view(buffer_.data(), n));
     if (r.status == ws::server_handshake::state::need_more) return read();
     std::string reply;
+    answered_ = true;
+    timer_.cancel();
     if (r.status == ws::server_handshake::state::request_ready) {
-      (void)handshake_.accept(reply, {});  // no protocol or extension chosen: cannot fail
+      // The first offered subprotocol that we speak (the offer's views live in the handshake).
+      std::string_view chosen;
+      for (const std::string_view offered : handshake_.request().protocols) {
+        for (const std::string& p : config_.protocols)
+          if (offered == p && chosen.empty()) chosen = offered;
+      }
+      if (const auto e = handshake_.accept(reply, {.protocol = chosen})) {
+        std::fprintf(stderr, "accept failed: %s\n", e.message().c_str());
+        return;
+      }
       upgraded_ = true;
     } else {
       handshake_.write_rejection(reply);
@@ -168,56 +197,46 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   tcp::socket socket_;
+  const settings& config_;
   asio::steady_timer timer_{socket_.get_executor()};
   std::array<char, 64 * 1024> buffer_;
   ws::server_handshake handshake_;
   ws::connection conn_;
   bool upgraded_ = false;
+  bool answered_ = false;
   std::size_t messages_ = 0;
   std::string peer_ = "?";
   std::string transport_error_;
 };
 
-void accept(tcp::acceptor& acceptor, const settings& config) {
-  acceptor.async_accept([&acceptor, &config](asio::error_code ec, tcp::socket socket) {
-    if (!ec) std::make_shared<session>(std::move(socket), config)->start();
-    accept(acceptor, config);
-  });
-}
-
-bool parse_args(int argc, char** argv, settings& s) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (i + 1 >= argc) return false;
-    const char* value = argv[++i];
-    if (arg == "--host") {
-      s.host = value;
-    } else if (arg == "--port") {
-      s.port = static_cast<unsigned short>(std::strtoul(value, nullptr, 10));
-    } else if (arg == "--max-message") {
-      s.max_message = std::strtoull(value, nullptr, 10);
-      if (s.max_message == 0) return false;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   settings config;
-  if (!parse_args(argc, argv, config)) {
-    std::fprintf(stderr, "usage: %s --host ADDRESS --port N [--max-message BYTES]\n", argv[0]);
-    return 2;
-  }
+  CLI::App app{"ws_echo_server: a WebSocket echo server (rtwire + Asio)"};
+  rtwire_examples::listen_flags listen;
+  listen.port = 9001;
+  listen.add_to(app);
+  app.add_option("--max-message", config.max_message, "Largest message, bytes")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--protocol", config.protocols,
+                 "Subprotocol to select when the client offers it (repeatable)")
+      ->type_name("NAME")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->expected(1);
+  rtwire_examples::add_http_limit_flags(app, config.http);
+  if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
   try {
     asio::io_context io;
-    tcp::acceptor acceptor(io, {asio::ip::make_address(config.host), config.port});
-    std::fprintf(stderr, "listening on %s:%u\n", config.host.c_str(),
+    rtwire_examples::listener acceptor(
+        io, rtwire_examples::resolve_listen(io, listen.host, listen.port),
+        [&config](tcp::socket socket) {
+          std::make_shared<session>(std::move(socket), config)->start();
+        });
+    std::fprintf(stderr, "listening on %s:%u\n", listen.host.c_str(),
                  static_cast<unsigned>(acceptor.local_endpoint().port()));
-    accept(acceptor, config);
+    acceptor.start();
     io.run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ws_echo_server: %s\n", e.what());

@@ -26,7 +26,7 @@ int main() {
   const std::size_t header_size = rtwire::ws::encode_header(h, header);
   rtwire::ws::frame_decoder decoder;
   const auto d = decoder.decode({header, header_size});
-  if (d.st != rtwire::ws::frame_decoder::status::piece || !d.frame_started ||
+  if (d.status != rtwire::ws::frame_decoder::status::piece || !d.frame_started ||
       decoder.remaining() != h.payload_length)
     return 1;
   std::printf("%s\n", accept.c_str());

@@ -42,15 +42,15 @@ outcome run(const std::vector<std::string_view>& chunks, stun::stream_framer::op
       const auto r = f.next(in);
       REQUIRE(r.consumed <= in.size());
       in = in.subspan(r.consumed);
-      if (r.st == stun::stream_framer::status::need_more) {
+      if (r.status == stun::stream_framer::status::need_more) {
         REQUIRE(in.empty());
         break;
       }
-      if (r.st == stun::stream_framer::status::failed) {
+      if (r.status == stun::stream_framer::status::failed) {
         out.error = f.error().message() + "@" + std::to_string(f.error().offset);
         // Sticky: the same error again, nothing consumed.
         const auto again = f.next(in);
-        CHECK(again.st == stun::stream_framer::status::failed);
+        CHECK(again.status == stun::stream_framer::status::failed);
         CHECK(again.consumed == 0);
         return out;
       }

@@ -5,8 +5,8 @@
 //   for (;;) {
 //     const auto r = framer.next(in);
 //     in = in.subspan(r.consumed);
-//     if (r.st == rtwire::stun::stream_framer::status::need_more) break;  // read more
-//     if (r.st == rtwire::stun::stream_framer::status::failed) close(framer.error());
+//     if (r.status == rtwire::stun::stream_framer::status::need_more) break;  // read more
+//     if (r.status == rtwire::stun::stream_framer::status::failed) close(framer.error());
 //     // r.kind: STUN message (give r.frame to stun::parse) or ChannelData (r.frame is the
 //     // 4-byte header and the data, without the stream padding)
 //   }
@@ -54,7 +54,7 @@ class stream_framer {
   };
 
   struct result {
-    status st = status::need_more;
+    stream_framer::status status = stream_framer::status::need_more;
     std::size_t consumed = 0;
     frame_kind kind = frame_kind::stun;
     bytes_view frame{};
@@ -68,7 +68,7 @@ class stream_framer {
   result next(bytes_view in) {
     result r;
     if (error_) {
-      r.st = status::failed;
+      r.status = status::failed;
       return r;
     }
     if (delivered_from_buffer_) {
@@ -80,7 +80,7 @@ class stream_framer {
       std::size_t need = 0;
       if (!frame_size(in.data(), stream_offset_, need, r.kind)) return fail(r);
       if (in.size() >= need) {
-        r.st = status::frame;
+        r.status = status::frame;
         r.consumed = need;
         r.frame = in.first(visible_size(in.data(), r.kind));
         stream_offset_ += need;
@@ -112,7 +112,7 @@ class stream_framer {
     stream_offset_ += at;
     r.consumed = at;
     if (buffer_.size() == need) {
-      r.st = status::frame;
+      r.status = status::frame;
       r.frame = bytes_view(buffer_.data(), visible_size(buffer_.data(), r.kind));
       delivered_from_buffer_ = true;
     }
@@ -160,7 +160,7 @@ class stream_framer {
   }
 
   result fail(result r) const noexcept {
-    r.st = status::failed;
+    r.status = status::failed;
     return r;
   }
 

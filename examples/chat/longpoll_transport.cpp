@@ -1,0 +1,249 @@
+// chat: the long-polling transport.
+//
+//   GET /poll?room=R&name=N[&token=T | &resume=T][&cursor=C][&timeout=MS]
+//   -> 200 {"clientId","token","cursor","events":[...]}
+//
+// The first call (no token) creates the session, joins R and returns at once with `joined`.
+// Later calls return the events after `cursor` in R's log (or after the cursor the previous
+// answer returned) plus the session's direct events (private, signal, joined/reset, other
+// rooms' events); with none they park until one arrives or `timeout` (default 25000, max 60000)
+// passes. A stale cursor -> 409 {"reset":true,"cursor":HEAD}; text that is not a cursor -> 400;
+// an unknown or expired token -> 401. A session lives --grace-ms after its last poll ended.
+#include <charconv>
+
+#include "server.hpp"
+
+namespace chat {
+
+/// One long-poll session's transport state; attached to the hub for the session's whole life.
+class longpoll_state : public sink {
+ public:
+  longpoll_state(server& srv, std::string client, std::string room_name)
+      : srv_(srv), client_(std::move(client)), room_(std::move(room_name)), timer_(srv.io()) {}
+
+  void deliver(const event& ev) override {
+    // Room R's logged events are read from the log by cursor; everything else waits here.
+    if (!(ev.room == room_ && !ev.id.empty())) {
+      if (pending_.size() >= srv_.config().room.max_mailbox) pending_.erase(pending_.begin());
+      pending_.emplace_back(ev.json);
+    }
+    wake();
+  }
+
+  void evicted() override {
+    // Resumed on another transport: hand the undelivered direct events to the session.
+    if (session* s = srv_.rooms().find(client_))
+      for (std::string& text : pending_)
+        srv_.rooms().send_to(*s, "pending", {}, text);
+    pending_.clear();
+    answer_parked();
+  }
+
+  /// A poll arrived. `cursor`: the client's, or empty for "where the last answer ended".
+  void poll(const session_ptr& http, const std::string& cursor, millis timeout) {
+    if (parked_) answer_parked();  // a newer poll supersedes the parked one
+    if (!cursor.empty()) cursor_ = cursor;
+    if (cursor_.empty()) {
+      const room* r = srv_.rooms().find_room(room_);
+      cursor_ = r ? r->head_id() : std::string();
+    }
+    // Validate the cursor before parking: 400 malformed, 409 stale.
+    const int st = srv_.rooms().read_after(room_, cursor_, [](const event&) {});
+    if (st == 2) {
+      cursor_.clear();
+      return respond_error(http, {"bad-request", "cursor is not <epoch hex>-<offset>", 400});
+    }
+    if (st == 1) {
+      const room* r = srv_.rooms().find_room(room_);
+      const std::string head = r ? r->head_id() : std::string();
+      cursor_ = head;
+      return http->respond(409, "application/json", json{{"reset", true}, {"cursor", head}}.dump());
+    }
+    parked_ = http;
+    if (!answer_if_ready()) {
+      // Park: answer on the next event or at the timeout; forget it if the client goes away.
+      http->on_close = [this, weak = std::weak_ptr<http_session>(http)] {
+        if (parked_ && parked_ == weak.lock()) {
+          parked_.reset();
+          timer_.cancel();
+          last_end_ = mono_now();
+        }
+      };
+      http->watch_for_close();
+      timer_.expires_after(timeout);
+      timer_.async_wait([this, weak = std::weak_ptr<http_session>(http)](asio::error_code ec) {
+        if (!ec && parked_ && parked_ == weak.lock()) answer_parked();
+      });
+    }
+  }
+
+  bool idle_since(millis now, millis grace) const { return !parked_ && now - last_end_ >= grace; }
+  ~longpoll_state() override { end_now(); }
+
+  void end_now() {
+    timer_.cancel();
+    if (parked_) answer_parked();
+  }
+
+ private:
+  /// Answers the parked poll if there is something to say; true if it did.
+  bool answer_if_ready() {
+    if (!parked_) return true;
+    bool any = !pending_.empty();
+    srv_.rooms().read_after(room_, cursor_, [&](const event&) { any = true; });
+    if (!any) return false;
+    answer_parked();
+    return true;
+  }
+
+  void wake() {
+    if (parked_) answer_if_ready();
+  }
+
+  /// Answers the parked poll with whatever there is (maybe nothing).
+  void answer_parked() {
+    if (!parked_) return;
+    session_ptr http = std::move(parked_);
+    parked_.reset();
+    timer_.cancel();
+    http->on_close = nullptr;
+    std::string events;
+    std::uint64_t n = 0;
+    for (const std::string& text : pending_) {
+      events += n++ ? "," : "";
+      events += text;
+    }
+    pending_.clear();
+    std::string next = cursor_;
+    srv_.rooms().read_after(room_, cursor_, [&](const event& ev) {
+      events += n++ ? "," : "";
+      events.append(ev.json);
+      next = std::string(ev.id);
+    });
+    cursor_ = next;
+    srv_.rooms().count_delivery(n);
+    session* s = srv_.rooms().find(client_);
+    const std::string body = json{
+        {"clientId", client_},
+        {"token", s ? s->token : std::string()},
+        {"cursor", cursor_},
+        {"events",
+         json::array()}}.dump();
+    // Splice the events (already JSON text) into the empty array: no re-parse.
+    const std::size_t at = body.rfind("[]");
+    http->respond(200, "application/json", body.substr(0, at + 1) + events + body.substr(at + 1));
+    last_end_ = mono_now();
+  }
+
+  server& srv_;
+  std::string client_;
+  std::string room_;
+  asio::steady_timer timer_;
+  std::vector<std::string> pending_;
+  std::string cursor_;
+  session_ptr parked_;
+  millis last_end_ = mono_now();
+};
+
+/// Every long-poll session's state, by clientId; swept for expiry.
+class longpoll_sessions {
+ public:
+  explicit longpoll_sessions(server& srv) : srv_(srv) {}
+
+  longpoll_state* find(const std::string& client) {
+    const auto it = states_.find(client);
+    return it == states_.end() ? nullptr : it->second.get();
+  }
+
+  longpoll_state& open(session& s, const std::string& room_name) {
+    auto& slot = states_[s.id];
+    if (slot && s.out == slot.get()) s.out = nullptr;  // replaced, not evicted
+    if (slot) slot->end_now();
+    slot = std::make_unique<longpoll_state>(srv_, s.id, room_name);
+    return *slot;
+  }
+
+  /// Ends sessions whose last poll ended more than the grace period ago; forgets states whose
+  /// session resumed elsewhere or is gone.
+  void sweep(millis now) {
+    hub& h = srv_.rooms();
+    for (auto it = states_.begin(); it != states_.end();) {
+      session* s = h.find(it->first);
+      const bool ours = s && s->out == it->second.get();
+      if (ours && it->second->idle_since(now, h.settings().grace)) {
+        h.detach(*s, now);
+        h.end(*s, now, wall_now_ms());
+        it = states_.erase(it);
+      } else if (!ours) {
+        it->second->end_now();
+        it = states_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+ private:
+  server& srv_;
+  std::map<std::string, std::unique_ptr<longpoll_state>> states_;
+};
+
+std::shared_ptr<longpoll_sessions> make_longpoll_sessions(server& srv) {
+  return std::make_shared<longpoll_sessions>(srv);
+}
+void sweep_longpoll(longpoll_sessions& p, millis now) {
+  p.sweep(now);
+}
+
+void server::serve_poll(const session_ptr& http) {
+  const auto& req = http->req();
+  if (rtwire_examples::query_is_malformed(req.target))
+    return respond_error(http, {"bad-request", "malformed query (a bad %XX escape)", 400});
+  const std::string room_name = req.query("room").value.value_or("");
+  const std::string name = req.query("name").value.value_or("");
+  if (!valid_room_name(room_name))
+    return respond_error(http, {"bad-request", "room must match [A-Za-z0-9_-]{1,64}", 400});
+  if (!valid_user_name(name))
+    return respond_error(http, {"bad-request", "name must be 1-32 characters of UTF-8", 400});
+  millis timeout{25'000};
+  if (const auto t = req.query("timeout"); t.value) {
+    std::uint64_t ms = 0;
+    const char* b = t.value->data();
+    const char* e = b + t.value->size();
+    const auto [end, err] = std::from_chars(b, e, ms);
+    if (err != std::errc() || end != e)
+      return respond_error(http, {"bad-request", "timeout is a number of milliseconds", 400});
+    timeout = millis{static_cast<std::int64_t>(std::min<std::uint64_t>(ms, 60'000))};
+  }
+  std::string token = req.query("token").value.value_or("");
+  if (token.empty()) token = req.query("resume").value.value_or("");
+  const std::string cursor = req.query("cursor").value.value_or("");
+  hub& h = rooms();
+  const millis now = mono_now();
+  if (token.empty()) {
+    // First call: a new session, joined, answered at once with `joined`.
+    if (h.full()) return respond_error(http, {"server-busy", "too many sessions", 503});
+    session& s = h.create(transport::long_poll);
+    longpoll_state& st = polls_->open(s, room_name);
+    h.attach(s, &st, transport::long_poll, /*send_connected=*/false);
+    if (auto err = h.join(s, room_name, name, std::nullopt, now, wall_now_ms()).err) {
+      h.end(s, now, wall_now_ms());
+      return respond_error(http, *err);
+    }
+    return st.poll(http, {}, timeout);
+  }
+  session* s = h.find_by_token(token);
+  if (!s) return respond_error(http, {"unauthorized", "unknown or expired token", 401});
+  longpoll_state* st = polls_->find(s->id);
+  if (!st || s->out != st) {
+    st = &polls_->open(*s, room_name);
+    h.attach(*s, st, transport::long_poll, /*send_connected=*/false);
+  }
+  if (!s->rooms.count(room_name)) {
+    if (auto err = h.join(*s, room_name, name, std::nullopt, now, wall_now_ms()).err)
+      return respond_error(http, *err);
+  }
+  st->poll(http, cursor, timeout);
+}
+
+}  // namespace chat

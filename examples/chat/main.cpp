@@ -1,0 +1,81 @@
+// chat_server — the real-time chat system of issue #11: rooms over WebSocket, SSE and long
+// polling, WebRTC signaling over WebSocket, and the browser page, on one io_context.
+//
+//   chat_server --host 127.0.0.1 --port 8080 [--web-root DIR] [--allow-origin ORIGIN]...
+//
+// Files: room.hpp (a room, its log and the rate limiter), hub.hpp/.cpp (sessions and every
+// protocol rule, no sockets), signal.hpp (signal validation), ws_transport.cpp,
+// sse_transport.cpp, longpoll_transport.cpp, routes.cpp (HTTP routes, POST /send),
+// static_files.cpp (the page). The HTTP plumbing is examples/common/.
+#include <cstdio>
+
+#include "../common/cli.hpp"
+#include "server.hpp"
+
+#ifndef CHAT_WEB_ROOT
+#define CHAT_WEB_ROOT "web"
+#endif
+
+int main(int argc, char** argv) {
+  chat::settings s;
+  s.web_root = CHAT_WEB_ROOT;
+  std::size_t max_text = s.room.max_text;
+  double rate = s.room.rate;
+  unsigned grace_ms = 10'000;
+  std::size_t history = s.room.history;
+  CLI::App app{"chat_server: rooms over WebSocket, SSE and long polling, WebRTC signaling"};
+  rtwire_examples::listen_flags listen;
+  listen.add_to(app);
+  app.add_option("--heartbeat-ms", s.heartbeat_ms, "SSE heartbeat interval, ms")
+      ->check(CLI::Range(10u, 3'600'000u))
+      ->capture_default_str();
+  app.add_option("--grace-ms", grace_ms, "How long a dropped session keeps its identity, ms")
+      ->check(CLI::Range(0u, 3'600'000u))
+      ->capture_default_str();
+  app.add_option("--max-text", max_text, "Largest message text, UTF-8 bytes")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{128} << 10))
+      ->capture_default_str();
+  app.add_option("--rate", rate, "Messages per second per client (burst: twice as many)")
+      ->check(CLI::Range(0.1, 100000.0))
+      ->capture_default_str();
+  app.add_option("--max-buffered", s.max_buffered,
+                 "Unsent bytes to one client before it is closed (1008; it resumes)")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--history", history, "Events kept per room for resume")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+      ->capture_default_str();
+  app.add_option("--web-root", s.web_root, "Directory of the page")->capture_default_str();
+  app.add_option("--ice-servers", s.ice_servers_json,
+                 "JSON array GET /config returns as iceServers")
+      ->capture_default_str();
+  rtwire_examples::add_allow_origin(app, s.cors.allowed);
+  rtwire_examples::add_http_limit_flags(app, s.http);
+  if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
+  if (!chat::json::accept(s.ice_servers_json) ||
+      !chat::json::parse(s.ice_servers_json).is_array()) {
+    std::fprintf(stderr, "chat_server: --ice-servers must be a JSON array\n");
+    return 2;
+  }
+  s.host = listen.host;
+  s.port = listen.port;
+  s.room.max_text = max_text;
+  s.room.rate = rate;
+  s.room.grace = chat::millis{grace_ms};
+  s.room.history = history;
+  s.http.max_body = s.max_message;
+  try {
+    asio::io_context io;
+    chat::server srv(io, s);
+    srv.start();
+    const auto ep = srv.local_endpoint();
+    std::printf("chat_server listening on %s:%u\n", ep.address().to_string().c_str(),
+                static_cast<unsigned>(ep.port()));
+    std::fflush(stdout);
+    io.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "chat_server: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,102 @@
+// chat: the server object and its HTTP routes.
+//
+//   GET  /            the page (--web-root), and its files     GET /healthz -> 200 ok
+//   GET  /ws          WebSocket                                GET /stats   -> the stats object
+//   GET  /sse         event stream                             GET /config  -> {"iceServers":[..]}
+//   GET  /poll        long poll                                POST /send   -> 202 {"ok":true}
+#include <cstdio>
+
+#include "server.hpp"
+
+namespace chat {
+
+void respond_error(const session_ptr& http, const error& e) {
+  http->respond(e.status, "application/json", e.to_json());
+}
+
+server::server(asio::io_context& io, settings s)
+    : io_(io),
+      settings_(std::move(s)),
+      hub_(settings_.room, static_cast<std::uint64_t>(wall_now_ms()), mono_now()),
+      listener_(io, rtwire_examples::resolve_listen(io, settings_.host, settings_.port),
+                [this](tcp::socket socket) {
+                  std::make_shared<http_session>(std::move(socket), settings_.http, settings_.cors,
+                                                 [this](const session_ptr& h) { route(h); })
+                      ->start();
+                }),
+      sweep_(io),
+      heartbeat_(io),
+      polls_(make_longpoll_sessions(*this)) {}
+
+server::~server() = default;
+
+void server::start() {
+  listener_.start();
+  tick();
+  heartbeat();
+}
+
+bool server::origin_allowed(std::optional<std::string_view> origin,
+                            std::optional<std::string_view> host) const {
+  if (!origin) return true;  // not a browser: nothing to hijack
+  if (host && *origin == "http://" + std::string(*host)) return true;
+  return settings_.cors.allow(origin).has_value();
+}
+
+// Expiry: sessions past their grace period leave their rooms.
+void server::tick() {
+  sweep_.expires_after(std::chrono::milliseconds(100));
+  sweep_.async_wait([this](asio::error_code ec) {
+    if (ec) return;
+    const millis now = mono_now();
+    sweep_longpoll(*polls_, now);
+    hub_.expire(now, wall_now_ms());
+    tick();
+  });
+}
+
+void server::heartbeat() {
+  heartbeat_.expires_after(std::chrono::milliseconds(settings_.heartbeat_ms));
+  heartbeat_.async_wait([this](asio::error_code ec) {
+    if (ec) return;
+    heartbeat_streams(sse_streams_);
+    heartbeat();
+  });
+}
+
+void server::route(const session_ptr& http) {
+  const auto& req = http->req();
+  const std::string& path = req.path;
+  const bool get = req.method == "GET";
+  if (path == "/ws" && get) return serve_websocket(http);
+  if (path == "/sse" && get) return serve_sse(http);
+  if (path == "/poll" && get) return serve_poll(http);
+  if (path == "/send") {
+    if (req.method != "POST") return http->respond_text(405, "use POST");
+    return serve_send(http);
+  }
+  if (path == "/healthz" && get) return http->respond(200, "text/plain", "ok");
+  if (path == "/stats" && get)
+    return http->respond(200, "application/json", hub_.stats(mono_now()).dump());
+  if (path == "/config" && get)
+    return http->respond(200, "application/json",
+                         "{\"iceServers\":" + settings_.ice_servers_json + "}");
+  if (get) return serve_static(http);
+  http->respond_text(405, "method not allowed");
+}
+
+// POST /send: Authorization: Bearer <token>, a JSON client message as the body.
+void server::serve_send(const session_ptr& http) {
+  const auto auth = http->req().header("Authorization");
+  constexpr std::string_view bearer = "Bearer ";
+  session* s = nullptr;
+  if (auth && auth->size() > bearer.size() &&
+      rtwire::http1::iequals(auth->substr(0, bearer.size()), bearer))
+    s = hub_.find_by_token(auth->substr(bearer.size()));
+  if (!s) return respond_error(http, {"unauthorized", "missing or unknown bearer token", 401});
+  if (auto err = hub_.handle(*s, http->req().body, mono_now(), wall_now_ms()))
+    return respond_error(http, *err);
+  http->respond(202, "application/json", R"({"ok":true})");
+}
+
+}  // namespace chat

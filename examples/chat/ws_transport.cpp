@@ -1,0 +1,279 @@
+// chat: the WebSocket transport. GET /ws[?resume=TOKEN]: the handshake and every frame through
+// rtwire::ws; each text frame is one client message for the hub; every event is one text frame.
+//
+// A client whose unsent output exceeds --max-buffered is closed with 1008 after the bytes
+// already queued (nothing queued is dropped; later events wait in the room log and the session's
+// mailbox), and its session enters the grace period: it resumes with resume=TOKEN and `join`
+// with `since`.
+#include <rtwire/ws/connection.hpp>
+#include <rtwire/ws/handshake.hpp>
+
+#include <array>
+#include <cstdio>
+
+#include "server.hpp"
+
+namespace chat {
+namespace ws = rtwire::ws;
+
+namespace {
+
+class ws_session : public sink, public std::enable_shared_from_this<ws_session> {
+ public:
+  ws_session(server& srv, tcp::socket socket)
+      : srv_(srv),
+        socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        conn_(ws::role::server, {.limit = {.max_frame_payload = srv.config().max_message,
+                                           .max_message_size = srv.config().max_message,
+                                           .max_buffered_bytes = srv.config().max_message}}) {}
+
+  ~ws_session() override { end(); }
+
+  /// 1. The opening handshake, from the head the HTTP layer already read.
+  void start(const rtwire_examples::request& req) {
+    const auto r = handshake_.feed(req.raw_head);
+    std::string reply;
+    if (r.status != ws::server_handshake::state::request_ready) {
+      (void)handshake_.write_rejection(reply);
+      return reject(std::move(reply));
+    }
+    const auto up = handshake_.request();
+    // Cross-site WebSocket hijacking: a browser page of another origin gets 403.
+    if (!srv_.origin_allowed(up.origin, up.host)) {
+      (void)handshake_.reject(reply, 403);
+      return reject(std::move(reply));
+    }
+    hub& h = srv_.rooms();
+    session* s = nullptr;
+    const auto resume = req.query("resume");
+    if (resume.value && !resume.value->empty()) s = h.find_by_token(*resume.value);
+    if (!s && h.full()) {
+      (void)handshake_.reject(reply, 503);
+      return reject(std::move(reply));
+    }
+    if (const auto ec = handshake_.accept(reply, {})) {
+      std::fprintf(stderr, "chat: ws accept: %s\n", ec.message().c_str());
+      return;
+    }
+    pending_ = req.leftover;
+    if (!s) s = &h.create(transport::websocket);
+    client_ = s->id;
+    open_ = true;
+    h.count_connection(transport::websocket, +1);
+    send_raw(reply);
+    h.attach(*s, this, transport::websocket);
+    // Frames the client sent right behind its request.
+    if (!pending_.empty()) {
+      std::copy(pending_.begin(), pending_.end(), buffer_.begin());
+      const std::size_t n = pending_.size();
+      pending_.clear();
+      on_frames(n);
+    } else {
+      read();
+    }
+    write();
+  }
+
+  void deliver(const event& ev) override {
+    if (!open_ || overflowed_) return;
+    if (conn_.state() != ws::connection_state::open) return;
+    // One event always fits in an empty buffer (else a large event could never be sent).
+    const std::size_t queued = unsent();
+    if (queued != 0 && queued + ev.json.size() > srv_.config().max_buffered) {
+      // Too slow: close 1008 after what is queued; the session resumes from its cursor.
+      overflowed_ = true;
+      if (session* s = mine()) {
+        srv_.rooms().detach(*s, mono_now());
+        // This event is not lost: a room event is in the log; a direct one waits in the mailbox.
+        if (ev.id.empty()) srv_.rooms().send_to(*s, ev.type, ev.room, std::string(ev.json));
+      }
+      (void)conn_.close(ws::close_code::policy_violation, "too slow: resume from your cursor");
+      arm_close_timer();
+      return write();
+    }
+    (void)conn_.send_text(ev.json);
+    srv_.rooms().count_delivery();
+    write();
+  }
+
+  void evicted() override {
+    client_.clear();  // resumed elsewhere: not ours any more
+    if (conn_.state() == ws::connection_state::open)
+      (void)conn_.close(ws::close_code::policy_violation, "resumed on another connection");
+    arm_close_timer();
+    write();
+  }
+
+ private:
+  /// Bytes queued for the client and not yet written (in flight included).
+  std::size_t unsent() const noexcept { return conn_.output().size() + sending_.size(); }
+
+  session* mine() {
+    if (client_.empty()) return nullptr;
+    session* s = srv_.rooms().find(client_);
+    return s && s->out == this ? s : nullptr;
+  }
+
+  /// The transport is finished for us: detach (grace period starts).
+  void end() {
+    if (!open_) return;
+    open_ = false;
+    srv_.rooms().count_connection(transport::websocket, -1);
+    if (session* s = mine()) srv_.rooms().detach(*s, mono_now());
+    client_.clear();
+  }
+
+  void reject(std::string reply) {
+    auto out = std::make_shared<std::string>(std::move(reply));
+    asio::async_write(socket_, asio::buffer(*out),
+                      [self = shared_from_this(), out](asio::error_code, std::size_t) {
+                        asio::error_code ignored;
+                        self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
+                      });
+  }
+
+  void send_raw(const std::string& bytes) { handshake_reply_ = bytes; }
+
+  void read() {
+    if (reading_) return;
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(buffer_),
+                            [self = shared_from_this()](asio::error_code ec, std::size_t n) {
+                              self->reading_ = false;
+                              if (ec) {
+                                self->conn_.receive_eof();
+                                self->end();
+                                return self->finish();
+                              }
+                              self->on_frames(n);
+                            });
+  }
+
+  // 2. Frames: `buffer_` stays untouched until next() says need_more (events point into it).
+  void on_frames(std::size_t n) {
+    (void)conn_.feed(buffer_.data(), n);
+    hub& h = srv_.rooms();
+    for (ws::event ev = conn_.next(); ev.type != ws::event_type::need_more; ev = conn_.next()) {
+      if (ev.type == ws::event_type::text) {
+        session* s = mine();
+        if (!s) continue;
+        if (auto err = h.handle(*s, ev.text(), mono_now(), wall_now_ms())) {
+          const std::string text = err->to_json();
+          deliver({"error", {}, {}, text});
+        }
+      } else if (ev.type == ws::event_type::binary) {
+        const std::string text = error{"bad-request", "send JSON in text frames", 400}.to_json();
+        deliver({"error", {}, {}, text});
+      } else if (ev.type == ws::event_type::close || ev.type == ws::event_type::error) {
+        end();
+        break;
+      }
+    }
+    write();
+    if (conn_.state() == ws::connection_state::closed) return;
+    // Backpressure: a client that sends faster than it reads (its own echoes pile up) is not
+    // read until its output drains below half of --max-buffered.
+    if (unsent() > srv_.config().max_buffered / 2) {
+      read_paused_ = true;
+      return;
+    }
+    read();
+  }
+
+  void write() {
+    if (writing_) return;
+    if (!handshake_reply_.empty()) {
+      writing_ = true;
+      auto out = std::make_shared<std::string>(std::move(handshake_reply_));
+      handshake_reply_.clear();
+      asio::async_write(socket_, asio::buffer(*out),
+                        [self = shared_from_this(), out](asio::error_code ec, std::size_t) {
+                          self->writing_ = false;
+                          if (ec) return self->fail();
+                          self->write();
+                        });
+      return;
+    }
+    const rtwire::bytes_view out = conn_.output();
+    if (out.empty()) {
+      if (conn_.state() == ws::connection_state::closed) finish();
+      return;
+    }
+    // Copy out: deliver() appends to the connection's output (which may reallocate) while this
+    // write is in flight.
+    writing_ = true;
+    sending_.assign(reinterpret_cast<const char*>(out.data()), out.size());
+    conn_.consume_output(out.size());
+    asio::async_write(socket_, asio::buffer(sending_),
+                      [self = shared_from_this()](asio::error_code ec, std::size_t) {
+                        self->writing_ = false;
+                        self->sending_.clear();
+                        if (ec) return self->fail();
+                        self->write();
+                        self->resume_reading();
+                      });
+  }
+
+  void resume_reading() {
+    if (!read_paused_ || conn_.state() == ws::connection_state::closed) return;
+    if (unsent() > srv_.config().max_buffered / 2) return;
+    read_paused_ = false;
+    read();
+  }
+
+  void fail() {
+    end();
+    asio::error_code ignored;
+    socket_.close(ignored);
+    timer_.cancel();
+  }
+
+  // RFC 6455 §7.1.1: the server closes the TCP connection first, once the closing handshake is
+  // done and the output drained.
+  void finish() {
+    end();
+    asio::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    arm_close_timer();
+  }
+
+  // A peer that never drains its input or never answers our close is cut after 15 s.
+  void arm_close_timer() {
+    if (close_timer_armed_) return;
+    close_timer_armed_ = true;
+    timer_.expires_after(std::chrono::seconds(15));
+    timer_.async_wait([self = shared_from_this()](asio::error_code ec) {
+      if (ec) return;
+      self->end();
+      asio::error_code ignored;
+      self->socket_.close(ignored);
+    });
+  }
+
+  server& srv_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::array<char, 64 * 1024> buffer_{};
+  ws::server_handshake handshake_;
+  ws::connection conn_;
+  std::string client_;
+  std::string pending_, handshake_reply_, sending_;
+  bool open_ = false;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool overflowed_ = false;
+  bool read_paused_ = false;
+  bool close_timer_armed_ = false;
+};
+
+}  // namespace
+
+void server::serve_websocket(const session_ptr& http) {
+  rtwire_examples::request req = http->req();
+  if (req.leftover.size() > 64 * 1024) return http->respond_text(400, "too much early data");
+  auto s = std::make_shared<ws_session>(*this, http->take_socket());
+  s->start(req);
+}
+
+}  // namespace chat

@@ -38,7 +38,8 @@ inline std::optional<std::string> validate_signal(const nlohmann::ordered_json& 
     const std::string& text = cand->get_ref<const std::string&>();
     if (text.empty()) return std::nullopt;  // end of candidates
     rtwire::sdp::candidate parsed;
-    const auto err = rtwire::sdp::parse_candidate(text, parsed, rtwire::sdp::mode::lenient);
+    const auto err =
+        rtwire::sdp::parse_candidate(text, parsed, {.mode = rtwire::sdp::mode::lenient});
     if (err)
       return std::to_string(err.line == 0 ? 1 : err.line) + ":" + std::to_string(err.column) + " " +
              err.message();

@@ -7,9 +7,14 @@
 // protocol rule, no sockets), signal.hpp (signal validation), ws_transport.cpp,
 // sse_transport.cpp, longpoll_transport.cpp, routes.cpp (HTTP routes, POST /send),
 // static_files.cpp (the page). The HTTP plumbing is examples/common/.
+#include <rtwire/stun/binding.hpp>
+
 #include <cstdio>
+#include <memory>
+#include <optional>
 
 #include "../common/cli.hpp"
+#include "../common/stun_udp.hpp"
 #include "server.hpp"
 
 #ifndef CHAT_WEB_ROOT
@@ -49,6 +54,11 @@ int main(int argc, char** argv) {
   app.add_option("--ice-servers", s.ice_servers_json,
                  "JSON array GET /config returns as iceServers")
       ->capture_default_str();
+  std::optional<std::uint16_t> stun_port;
+  app.add_option("--stun-port", stun_port,
+                 "Also answer STUN Binding requests on this UDP port (0: a free one) and list "
+                 "stun:HOST:PORT in GET /config")
+      ->check(CLI::Range(0, 65535));
   rtwire_examples::add_allow_origin(app, s.cors.allowed);
   rtwire_examples::add_http_limit_flags(app, s.http);
   if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
@@ -66,6 +76,18 @@ int main(int argc, char** argv) {
   s.http.max_body = s.max_message;
   try {
     asio::io_context io;
+    // The STUN server binds first, so that GET /config can name its port (0 picks one).
+    rtwire::stun::binding_responder stun_responder;
+    std::unique_ptr<rtwire_examples::stun_udp_server> stun;
+    if (stun_port) {
+      const auto at = rtwire_examples::resolve_listen(io, s.host, *stun_port);
+      stun = std::make_unique<rtwire_examples::stun_udp_server>(
+          io, asio::ip::udp::endpoint(at.address(), *stun_port), stun_responder);
+      s.stun_port = stun->port();
+      stun->start();
+      std::fprintf(stderr, "chat_server: STUN on udp %s:%u\n", at.address().to_string().c_str(),
+                   static_cast<unsigned>(s.stun_port));
+    }
     chat::server srv(io, s);
     srv.start();
     const auto ep = srv.local_endpoint();

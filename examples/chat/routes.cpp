@@ -78,11 +78,28 @@ void server::route(const session_ptr& http) {
   if (path == "/healthz" && get) return http->respond(200, "text/plain", "ok");
   if (path == "/stats" && get)
     return http->respond(200, "application/json", hub_.stats(mono_now()).dump());
-  if (path == "/config" && get)
-    return http->respond(200, "application/json",
-                         "{\"iceServers\":" + settings_.ice_servers_json + "}");
+  if (path == "/config" && get) return serve_config(http);
   if (get) return serve_static(http);
   http->respond_text(405, "method not allowed");
+}
+
+// GET /config: RTCConfiguration.iceServers for the page. With --stun-port, the built-in STUN
+// server comes first as stun:HOST:PORT, HOST being the host the page was loaded from (the Host
+// header without its port), so a browser reaches it wherever it reached the page.
+void server::serve_config(const session_ptr& http) {
+  json servers = json::parse(settings_.ice_servers_json);  // validated at start: an array
+  if (settings_.stun_port != 0) {
+    std::string_view host = http->req().header("Host").value_or(std::string_view{});
+    if (host.empty()) host = settings_.host;
+    if (!host.empty() && host.front() == '[') {
+      host = host.substr(0, host.find(']') + 1);  // "[::1]:8080" -> "[::1]"
+    } else if (const auto colon = host.rfind(':'); colon != std::string_view::npos) {
+      host = host.substr(0, colon);
+    }
+    servers.insert(servers.begin(), json{{"urls", "stun:" + std::string(host) + ":" +
+                                                      std::to_string(settings_.stun_port)}});
+  }
+  http->respond(200, "application/json", json{{"iceServers", servers}}.dump());
 }
 
 // POST /send: Authorization: Bearer <token>, a JSON client message as the body.

@@ -31,6 +31,9 @@ struct settings {
   std::string web_root;
   /// The `iceServers` array GET /config returns, as JSON text (RTCConfiguration.iceServers).
   std::string ice_servers_json = "[]";
+  /// The UDP port of the built-in STUN server (--stun-port), 0 when it is off. GET /config then
+  /// lists `stun:HOST:PORT` first, HOST being the host the page was loaded from.
+  std::uint16_t stun_port = 0;
   config room{};
   rtwire_examples::http_limits http{};
   rtwire_examples::cors_policy cors;
@@ -70,6 +73,7 @@ class server {
   void serve_poll(const session_ptr& http);       // longpoll_transport.cpp
   void serve_send(const session_ptr& http);       // routes.cpp
   void serve_static(const session_ptr& http);     // static_files.cpp
+  void serve_config(const session_ptr& http);     // routes.cpp
 
   std::vector<std::weak_ptr<sse_stream>>& sse_streams() { return sse_streams_; }
   longpoll_sessions& polls() { return *polls_; }

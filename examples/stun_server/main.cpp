@@ -17,6 +17,10 @@
 
 #include <asio.hpp>
 
+#include "../common/cli.hpp"
+#include "../common/http_server.hpp"
+#include "../common/stun_udp.hpp"
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -30,7 +34,6 @@
 namespace {
 
 using asio::ip::tcp;
-using asio::ip::udp;
 namespace stun = rtwire::stun;
 
 struct settings {
@@ -43,50 +46,7 @@ struct settings {
 constexpr std::size_t max_pending_output = 64 * 1024;
 constexpr std::chrono::seconds idle_timeout{30};
 
-/// An Asio endpoint as a STUN transport address.
-template <class Endpoint>
-stun::address to_stun(const Endpoint& ep) {
-  stun::address a;
-  a.port = ep.port();
-  if (ep.address().is_v4()) {
-    const auto b = ep.address().to_v4().to_bytes();
-    std::copy(b.begin(), b.end(), a.bytes.begin());
-  } else {
-    a.family = stun::family::ipv6;
-    const auto b = ep.address().to_v6().to_bytes();
-    std::copy(b.begin(), b.end(), a.bytes.begin());
-  }
-  return a;
-}
-
-// 1. UDP: one socket, one receive buffer, one responder.
-class udp_server {
- public:
-  udp_server(asio::io_context& io, const udp::endpoint& at, stun::binding_responder& responder)
-      : socket_(io, at), responder_(responder) {}
-
-  unsigned short port() const { return socket_.local_endpoint().port(); }
-
-  void start() {
-    socket_.async_receive_from(
-        asio::buffer(in_), from_, [this](asio::error_code ec, std::size_t n) {
-          if (!ec) {
-            const std::size_t size =
-                responder_.respond(rtwire::bytes_view(in_.data(), n), to_stun(from_), out_);
-            asio::error_code ignored;
-            if (size != 0) socket_.send_to(asio::buffer(out_.data(), size), from_, 0, ignored);
-          }
-          start();
-        });
-  }
-
- private:
-  udp::socket socket_;
-  stun::binding_responder& responder_;
-  udp::endpoint from_;
-  std::array<std::byte, 65536> in_{};
-  std::array<std::byte, 1024> out_{};
-};
+// 1. UDP: examples/common/stun_udp.hpp (shared with chat_server --stun-port).
 
 // 2. TCP: one session per connection: read → framer → responder → queued write.
 class tcp_session : public std::enable_shared_from_this<tcp_session> {
@@ -102,7 +62,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
 
   void start() {
     asio::error_code ec;
-    peer_ = to_stun(socket_.remote_endpoint(ec));
+    peer_ = rtwire_examples::to_stun_address(socket_.remote_endpoint(ec));
     read();
   }
 
@@ -185,41 +145,29 @@ void accept(tcp::acceptor& acceptor, stun::binding_responder& responder, std::si
   });
 }
 
-bool parse_args(int argc, char** argv, settings& s) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (i + 1 >= argc) return false;
-    const char* value = argv[++i];
-    if (arg == "--host") {
-      s.host = value;
-    } else if (arg == "--port") {
-      s.port = static_cast<unsigned short>(std::strtoul(value, nullptr, 10));
-    } else if (arg == "--software") {
-      s.software = value;
-    } else if (arg == "--max-connections") {
-      s.max_connections = std::strtoull(value, nullptr, 10);
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   settings config;
-  if (!parse_args(argc, argv, config)) {
-    std::fprintf(stderr,
-                 "usage: %s --host ADDRESS --port N [--software TEXT] [--max-connections N]\n",
-                 argv[0]);
-    return 2;
-  }
+  CLI::App app{"stun_server: STUN Binding (RFC 8489) over UDP and TCP on one port"};
+  rtwire_examples::listen_flags listen;
+  listen.port = 3478;
+  listen.add_to(app);
+  app.add_option("--software", config.software, "SOFTWARE attribute to send (off when empty)")
+      ->check([](const std::string& v) {
+        return v.size() <= 763 ? std::string() : std::string("at most 763 bytes (RFC 8489 §14.14)");
+      });
+  app.add_option("--max-connections", config.max_connections, "Most TCP clients at once")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
+  if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
+  config.host = listen.host;
+  config.port = listen.port;
   try {
     asio::io_context io;
     stun::binding_responder responder({.software = config.software});
-    const auto address = asio::ip::make_address(config.host);
-    udp_server udp_side(io, {address, config.port}, responder);
+    const auto address = rtwire_examples::resolve_listen(io, config.host, config.port).address();
+    rtwire_examples::stun_udp_server udp_side(io, {address, config.port}, responder);
     // Port 0: the UDP socket picks a port and TCP takes the same one.
     const unsigned short port = udp_side.port();
     tcp::acceptor acceptor(io, {address, port});

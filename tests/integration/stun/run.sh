@@ -89,5 +89,14 @@ else
     status=1
   }
 fi
+echo "-- flags: --help exits 0, a bad --port or --max-connections exits 2"
+timeout 5 "$server" --help >/dev/null || { echo "FAIL: --help" >&2; status=1; }
+for bad in "--port 70000" "--port abc" "--max-connections 10x"; do
+  # shellcheck disable=SC2086 # each case is a flag and its value
+  if timeout 5 "$server" $bad >/dev/null 2>&1; [ $? -ne 2 ]; then
+    echo "FAIL: $bad does not exit 2" >&2
+    status=1
+  fi
+done
 [ $status -eq 0 ] && echo "stun integration: ok"
 exit $status

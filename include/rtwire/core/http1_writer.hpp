@@ -267,6 +267,19 @@ inline char* put_fields(char* p, std::span<const header_field> fields) noexcept 
   return p;
 }
 
+/// Writes a validated head of `size` bytes in one allocation: the start line's `parts`, the
+/// field lines of `fields` and `more`, the empty line.
+template <output_buffer B, std::size_t N>
+void put_head(B& buf, std::size_t size, const std::string_view (&parts)[N],
+              std::span<const header_field> fields, std::span<const header_field> more) {
+  char* p = reinterpret_cast<char*>(rtwire::detail::grow(buf, size));
+  for (const std::string_view part : parts)
+    p = put(p, part);
+  p = put_fields(p, fields);
+  p = put_fields(p, more);
+  put(p, "\r\n");
+}
+
 }  // namespace detail
 
 /// Appends a whole HTTP/1.1 response head with one allocation: `HTTP/1.1 <status>
@@ -288,13 +301,7 @@ std::error_code write_response_head(B& buf, int status, std::span<const header_f
   line[9] = static_cast<char>('0' + status / 100);
   line[10] = static_cast<char>('0' + status / 10 % 10);
   line[11] = static_cast<char>('0' + status % 10);
-  char* p = reinterpret_cast<char*>(rtwire::detail::grow(buf, size));
-  p = detail::put(p, std::string_view(line, 13));
-  p = detail::put(p, reason);
-  p = detail::put(p, "\r\n");
-  p = detail::put_fields(p, fields);
-  p = detail::put_fields(p, more);
-  detail::put(p, "\r\n");
+  detail::put_head(buf, size, {std::string_view(line, 13), reason, "\r\n"}, fields, more);
   return {};
 }
 
@@ -311,14 +318,7 @@ std::error_code write_request_head(B& buf, std::string_view method, std::string_
   std::size_t size = method.size() + 1 + target.size() + 11 + 2;
   if (auto ec = detail::measure_fields(fields, size)) return ec;
   if (auto ec = detail::measure_fields(more, size)) return ec;
-  char* p = reinterpret_cast<char*>(rtwire::detail::grow(buf, size));
-  p = detail::put(p, method);
-  p = detail::put(p, " ");
-  p = detail::put(p, target);
-  p = detail::put(p, " HTTP/1.1\r\n");
-  p = detail::put_fields(p, fields);
-  p = detail::put_fields(p, more);
-  detail::put(p, "\r\n");
+  detail::put_head(buf, size, {method, " ", target, " HTTP/1.1\r\n"}, fields, more);
   return {};
 }
 

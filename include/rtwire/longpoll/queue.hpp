@@ -111,8 +111,11 @@ class queue {
     std::uint64_t after = 0;  // cursor offset (epoch: the topic's current one)
     std::uint32_t topic = none;
     std::uint32_t prev = none, next = none;  // neighbours in the topic's list (node ids)
-    // A slot's own link: the slot's generation. An extra link: its waiter's slot.
-    std::uint32_t aux = 0;
+    // One field, two meanings, never mixed: slots_ hold only own links, extras_ only extra links.
+    union {
+      std::uint32_t generation = 0;  // a slot's own link: bumped on release (stale ids fail)
+      std::uint32_t owner;           // an extra link: the slot of the waiter it belongs to
+    };
   };
 
   // 56 bytes: memory per parked waiter is a target (issue: <= 128 bytes, session included).
@@ -388,16 +391,16 @@ class queue {
       ++extras_in_use_;
       extra_link& e = extras_[x];
       e.l.after = r.also[i].next.offset;
-      e.l.aux = s;
+      e.l.owner = s;
       e.sibling = slots_[s].extra;
       slots_[s].extra = x;
       append(req.also[i].topic.value, extra_bit | x, e.l);
     }
     ++parked_;
     if (req.session) session_insert(s);
-    push_heap({deadline.count(), s, slots_[s].home.aux});
+    push_heap({deadline.count(), s, slots_[s].home.generation});
     r.status = poll_status::parked;
-    r.waiter = {s, slots_[s].home.aux};
+    r.waiter = {s, slots_[s].home.generation};
     r.deadline = deadline;
     return r;
   }
@@ -416,7 +419,7 @@ class queue {
   /// True while `w` is parked.
   bool is_parked(waiter_id w) const noexcept {
     return w.slot < slots_.size() && slots_[w.slot].home.topic != none &&
-           slots_[w.slot].home.aux == w.generation;
+           slots_[w.slot].home.generation == w.generation;
   }
 
   /// Completes every waiter whose deadline is <= now (appended to `out` in deadline order, ties
@@ -604,7 +607,7 @@ class queue {
   completion make_completion(std::uint32_t s, completion_reason why) const {
     const waiter_slot& w = slots_[s];
     completion c;
-    c.waiter = {s, w.home.aux};
+    c.waiter = {s, w.home.generation};
     c.token = w.token;
     c.reason = why;
     c.topic = topic_id{w.home.topic};
@@ -622,7 +625,7 @@ class queue {
     return (node & extra_bit) != 0 ? extras_[node & ~extra_bit].l : slots_[node].home;
   }
   std::uint32_t owner(std::uint32_t node) const noexcept {
-    return (node & extra_bit) != 0 ? extras_[node & ~extra_bit].l.aux : node;
+    return (node & extra_bit) != 0 ? extras_[node & ~extra_bit].l.owner : node;
   }
 
   // Appends link `l` (node id `node`) to topic `t`'s list.
@@ -704,7 +707,7 @@ class queue {
     --parked_;
     if (w.session_next != no_session) session_remove(s);
     w.home.topic = none;
-    ++w.home.aux;  // the generation: stale waiter ids and heap entries match nothing
+    ++w.home.generation;  // the generation: stale waiter ids and heap entries match nothing
     w.home.next = free_;
     free_ = s;
   }
@@ -777,7 +780,7 @@ class queue {
   // -- Deadlines -------------------------------------------------------------------------------
 
   bool live(const heap_entry& e) const noexcept {
-    return slots_[e.slot].home.topic != none && slots_[e.slot].home.aux == e.generation;
+    return slots_[e.slot].home.topic != none && slots_[e.slot].home.generation == e.generation;
   }
 
   static bool later(const heap_entry& a, const heap_entry& b) noexcept {

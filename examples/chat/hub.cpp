@@ -297,6 +297,17 @@ std::optional<error> hub::do_signal(session& s, const json& m) {
 
 std::optional<error> hub::handle(session& s, std::string_view text, millis now,
                                  std::int64_t wall_ms) {
+  // nlohmann::json validates UTF-8 when it parses, so dump() cannot throw on what got in; this
+  // is the last line of defence: a bug must answer an error, never end the io_context.
+  try {
+    return handle_checked(s, text, now, wall_ms);
+  } catch (const std::exception& e) {
+    return error{"bad-request", std::string("cannot handle this message: ") + e.what(), 400};
+  }
+}
+
+std::optional<error> hub::handle_checked(session& s, std::string_view text, millis now,
+                                         std::int64_t wall_ms) {
   if (json_depth(text) > 32) return bad_request("JSON nested deeper than 32 levels");
   const json m = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (m.is_discarded()) return bad_request("malformed JSON");

@@ -1,6 +1,7 @@
 // chat: the hub's rules (see hub.hpp and issue #11 §1, §3).
 #include "hub.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "signal.hpp"
@@ -26,6 +27,29 @@ std::string random_hex(std::random_device& rd, int words) {
       out += digits[v & 0xf];
   }
   return out;
+}
+
+/// The deepest nesting of arrays and objects in JSON text (strings skipped). Checked before
+/// parsing: copying and serialising a value recurse, so a deep one must never get in.
+std::size_t json_depth(std::string_view text) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 /// A string member of `m`, or nullptr.
@@ -273,6 +297,18 @@ std::optional<error> hub::do_signal(session& s, const json& m) {
 
 std::optional<error> hub::handle(session& s, std::string_view text, millis now,
                                  std::int64_t wall_ms) {
+  // nlohmann::json validates UTF-8 when it parses, so dump() cannot throw on what got in; this
+  // is the last line of defence: a bug must answer an error, never end the io_context.
+  try {
+    return handle_checked(s, text, now, wall_ms);
+  } catch (const std::exception& e) {
+    return error{"bad-request", std::string("cannot handle this message: ") + e.what(), 400};
+  }
+}
+
+std::optional<error> hub::handle_checked(session& s, std::string_view text, millis now,
+                                         std::int64_t wall_ms) {
+  if (json_depth(text) > 32) return bad_request("JSON nested deeper than 32 levels");
   const json m = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (m.is_discarded()) return bad_request("malformed JSON");
   if (!m.is_object()) return bad_request("a message is a JSON object");

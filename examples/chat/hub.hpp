@@ -148,6 +148,8 @@ class hub {
   bool full() const noexcept { return sessions_.size() >= config_.max_sessions; }
 
  private:
+  std::optional<error> handle_checked(session& s, std::string_view text, millis now,
+                                      std::int64_t wall_ms);
   room& get_room(const std::string& name, millis now);
   void publish(room& r, const std::string& type, json body, millis now);
   void leave(session& s, const std::string& room_name, millis now);

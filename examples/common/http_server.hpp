@@ -384,7 +384,13 @@ class http_session : public std::enable_shared_from_this<http_session> {
            {"Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID"},
            {"Access-Control-Max-Age", "600"}});
     }
-    handler_(shared_from_this());
+    // A handler's exception is a bug in one request: answer 500, keep serving the others.
+    try {
+      handler_(shared_from_this());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "http: %s %s: %s\n", req_.method.c_str(), req_.target.c_str(), e.what());
+      respond_text(500, "internal server error");
+    }
   }
 
   void write_some() {

@@ -90,6 +90,12 @@ TEST_CASE("message, private, errors") {
     return *e;
   };
   CHECK(err("{bad").code == "bad-request");
+  // Deep nesting is refused before parsing (copying and dumping a value recurse).
+  CHECK(err(R"({"type":"signal","to":"x","data":)" + std::string(100000, '[') + "1" +
+            std::string(100000, ']') + "}")
+            .message.find("deeper") != std::string::npos);
+  CHECK(err(R"({"type":"message","room":"r","text":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["})")
+            .code == "too-large");  // brackets inside a string are not nesting
   CHECK(err(R"({"type":"message","room":"r","text":"12345678901"})").status == 413);
   CHECK(err(R"({"type":"join","room":"a b","name":"x"})").code == "bad-request");
   CHECK(err(R"({"type":"join","room":"r","name":"123456789012345678901234567890123"})").code ==

@@ -156,6 +156,7 @@ await test('WS: errors keep the connection usable', async () => {
     [{ type: 'join', room: 'r1', name: 'ann', since: 'garbage' }, 'bad-request'],
     [{ type: 'message', room: 'r1', text: 'é'.repeat(501) }, 'too-large'],
     [{ type: 'message', room: 'elsewhere', text: 'x' }, 'bad-request'],
+    ['{"type":"signal","to":"x","data":' + '['.repeat(200000) + ']'.repeat(200000) + '}', 'bad-request'],
   ]) {
     a.send(msg);
     const e = await a.inbox.take('error');

@@ -294,6 +294,10 @@ void decode(const decode_options& o, context& ctx) {
       const auto alg = stun::password_algorithm(m);
       k = stun::key::long_term(*user, *realm, o.password,
                                alg ? alg->algorithm : stun::algorithm::md5);
+      if (!k)
+        std::fprintf(stderr,
+                     "rtwire: PASSWORD-ALGORITHM %u is not supported: integrity unchecked\n",
+                     static_cast<unsigned>(alg->algorithm));
     } else {
       std::fprintf(stderr, "rtwire: --long-term needs USERNAME and REALM in the message\n");
     }

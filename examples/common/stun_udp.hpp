@@ -29,12 +29,17 @@ template <class Endpoint>
 rtwire::stun::address to_stun_address(const Endpoint& ep) {
   rtwire::stun::address a;
   a.port = ep.port();
-  if (ep.address().is_v4()) {
-    const auto b = ep.address().to_v4().to_bytes();
+  // A dual-stack socket (bound to ::) sees an IPv4 client as ::ffff:a.b.c.d; RFC 8489 §14.2
+  // maps the client's transport address as it is, an IPv4 one, so unwrap it.
+  auto ip = ep.address();
+  if (ip.is_v6() && ip.to_v6().is_v4_mapped())
+    ip = asio::ip::make_address_v4(asio::ip::v4_mapped, ip.to_v6());
+  if (ip.is_v4()) {
+    const auto b = ip.to_v4().to_bytes();
     std::copy(b.begin(), b.end(), a.bytes.begin());
   } else {
     a.family = rtwire::stun::family::ipv6;
-    const auto b = ep.address().to_v6().to_bytes();
+    const auto b = ip.to_v6().to_bytes();
     std::copy(b.begin(), b.end(), a.bytes.begin());
   }
   return a;

@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
   listen.add_to(app);
   app.add_option("--software", config.software, "SOFTWARE attribute to send (off when empty)")
       ->check([](const std::string& v) {
-        return v.size() <= 763 ? std::string() : std::string("at most 763 bytes (RFC 8489 §14.14)");
+        return v.size() <= 509 ? std::string() : std::string("at most 509 bytes (RFC 8489 §14.14)");
       });
   app.add_option("--max-connections", config.max_connections, "Most TCP clients at once")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))

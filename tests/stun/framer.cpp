@@ -3,6 +3,8 @@
 // and RFC 7983 demultiplexing.
 #include "rtwire/stun/framer.hpp"
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -148,4 +150,29 @@ TEST_CASE("RFC 7983 demultiplexing of the first byte", "[stun][demux]") {
   CHECK(stun::classify(0xbf) == stun::packet_kind::rtp_rtcp);
   CHECK(stun::classify(0xc0) == stun::packet_kind::unknown);
   CHECK(std::string_view(stun::to_string(stun::packet_kind::dtls)) == "dtls");
+  // The byte and datagram forms agree with the integer one; an empty datagram is unknown.
+  for (unsigned b = 0; b < 256; ++b) {
+    const std::byte first{static_cast<unsigned char>(b)};
+    CHECK(stun::classify(first) == stun::classify(static_cast<std::uint8_t>(b)));
+    CHECK(stun::classify(rtwire::bytes_view(&first, 1)) == stun::classify(first));
+  }
+  CHECK(stun::classify(rtwire::bytes_view{}) == stun::packet_kind::unknown);
+}
+
+TEST_CASE("stream framer: the largest STUN message passes with the default options",
+          "[stun][framer]") {
+  // RFC 8489 §5: 20 + 0xfffc bytes, here one 0xfff8-byte unknown comprehension-optional attribute.
+  std::string m = unhex("0001 fffc 2112a442 b7e7a701bc34d686fa87dfae");
+  m += unhex("8fff fff8");
+  m += std::string(0xfff8, 'x');
+  REQUIRE(m.size() == 20 + 0xfffc);
+  REQUIRE(stun::parse(rtwire::as_bytes(std::string_view(m))));
+  const outcome whole = run({m});
+  CHECK(whole.error.empty());
+  REQUIRE(whole.frames.size() == 1);
+  CHECK(whole.frames[0].size() == 5 + 2 * m.size());
+  // One byte past the configured maximum is refused.
+  const outcome capped = run({m}, {.max_frame_bytes = m.size() - 1});
+  CHECK(capped.frames.empty());
+  CHECK(capped.error.rfind("stream frame larger than the configured maximum@", 0) == 0);
 }

@@ -213,7 +213,7 @@ TEST_CASE("USERHASH and the long-term SHA-256 key (RFC 8489 §9.2.2, §14.4)", "
   CHECK(std::string(reinterpret_cast<const char*>(h.data()), h.size()) ==
         unhex("4a3cf38fef6992bda952c6780417da0f24819415569e60b205c46e41407f1704"));
   // The SHA-256 key differs from the MD5 one and round-trips through the writer.
-  const auto k = stun::key::long_term("user", "realm", "pass", stun::algorithm::sha256);
+  const auto k = *stun::key::long_term("user", "realm", "pass", stun::algorithm::sha256);
   std::array<std::byte, 200> buf{};
   stun::writer w(buf, stun::message_type(stun::message_class::request, stun::method::binding),
                  view(txid));
@@ -225,7 +225,7 @@ TEST_CASE("USERHASH and the long-term SHA-256 key (RFC 8489 §9.2.2, §14.4)", "
   CHECK(stun::verify_integrity_sha1(r.value, k) == stun::check::ok);
   CHECK(stun::verify_integrity_sha256(r.value, k) == stun::check::ok);
   CHECK(stun::verify_fingerprint(r.value) == stun::check::ok);
-  const auto md5_key = stun::key::long_term("user", "realm", "pass");
+  const auto md5_key = *stun::key::long_term("user", "realm", "pass");
   CHECK(stun::verify_integrity(r.value, md5_key) == stun::check::mismatch);
 }
 
@@ -327,10 +327,37 @@ TEST_CASE("writer errors: buffer too small at every size, values too long, use a
   {
     stun::writer w(buf, 0x0001, view(txid));
     w.add_error_code(700, "x");
-    CHECK(w.seal().error.code == stun::error::value_too_long);
+    CHECK(w.seal().error.code == stun::error::bad_value);
   }
   {
     stun::writer w(buf, 0x0001, view(txid).first(5));
+    CHECK(w.seal().error.code == stun::error::bad_value);
+    CHECK(w.error().code == rtwire::condition::bad_input);
+  }
+  // RFC 8489 §14.8-14.10, §14.14: REALM, NONCE, SOFTWARE and reason phrases are sent in at most
+  // 509 bytes (and parsed up to 763).
+  for (const std::uint16_t type : {stun::attr::realm, stun::attr::nonce, stun::attr::software}) {
+    INFO("attribute " << type);
+    {
+      stun::writer w(buf, 0x0001, view(txid));
+      w.add_text(type, std::string(509, 't'));
+      const auto n = w.seal();
+      REQUIRE(n);
+      const auto r = stun::parse(rtwire::bytes_view(buf.data(), n.value));
+      CHECK(r);
+    }
+    stun::writer w(buf, 0x0001, view(txid));
+    w.add_text(type, std::string(510, 't'));
+    CHECK(w.seal().error.code == stun::error::value_too_long);
+  }
+  {
+    stun::writer w(buf, 0x0001, view(txid));
+    w.add_error_code(400, std::string(509, 'r'));
+    CHECK(w.seal());
+  }
+  {
+    stun::writer w(buf, 0x0001, view(txid));
+    w.add_error_code(400, std::string(510, 'r'));
     CHECK(w.seal().error.code == stun::error::value_too_long);
   }
   {
@@ -338,7 +365,7 @@ TEST_CASE("writer errors: buffer too small at every size, values too long, use a
     CHECK(w.seal());
     w.add_flag(stun::attr::use_candidate);
     CHECK(w.seal().error.code == stun::error::already_sealed);
-    CHECK(w.error_state().code == rtwire::condition::api_misuse);
+    CHECK(w.error().code == rtwire::condition::api_misuse);
   }
 }
 
@@ -365,11 +392,11 @@ TEST_CASE("RFC 8489 Appendix B.1 with erratum 6268: USERHASH, SHA-256 key, MI-SH
         stun::security_feature::username_anonymity);
   REQUIRE(stun::password_algorithm(m));
   CHECK(stun::password_algorithm(m)->algorithm == stun::algorithm::sha256);
-  const auto k = stun::key::long_term(rtwire::test::rfc5769_long_term_username, "example.org",
-                                      "TheMatrIX", stun::algorithm::sha256);
+  const auto k = *stun::key::long_term(rtwire::test::rfc5769_long_term_username, "example.org",
+                                       "TheMatrIX", stun::algorithm::sha256);
   CHECK(stun::verify_integrity(m, k) == stun::check::ok);
-  CHECK(stun::verify_integrity(m, stun::key::long_term(rtwire::test::rfc5769_long_term_username,
-                                                       "example.org", "TheMatrIX")) ==
+  CHECK(stun::verify_integrity(m, *stun::key::long_term(rtwire::test::rfc5769_long_term_username,
+                                                        "example.org", "TheMatrIX")) ==
         stun::check::mismatch);
 
   std::array<std::byte, 256> buf{};
@@ -416,4 +443,13 @@ TEST_CASE("USERNAME: sent under 509 bytes, parsed up to 763 (RFC 8489 §14.3)", 
     w.add_text(stun::attr::username, std::string(509, 'u'));
     CHECK(w.seal().error.code == stun::error::value_too_long);
   }
+}
+
+TEST_CASE("long-term keys: only the registered password algorithms (RFC 8489 §18.5)",
+          "[stun][integrity]") {
+  CHECK(stun::key::long_term("user", "realm", "pass", stun::algorithm::md5));
+  CHECK(stun::key::long_term("user", "realm", "pass", stun::algorithm::sha256));
+  CHECK_FALSE(stun::key::long_term("user", "realm", "pass", 0x0000));
+  CHECK_FALSE(stun::key::long_term("user", "realm", "pass", 0x0003));
+  CHECK_FALSE(stun::key::long_term("user", "realm", "pass", 0xffff));
 }

@@ -89,6 +89,17 @@ TEST_CASE("Binding: SOFTWARE when configured", "[stun][binding]") {
   CHECK(stun::software(*a.parsed()) == "rtwire test");
 }
 
+TEST_CASE("Binding: a SOFTWARE too long to send is counted as encode_failed, not a small buffer",
+          "[stun][binding]") {
+  const std::string too_long(510, 's');
+  stun::binding_responder b({.software = too_long});
+  const answer a = ask(b, make(binding_request, [](stun::writer&) {}));
+  CHECK(a.size == 0);
+  CHECK(b.counters().encode_failed == 1);
+  CHECK(b.counters().buffer_too_small == 0);
+  CHECK(b.counters().success == 0);
+}
+
 TEST_CASE("Binding: an RFC 3489 request gets MAPPED-ADDRESS and its 16-byte ID back",
           "[stun][binding]") {
   stun::binding_responder b;

@@ -118,10 +118,10 @@ TEST_CASE("RFC 5769 §2.4 long-term request: parse, check and encode byte for by
   CHECK(stun::realm(m) == "example.org");
   CHECK(stun::verify_fingerprint(m) == stun::check::absent);
   const auto k =
-      stun::key::long_term(rtwire::test::rfc5769_long_term_username, "example.org", "TheMatrIX");
+      *stun::key::long_term(rtwire::test::rfc5769_long_term_username, "example.org", "TheMatrIX");
   CHECK(stun::verify_integrity(m, k) == stun::check::ok);
-  CHECK(stun::verify_integrity(m, stun::key::long_term(rtwire::test::rfc5769_long_term_username,
-                                                       "example.org", "TheMatrIx")) ==
+  CHECK(stun::verify_integrity(m, *stun::key::long_term(rtwire::test::rfc5769_long_term_username,
+                                                        "example.org", "TheMatrIx")) ==
         stun::check::mismatch);
   every_bit_flip_fails(bytes, k, false);
 

@@ -17,7 +17,7 @@
 namespace rtwire {
 
 /// True when `a` and `b` hold the same bytes. Runs in time that depends only on the sizes.
-inline bool ct_equal(bytes_view a, bytes_view b) noexcept {
+[[nodiscard]] inline bool ct_equal(bytes_view a, bytes_view b) noexcept {
   if (a.size() != b.size()) return false;
   unsigned diff = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {

@@ -30,7 +30,9 @@ namespace rtwire::stun {
 
 struct binding_options {
   /// SOFTWARE value for responses; empty (the default) sends none (RFC 8489 §16.1.2: it leaks
-  /// the software's identity).
+  /// the software's identity). A view: the characters must outlive the responder. At most 509
+  /// bytes (RFC 8489 §14.14); a longer value makes every answer fail (counted as
+  /// encode_failed), so check it when you read it from a configuration.
   std::string_view software{};
   /// Limits for parsing requests.
   stun::limits limits{};
@@ -44,6 +46,8 @@ struct binding_counters {
   std::uint64_t not_request = 0;       ///< discarded: indications and responses
   std::uint64_t bad_fingerprint = 0;   ///< discarded: FINGERPRINT present and wrong
   std::uint64_t buffer_too_small = 0;  ///< discarded: the output buffer could not hold the answer
+  std::uint64_t encode_failed =
+      0;  ///< discarded: the answer could not be encoded (SOFTWARE too long)
 };
 
 class binding_responder {
@@ -53,8 +57,10 @@ class binding_responder {
 
   /// Answers one datagram received from `source`. Writes the response into `out` and returns its
   /// size, or returns 0 when the datagram is to be discarded silently. 576 bytes of `out` are
-  /// always enough with the default options.
-  std::size_t respond(bytes_view datagram, const address& source, mutable_bytes_view out) noexcept {
+  /// always enough with the default options. `out` must not overlap `datagram` (the request's
+  /// attributes are still read while the answer is written).
+  [[nodiscard]] std::size_t respond(bytes_view datagram, const address& source,
+                                    mutable_bytes_view out) noexcept {
     const auto r = parse(datagram, opts_.limits);
     if (!r) {
       ++counters_.malformed;
@@ -100,7 +106,7 @@ class binding_responder {
     if (!opts_.software.empty()) w.add_text(attr::software, opts_.software);
     const auto n = w.seal(nullptr, fingerprint);
     if (!n) {
-      ++counters_.buffer_too_small;
+      ++(n.error == error::buffer_too_small ? counters_.buffer_too_small : counters_.encode_failed);
       return 0;
     }
     ++counters_.success;
@@ -119,7 +125,7 @@ class binding_responder {
     if (!opts_.software.empty()) w.add_text(attr::software, opts_.software);
     const auto n = w.seal(nullptr, fingerprint);
     if (!n) {
-      ++counters_.buffer_too_small;
+      ++(n.error == error::buffer_too_small ? counters_.buffer_too_small : counters_.encode_failed);
       return 0;
     }
     ++counters_.error_responses;

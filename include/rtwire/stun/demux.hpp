@@ -9,7 +9,10 @@
 //   }
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+
+#include "rtwire/core/bytes.hpp"
 
 namespace rtwire::stun {
 
@@ -31,6 +34,14 @@ constexpr packet_kind classify(std::uint8_t first) noexcept {
   if (first >= 64 && first <= 79) return packet_kind::channel_data;
   if (first >= 128 && first <= 191) return packet_kind::rtp_rtcp;
   return packet_kind::unknown;
+}
+
+/// Classifies a datagram by its first byte; an empty one is `unknown`.
+constexpr packet_kind classify(std::byte first) noexcept {
+  return classify(std::to_integer<std::uint8_t>(first));
+}
+constexpr packet_kind classify(bytes_view datagram) noexcept {
+  return datagram.empty() ? packet_kind::unknown : classify(datagram[0]);
 }
 
 /// The name of a kind ("stun", "dtls", ...).

@@ -57,13 +57,16 @@ enum class error {
   not_stun_or_channel_data,
   /// Stream framer: a frame is larger than its configured maximum. Condition: limit_exceeded.
   frame_too_large,
+  /// Writer: a value its attribute cannot carry (a transaction ID that is not 12 or 16 bytes,
+  /// an ERROR-CODE outside 300-699). Condition: bad_input.
+  bad_value,
 };
 
 namespace detail {
 
 struct error_desc {
   static constexpr const char* name = "rtwire.stun";
-  static constexpr std::array<error_entry<error>, 16> entries{{
+  static constexpr std::array<error_entry<error>, 17> entries{{
       {error::too_short, "STUN message shorter than its 20-byte header",
        condition::protocol_violation},
       {error::not_stun, "first two bits of a STUN message are not 00",
@@ -94,6 +97,7 @@ struct error_desc {
        condition::protocol_violation},
       {error::frame_too_large, "stream frame larger than the configured maximum",
        condition::limit_exceeded},
+      {error::bad_value, "value not allowed in its STUN attribute", condition::bad_input},
   }};
 };
 static_assert(rtwire::detail::table_is_dense(error_desc::entries));
@@ -109,9 +113,12 @@ inline std::error_code make_error_code(error e) noexcept {
   return {static_cast<int>(e), error_category()};
 }
 
-/// A value or the error (code + byte offset) that prevented it.
+/// A value or the error (code + byte offset) that prevented it. `value` is meaningful only when
+/// the result is ok(): after a failure it is a default-constructed T (a message_view of nothing,
+/// whose accessors must not be called). [[nodiscard]]: a result left unchecked is a bug (an
+/// unverified message, an unsent answer).
 template <class T>
-struct result {
+struct [[nodiscard]] result {
   T value{};
   error_at error{};
 

@@ -39,9 +39,10 @@ enum class frame_kind : std::uint8_t { stun, channel_data };
 class stream_framer {
  public:
   struct options {
-    /// Largest frame accepted (with its padding); the default fits any STUN message or
-    /// ChannelData (4 + 65535 + 1 padding bytes).
-    std::size_t max_frame_bytes = 4 + 65535 + 1;
+    /// Largest frame accepted (with its padding); the default fits any STUN message (RFC 8489
+    /// §5: 20 + a 16-bit length that is a multiple of 4, at most 0xfffc) and any ChannelData
+    /// (4 + 65535 + 1 padding byte).
+    std::size_t max_frame_bytes = 20 + 0xfffc;
   };
 
   enum class status : std::uint8_t {
@@ -65,7 +66,7 @@ class stream_framer {
 
   /// Consumes bytes from `in` up to the end of the next frame. Call again with the rest of the
   /// input (in.subspan(consumed)) until need_more.
-  result next(bytes_view in) {
+  [[nodiscard]] result next(bytes_view in) {
     result r;
     if (error_) {
       r.status = status::failed;

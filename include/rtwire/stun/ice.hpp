@@ -57,7 +57,8 @@ struct ice_check {
   std::uint32_t priority = 0;
   /// RFC 8445 §7.3.1.1: this agent changed role (role() tells the new one).
   bool role_switched = false;
-  /// The peer's ufrag (after the colon of USERNAME); a view into the request.
+  /// The peer's ufrag (after the colon of USERNAME); a view into the request's bytes, valid as
+  /// long as they are.
   std::string_view remote_ufrag{};
 };
 
@@ -77,8 +78,10 @@ class ice_responder {
   std::uint64_t tie_breaker() const noexcept { return tie_breaker_; }
   const stun::key& key() const noexcept { return key_; }
 
-  /// Answers one datagram from `source`; see the file comment for the outcomes.
-  ice_check respond(bytes_view datagram, const address& source, mutable_bytes_view out) noexcept {
+  /// Answers one datagram from `source`; see the file comment for the outcomes. `out` must not
+  /// overlap `datagram`.
+  [[nodiscard]] ice_check respond(bytes_view datagram, const address& source,
+                                  mutable_bytes_view out) noexcept {
     ice_check c;
     const auto r = parse(datagram);
     if (!r) return c;

@@ -52,9 +52,14 @@ class key {
   static key short_term(std::string_view password) noexcept { return key(as_bytes(password)); }
 
   /// RFC 8489 §9.2.2: the long-term key, MD5 (algorithm::md5, the default) or SHA-256 of
-  /// username ":" realm ":" password. Returns the MD5 key for an unknown algorithm number.
-  static key long_term(std::string_view username, std::string_view realm, std::string_view password,
-                       std::uint16_t algorithm = 0x0001) noexcept {
+  /// username ":" realm ":" password. nullopt for any other algorithm number: RFC 8489 §18.5
+  /// registers only these two, and a key that can never match would turn "unsupported" into a
+  /// false "mismatch" (a server answers 400 instead, §9.2.4).
+  [[nodiscard]] static std::optional<key> long_term(std::string_view username,
+                                                    std::string_view realm,
+                                                    std::string_view password,
+                                                    std::uint16_t algorithm = 0x0001) noexcept {
+    if (algorithm != 0x0001 && algorithm != 0x0002) return std::nullopt;
     if (algorithm == 0x0002) {
       sha256::hasher h;
       h.update(username), h.update(":"), h.update(realm), h.update(":"), h.update(password);
@@ -108,7 +113,7 @@ inline std::uint32_t fingerprint_of(bytes_view before) noexcept {
 }
 
 /// RFC 8489 §14.7: absent, ok, or mismatch.
-inline check verify_fingerprint(const message_view& m) noexcept {
+[[nodiscard]] inline check verify_fingerprint(const message_view& m) noexcept {
   const auto a = m.find(attr::fingerprint);
   if (!a) return check::absent;
   return fingerprint_of(m.bytes().first(a->offset)) == detail::load32(a->value.data())
@@ -117,7 +122,7 @@ inline check verify_fingerprint(const message_view& m) noexcept {
 }
 
 /// RFC 8489 §14.5: MESSAGE-INTEGRITY (HMAC-SHA1, 20 bytes) under `k`.
-inline check verify_integrity_sha1(const message_view& m, const key& k) noexcept {
+[[nodiscard]] inline check verify_integrity_sha1(const message_view& m, const key& k) noexcept {
   const auto a = m.find(attr::message_integrity);
   if (!a) return check::absent;
   const sha1::digest d = detail::integrity_mac(m.bytes(), a->offset, a->value.size(), k.sha1());
@@ -125,7 +130,7 @@ inline check verify_integrity_sha1(const message_view& m, const key& k) noexcept
 }
 
 /// RFC 8489 §14.6: MESSAGE-INTEGRITY-SHA256, compared over its (possibly truncated) length.
-inline check verify_integrity_sha256(const message_view& m, const key& k) noexcept {
+[[nodiscard]] inline check verify_integrity_sha256(const message_view& m, const key& k) noexcept {
   const auto a = m.find(attr::message_integrity_sha256);
   if (!a) return check::absent;
   const sha256::digest d = detail::integrity_mac(m.bytes(), a->offset, a->value.size(), k.sha256());
@@ -135,7 +140,7 @@ inline check verify_integrity_sha256(const message_view& m, const key& k) noexce
 
 /// MESSAGE-INTEGRITY-SHA256 when present (RFC 8489 §9.2.4: it is the stronger one and a
 /// sender that includes both means it), else MESSAGE-INTEGRITY; absent when neither is.
-inline check verify_integrity(const message_view& m, const key& k) noexcept {
+[[nodiscard]] inline check verify_integrity(const message_view& m, const key& k) noexcept {
   if (m.has(attr::message_integrity_sha256)) return verify_integrity_sha256(m, k);
   return verify_integrity_sha1(m, k);
 }

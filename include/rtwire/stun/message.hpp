@@ -173,7 +173,11 @@ inline std::uint32_t load32(const std::byte* p) noexcept {
 }
 
 /// Limits fixed by the attribute definitions.
-inline constexpr std::size_t max_text_bytes = 763;  // REALM, NONCE, SOFTWARE, reason phrase
+// RFC 8489 §14.8-14.10, §14.14: REALM, NONCE, SOFTWARE and the ERROR-CODE reason phrase are
+// fewer than 128 characters, "as long as 509 bytes when encoding them and as long as 763 bytes
+// when decoding them".
+inline constexpr std::size_t max_text_bytes = 763;
+inline constexpr std::size_t max_text_bytes_sent = 509;
 // RFC 8489 §14.3: a USERNAME sent MUST be fewer than 509 bytes, and a receiver MUST parse up to
 // 763 bytes (the RFC 5389 limit), so parse() and the writer use different bounds.
 inline constexpr std::size_t max_username_bytes_sent = 508;

@@ -41,15 +41,16 @@ class writer {
  public:
   /// Starts a message of 14-bit `type` in `buffer` (not retained beyond the writer's life).
   /// A 12-byte `transaction_id` gets the magic cookie before it; a 16-byte one makes an RFC 3489
-  /// message (no cookie). Any other size is a value_too_long error.
+  /// message (no cookie). Any other size is a bad_value error. `buffer` must not overlap
+  /// `transaction_id` except at the very place the ID goes (memmove makes that case safe).
   writer(mutable_bytes_view buffer, std::uint16_t type, bytes_view transaction_id) noexcept
       : buf_(buffer) {
     if (transaction_id.size() != transaction_id_size && transaction_id.size() != 16) {
-      fail(error::value_too_long);
+      fail(stun::error::bad_value);
       return;
     }
     if (buf_.size() < header_size) {
-      fail(error::buffer_too_small);
+      fail(stun::error::buffer_too_small);
       return;
     }
     put16(0, static_cast<std::uint16_t>(type & 0x3fffu));  // §5: the first two bits are 00
@@ -59,7 +60,8 @@ class writer {
       put32(4, magic_cookie);
       at = 8;
     }
-    std::memcpy(buf_.data() + at, transaction_id.data(), transaction_id.size());
+    // memmove: the ID may already sit at this place (an answer written over its request).
+    std::memmove(buf_.data() + at, transaction_id.data(), transaction_id.size());
     size_ = header_size;
   }
 
@@ -73,8 +75,8 @@ class writer {
   writer& add_text(std::uint16_t type, std::string_view text) noexcept {
     const std::size_t limit = type == attr::username           ? detail::max_username_bytes_sent
                               : type == attr::alternate_domain ? std::size_t{255}
-                                                               : detail::max_text_bytes;
-    if (text.size() > limit) return fail(error::value_too_long);
+                                                               : detail::max_text_bytes_sent;
+    if (text.size() > limit) return fail(stun::error::value_too_long);
     return add(type, as_bytes(text));
   }
   /// An attribute with an empty value (USE-CANDIDATE).
@@ -102,8 +104,8 @@ class writer {
   }
   /// ERROR-CODE (RFC 8489 §14.8): `code` 300-699, a reason phrase of at most 763 bytes.
   writer& add_error_code(int code, std::string_view reason) noexcept {
-    if (code < 300 || code > 699 || reason.size() > detail::max_text_bytes)
-      return fail(error::value_too_long);
+    if (code < 300 || code > 699) return fail(stun::error::bad_value);
+    if (reason.size() > detail::max_text_bytes_sent) return fail(stun::error::value_too_long);
     if (std::byte* p = begin_attribute(attr::error_code, 4 + reason.size())) {
       p[0] = p[1] = std::byte{0};
       p[2] = static_cast<std::byte>(code / 100);
@@ -129,7 +131,7 @@ class writer {
   result<std::size_t> seal(const key* k = nullptr, bool fingerprint = false,
                            mac_kind kind = mac_kind::sha1) noexcept {
     result<std::size_t> r;
-    if (!error_ && sealed_) fail(error::already_sealed);
+    if (!error_ && sealed_) fail(stun::error::already_sealed);
     if (!error_ && k != nullptr) {
       if (kind != mac_kind::sha256) {
         if (std::byte* p = begin_attribute(attr::message_integrity, sha1::digest_size)) {
@@ -163,10 +165,10 @@ class writer {
   /// Bytes written so far.
   std::size_t size() const noexcept { return size_; }
   /// The first error, if any.
-  const error_at& error_state() const noexcept { return error_; }
+  const error_at& error() const noexcept { return error_; }
 
  private:
-  writer& fail(error e) noexcept {
+  writer& fail(stun::error e) noexcept {
     if (!error_) error_ = {make_error_code(e), size_};
     return *this;
   }
@@ -188,16 +190,16 @@ class writer {
   std::byte* begin_attribute(std::uint16_t type, std::size_t len) noexcept {
     if (error_) return nullptr;
     if (sealed_) {
-      fail(error::already_sealed);
+      fail(stun::error::already_sealed);
       return nullptr;
     }
     const std::size_t padded = (len + 3) & ~std::size_t{3};
     if (len > 0xffff || size_ - header_size + 4 + padded > 0xffff) {
-      fail(error::value_too_long);
+      fail(stun::error::value_too_long);
       return nullptr;
     }
     if (buf_.size() - size_ < 4 + padded) {
-      fail(error::buffer_too_small);
+      fail(stun::error::buffer_too_small);
       return nullptr;
     }
     put16(size_, type);

@@ -98,5 +98,28 @@ for bad in "--port 70000" "--port abc" "--max-connections 10x"; do
     status=1
   fi
 done
+echo "-- dual stack: bound to ::, an IPv4 client is mapped as IPv4 (not ::ffff:127.0.0.1)"
+if [ -e /proc/net/if_inet6 ]; then
+  "$server" --host :: --port 0 >"$tmp/v6.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 50); do
+    grep -q listening "$tmp/v6.log" && break
+    sleep 0.1
+  done
+  port6=$(sed -n 's/^listening on .*:\([0-9]*\) (udp+tcp)$/\1/p' "$tmp/v6.log")
+  if timeout 10 turnutils_stunclient -p "$port6" 127.0.0.1 >"$tmp/coturn6.log" 2>&1 &&
+    grep -q 'IPv4. UDP reflexive addr: 127\.0\.0\.1:[0-9]' "$tmp/coturn6.log"; then
+    grep -m1 reflexive "$tmp/coturn6.log"
+  else
+    echo "FAIL: dual-stack mapping" >&2
+    cat "$tmp/v6.log" "$tmp/coturn6.log" >&2
+    status=1
+  fi
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  pid=
+else
+  echo "(no IPv6 on this machine: skipped)"
+fi
 [ $status -eq 0 ] && echo "stun integration: ok"
 exit $status

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "rtwire/core/bytes.hpp"
+#include "rtwire/detail/block_hasher.hpp"
 
 namespace rtwire::md5 {
 
@@ -96,6 +97,16 @@ inline void compress(std::array<std::uint32_t, 4>& state, const unsigned char* p
   }
 }
 
+/// MD5 for the shared block buffering and padding (detail/block_hasher.hpp).
+struct algo {
+  using state_type = std::array<std::uint32_t, 4>;
+  static constexpr state_type initial_state = md5::detail::initial_state;
+  static constexpr bool big_endian_length = false;
+  static void compress(state_type& state, const unsigned char* p, std::size_t blocks) noexcept {
+    md5::detail::compress(state, p, blocks);
+  }
+};
+
 }  // namespace detail
 
 /// Incremental MD5 over a message given in any number of pieces; never allocates.
@@ -104,64 +115,26 @@ class hasher {
   hasher() noexcept = default;
 
   /// Appends `data` to the message. `data` is not retained.
-  void update(bytes_view data) noexcept {
-    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-    std::size_t n = data.size();
-    if (n == 0) return;
-    std::size_t buffered = static_cast<std::size_t>(length_ % block_size);
-    length_ += n;
-    if (buffered != 0) {
-      const std::size_t take = n < block_size - buffered ? n : block_size - buffered;
-      std::memcpy(buffer_.data() + buffered, p, take);
-      buffered += take;
-      p += take;
-      n -= take;
-      if (buffered < block_size) return;
-      detail::compress(state_, buffer_.data(), 1);
-    }
-    if (const std::size_t blocks = n / block_size; blocks != 0) {
-      detail::compress(state_, p, blocks);
-      p += blocks * block_size;
-      n -= blocks * block_size;
-    }
-    if (n != 0) std::memcpy(buffer_.data(), p, n);
-  }
-
+  void update(bytes_view data) noexcept { core_.update(data); }
+  /// Appends the bytes of `data` to the message. `data` is not retained.
   void update(std::string_view data) noexcept { update(as_bytes(data)); }
 
-  /// Pads (RFC 1321 §3.1-3.2), returns the digest (§3.5) and resets the hasher.
+  /// Pads (RFC 1321 §3.1-3.2: the bit length low-order byte first), returns the digest (§3.5:
+  /// the state words low-order byte first) and resets the hasher.
   digest finish() noexcept {
-    const std::size_t buffered = static_cast<std::size_t>(length_ % block_size);
-    buffer_[buffered] = 0x80;
-    if (buffered + 1 > block_size - 8) {
-      std::memset(buffer_.data() + buffered + 1, 0, block_size - buffered - 1);
-      detail::compress(state_, buffer_.data(), 1);
-      std::memset(buffer_.data(), 0, block_size - 8);
-    } else {
-      std::memset(buffer_.data() + buffered + 1, 0, block_size - 8 - buffered - 1);
-    }
-    // §3.2: the 64-bit bit length, low-order word first.
-    const std::uint64_t bits = length_ * 8;
-    for (std::size_t i = 0; i < 8; ++i)
-      buffer_[block_size - 8 + i] = static_cast<unsigned char>(bits >> (8 * i));
-    detail::compress(state_, buffer_.data(), 1);
+    const auto state = core_.finish();
     digest d;
     for (std::size_t i = 0; i < 4; ++i)
       for (std::size_t j = 0; j < 4; ++j)
-        d[4 * i + j] = static_cast<std::uint8_t>(state_[i] >> (8 * j));
-    reset();
+        d[4 * i + j] = static_cast<std::uint8_t>(state[i] >> (8 * j));
     return d;
   }
 
-  void reset() noexcept {
-    state_ = detail::initial_state;
-    length_ = 0;
-  }
+  /// Discards the message given so far; the hasher is as if newly constructed.
+  void reset() noexcept { core_.reset(); }
 
  private:
-  std::array<std::uint32_t, 4> state_ = detail::initial_state;
-  std::uint64_t length_ = 0;
-  std::array<unsigned char, block_size> buffer_{};
+  rtwire::detail::block_hasher<detail::algo> core_;  // buffering and padding, shared
 };
 
 inline digest hash(bytes_view data) noexcept {

@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "rtwire/core/bytes.hpp"
+#include "rtwire/detail/block_hasher.hpp"
 #include "rtwire/detail/cpu.hpp"
 
 #if RTWIRE_X86_DISPATCH
@@ -223,6 +224,16 @@ inline void compress(std::array<std::uint32_t, 5>& state, const unsigned char* p
   compress_scalar(state, p, blocks);
 }
 
+/// SHA-1 for the shared block buffering and padding (detail/block_hasher.hpp).
+struct algo {
+  using state_type = std::array<std::uint32_t, 5>;
+  static constexpr state_type initial_state = sha1::detail::initial_state;
+  static constexpr bool big_endian_length = true;
+  static void compress(state_type& state, const unsigned char* p, std::size_t blocks) noexcept {
+    sha1::detail::compress(state, p, blocks);
+  }
+};
+
 }  // namespace detail
 
 /// Incremental SHA-1 over a message given in any number of pieces.
@@ -235,63 +246,22 @@ class hasher {
   hasher() noexcept = default;
 
   /// Appends `data` to the message. `data` is not retained.
-  void update(bytes_view data) noexcept {
-    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-    std::size_t n = data.size();
-    if (n == 0) return;
-    std::size_t buffered = static_cast<std::size_t>(length_ % block_size);
-    length_ += n;
-    if (buffered != 0) {
-      const std::size_t take = n < block_size - buffered ? n : block_size - buffered;
-      std::memcpy(buffer_.data() + buffered, p, take);
-      buffered += take;
-      p += take;
-      n -= take;
-      if (buffered < block_size) return;
-      detail::compress(state_, buffer_.data(), 1);
-    }
-    // Whole blocks straight from the caller's memory, in one call (one dispatch).
-    if (const std::size_t blocks = n / block_size; blocks != 0) {
-      detail::compress(state_, p, blocks);
-      p += blocks * block_size;
-      n -= blocks * block_size;
-    }
-    if (n != 0) std::memcpy(buffer_.data(), p, n);
-  }
-
+  void update(bytes_view data) noexcept { core_.update(data); }
   /// Appends the bytes of `data` to the message. `data` is not retained.
   void update(std::string_view data) noexcept { update(as_bytes(data)); }
 
   /// Pads the message (FIPS 180-4 §5.1.1), returns its digest and resets the hasher, so the next
   /// update() starts a new message.
   digest finish() noexcept {
-    const std::size_t buffered = static_cast<std::size_t>(length_ % block_size);
-    // §5.1.1: a single 1 bit, then zeros up to 448 mod 512 bits, then the 64-bit bit length.
-    buffer_[buffered] = 0x80;
-    if (buffered + 1 > block_size - 8) {
-      std::memset(buffer_.data() + buffered + 1, 0, block_size - buffered - 1);
-      detail::compress(state_, buffer_.data(), 1);
-      std::memset(buffer_.data(), 0, block_size - 8);
-    } else {
-      std::memset(buffer_.data() + buffered + 1, 0, block_size - 8 - buffered - 1);
-    }
-    detail::store_be64(buffer_.data() + block_size - 8, length_ * 8);
-    detail::compress(state_, buffer_.data(), 1);
-    const digest d = detail::to_digest(state_);
-    reset();
-    return d;
+    const auto state = core_.finish();
+    return detail::to_digest(state);
   }
 
   /// Discards the message given so far; the hasher is as if newly constructed.
-  void reset() noexcept {
-    state_ = detail::initial_state;
-    length_ = 0;
-  }
+  void reset() noexcept { core_.reset(); }
 
  private:
-  std::array<std::uint32_t, 5> state_ = detail::initial_state;
-  std::uint64_t length_ = 0;  // bytes given to update(); length_ % 64 of them are in buffer_
-  std::array<unsigned char, block_size> buffer_{};
+  rtwire::detail::block_hasher<detail::algo> core_;  // buffering and padding, shared
 };
 
 /// The SHA-1 digest of `data`.

@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "rtwire/core/bytes.hpp"
+#include "rtwire/detail/block_hasher.hpp"
 #include "rtwire/detail/cpu.hpp"
 
 #if RTWIRE_X86_DISPATCH
@@ -196,6 +197,16 @@ inline void compress(std::array<std::uint32_t, 8>& state, const unsigned char* p
   compress_scalar(state, p, blocks);
 }
 
+/// SHA-256 for the shared block buffering and padding (detail/block_hasher.hpp).
+struct algo {
+  using state_type = std::array<std::uint32_t, 8>;
+  static constexpr state_type initial_state = sha256::detail::initial_state;
+  static constexpr bool big_endian_length = true;
+  static void compress(state_type& state, const unsigned char* p, std::size_t blocks) noexcept {
+    sha256::detail::compress(state, p, blocks);
+  }
+};
+
 }  // namespace detail
 
 /// Incremental SHA-256 over a message given in any number of pieces; never allocates.
@@ -204,62 +215,24 @@ class hasher {
   hasher() noexcept = default;
 
   /// Appends `data` to the message. `data` is not retained.
-  void update(bytes_view data) noexcept {
-    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-    std::size_t n = data.size();
-    if (n == 0) return;
-    std::size_t buffered = static_cast<std::size_t>(length_ % block_size);
-    length_ += n;
-    if (buffered != 0) {
-      const std::size_t take = n < block_size - buffered ? n : block_size - buffered;
-      std::memcpy(buffer_.data() + buffered, p, take);
-      buffered += take;
-      p += take;
-      n -= take;
-      if (buffered < block_size) return;
-      detail::compress(state_, buffer_.data(), 1);
-    }
-    if (const std::size_t blocks = n / block_size; blocks != 0) {
-      detail::compress(state_, p, blocks);
-      p += blocks * block_size;
-      n -= blocks * block_size;
-    }
-    if (n != 0) std::memcpy(buffer_.data(), p, n);
-  }
-
+  void update(bytes_view data) noexcept { core_.update(data); }
+  /// Appends the bytes of `data` to the message. `data` is not retained.
   void update(std::string_view data) noexcept { update(as_bytes(data)); }
 
   /// Pads (FIPS 180-4 §5.1.1), returns the digest and resets the hasher.
   digest finish() noexcept {
-    const std::size_t buffered = static_cast<std::size_t>(length_ % block_size);
-    buffer_[buffered] = 0x80;
-    if (buffered + 1 > block_size - 8) {
-      std::memset(buffer_.data() + buffered + 1, 0, block_size - buffered - 1);
-      detail::compress(state_, buffer_.data(), 1);
-      std::memset(buffer_.data(), 0, block_size - 8);
-    } else {
-      std::memset(buffer_.data() + buffered + 1, 0, block_size - 8 - buffered - 1);
-    }
-    const std::uint64_t bits = length_ * 8;
-    detail::store_be32(buffer_.data() + block_size - 8, static_cast<std::uint32_t>(bits >> 32));
-    detail::store_be32(buffer_.data() + block_size - 4, static_cast<std::uint32_t>(bits));
-    detail::compress(state_, buffer_.data(), 1);
+    const auto state = core_.finish();
     digest d;
     for (std::size_t i = 0; i < 8; ++i)
-      detail::store_be32(d.data() + 4 * i, state_[i]);
-    reset();
+      detail::store_be32(d.data() + 4 * i, state[i]);
     return d;
   }
 
-  void reset() noexcept {
-    state_ = detail::initial_state;
-    length_ = 0;
-  }
+  /// Discards the message given so far; the hasher is as if newly constructed.
+  void reset() noexcept { core_.reset(); }
 
  private:
-  std::array<std::uint32_t, 8> state_ = detail::initial_state;
-  std::uint64_t length_ = 0;
-  std::array<unsigned char, block_size> buffer_{};
+  rtwire::detail::block_hasher<detail::algo> core_;  // buffering and padding, shared
 };
 
 inline digest hash(bytes_view data) noexcept {

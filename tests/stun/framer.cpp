@@ -73,10 +73,10 @@ TEST_CASE("stream framer: STUN and padded ChannelData at every split", "[stun][f
                              unhex("4ffe 0000") + rtwire::test::rfc5769_ipv4_response +
                              unhex("4002 0004 01020304");
   const std::vector<std::string> expected{
-      "stun:" + hex(rtwire::test::view(rtwire::test::rfc5769_request)),
+      std::string("stun:").append(hex(rtwire::test::view(rtwire::test::rfc5769_request))),
       "channel:400100056162636465",
       "channel:4ffe0000",
-      "stun:" + hex(rtwire::test::view(rtwire::test::rfc5769_ipv4_response)),
+      std::string("stun:").append(hex(rtwire::test::view(rtwire::test::rfc5769_ipv4_response))),
       "channel:4002000401020304",
   };
   for (const auto& s : rtwire::test::all_splits(stream)) {

@@ -25,16 +25,17 @@ class longpoll_state : public sink {
     // Room R's logged events are read from the log by cursor; everything else waits here.
     if (!(ev.room == room_ && !ev.id.empty())) {
       if (pending_.size() >= srv_.config().room.max_mailbox) pending_.erase(pending_.begin());
-      pending_.emplace_back(ev.json);
+      pending_.emplace_back(std::string(ev.type), std::string(ev.json));
     }
     wake();
   }
 
   void evicted() override {
-    // Resumed on another transport: hand the undelivered direct events to the session.
+    // Resumed on another transport: hand the undelivered direct events to the session, each
+    // with its own type (SSE writes it as `event:`).
     if (session* s = srv_.rooms().find(client_))
-      for (std::string& text : pending_)
-        srv_.rooms().send_to(*s, "pending", {}, text);
+      for (const auto& [type, text] : pending_)
+        srv_.rooms().send_to(*s, type, {}, text);
     pending_.clear();
     answer_parked();
   }
@@ -109,7 +110,7 @@ class longpoll_state : public sink {
     http->on_close = nullptr;
     std::string events;
     std::uint64_t n = 0;
-    for (const std::string& text : pending_) {
+    for (const auto& [type, text] : pending_) {
       events += n++ ? "," : "";
       events += text;
     }
@@ -139,7 +140,7 @@ class longpoll_state : public sink {
   std::string client_;
   std::string room_;
   asio::steady_timer timer_;
-  std::vector<std::string> pending_;
+  std::vector<std::pair<std::string, std::string>> pending_;  // {type, json}
   std::string cursor_;
   session_ptr parked_;
   millis last_end_ = mono_now();

@@ -271,6 +271,25 @@ await test('long polling: first call, park, timeout, 409, 400, 401', async () =>
   await post(token, { type: 'leave', room: 'r1' });
 });
 
+await test('long poll -> SSE: the direct events handed over keep their type', async () => {
+  const first = await poll({ room: 'pp', name: 'lp' });
+  const { clientId, token, cursor } = first.body;
+  const w = await wsClient();
+  w.send({ type: 'join', room: 'pp', name: 'w' });
+  await w.inbox.take('joined');
+  w.send({ type: 'private', to: clientId, text: 'secret' });
+  await w.inbox.take('private'); // the echo
+  w.send({ type: 'signal', to: clientId, data: { candidate: { candidate: CAND } } });
+  await sleep(100);
+  const s = sseClient(`?room=pp&name=lp&resume=${token}&lastEventId=${cursor}`);
+  const pv = await s.inbox.take('private');
+  assert.equal(pv.sseType, 'private'); assert.equal(pv.text, 'secret');
+  const sg = await s.inbox.take('signal');
+  assert.equal(sg.sseType, 'signal'); assert.equal(sg.data.candidate.candidate, CAND);
+  s.es.close();
+  w.ws.close();
+});
+
 await test('SSE: connected, joined, ids, reset for a malformed Last-Event-ID, 400', async () => {
   assert.equal((await fetch(`${base}/sse?room=bad%20room&name=x`)).status, 400);
   assert.equal((await fetch(`${base}/sse?room=r1&name=`)).status, 400);

@@ -120,9 +120,18 @@ void hub::attach(session& s, sink* out, transport kind, bool send_connected) {
         json{{"type", "connected"}, {"clientId", s.id}, {"token", s.token}}.dump();
     out->deliver({"connected", {}, {}, text});
   }
-  while (!s.mailbox.empty() && s.out == out) {
-    auto [type, text] = std::move(s.mailbox.front());
-    s.mailbox.pop_front();
+  // A sink that overflows while these are delivered detaches and puts the event at hand back
+  // into the (emptied) mailbox: the rest follow it there, in order.
+  auto waiting = std::move(s.mailbox);
+  s.mailbox.clear();
+  while (!waiting.empty()) {
+    if (s.out != out) {
+      for (auto& ev : waiting)
+        s.mailbox.push_back(std::move(ev));
+      break;
+    }
+    auto [type, text] = std::move(waiting.front());
+    waiting.pop_front();
     out->deliver({type, {}, {}, text});
   }
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
+import net from 'node:net';
 
 const port = Number(process.argv[2]);
 const base = `http://127.0.0.1:${port}`;
@@ -449,6 +450,52 @@ if (slowPort) await test('--max-buffered: a slow WebSocket is closed 1008 and lo
   assert.deepEqual(texts, Array.from({ length: N }, (_, i) => `m${i}`), 'every message once, in order');
   conn.ws.close();
   fast.ws.close();
+});
+
+if (slowPort) await test('--max-buffered: a slow SSE stream is flushed and closed; no direct event is lost', async () => {
+  const slowBase = `http://127.0.0.1:${slowPort}`;
+  // A raw SSE client that stops reading: its events pile up in the server.
+  const sock = net.connect(slowPort, '127.0.0.1');
+  await new Promise((res, rej) => { sock.once('connect', res); sock.once('error', rej); });
+  let raw = '';
+  sock.on('data', (d) => { raw += d.toString(); });
+  const ended = new Promise((res) => sock.once('close', res));
+  sock.write('GET /sse?room=ov&name=slow HTTP/1.1\r\nHost: x\r\n\r\n');
+  while (!/"type":"joined"/.test(raw)) await sleep(10);
+  const token = /"token":"([0-9a-f]+)"/.exec(raw)[1];
+  sock.pause();
+  const w = new WebSocket(`ws://127.0.0.1:${slowPort}/ws`);
+  const inbox = new Inbox();
+  w.on('message', (d) => inbox.push(JSON.parse(d.toString())));
+  await new Promise((res) => w.once('open', res));
+  const { clientId } = await inbox.take('connected');
+  void clientId;
+  w.send(JSON.stringify({ type: 'join', room: 'ov', name: 'w' }));
+  const joined = await inbox.take('joined');
+  const slowId = joined.members.find((m) => m.name === 'slow').clientId;
+  const N = 1000;
+  for (let i = 0; i < N; i++) w.send(JSON.stringify({ type: 'private', to: slowId, text: `p${i} `.padEnd(12000, 'x') }));
+  for (let i = 0; i < N; i++) {
+    const e = await inbox.take((x) => x.type === 'private' || x.type === 'error', 'private echo');
+    assert.equal(e.type, 'private', JSON.stringify(e).slice(0, 200)); // every private accepted
+  }
+  // Read what was queued: the server writes it, then closes the stream.
+  sock.resume();
+  await Promise.race([ended, sleep(10000).then(() => { throw new Error('the overflowed stream was not closed'); })]);
+  const texts = [];
+  for (const block of raw.split('\n\n').slice(0, -1)) { // whole events only
+    const m = /^event: private\ndata: (.*)$/m.exec(block);
+    if (m) texts.push(JSON.parse(m[1]).text.split(' ')[0]);
+  }
+  assert(texts.length < N, 'the stream overflowed');
+  // Resume: the rest comes from the mailbox.
+  const s = new EventSource(`${slowBase}/sse?room=ov&name=slow&resume=${token}`);
+  const got = new Inbox();
+  s.addEventListener('private', (e) => got.push(JSON.parse(e.data)));
+  while (texts.length < N) texts.push((await got.take('private')).text.split(' ')[0]);
+  assert.deepEqual(texts, Array.from({ length: N }, (_, i) => `p${i}`), 'every private once, in order');
+  s.close();
+  w.close();
 });
 
 a.ws.close();

@@ -22,8 +22,9 @@ class longpoll_state : public sink {
       : srv_(srv), client_(std::move(client)), room_(std::move(room_name)), timer_(srv.io()) {}
 
   void deliver(const event& ev) override {
-    // Room R's logged events are read from the log by cursor; everything else waits here.
-    if (!(ev.room == room_ && !ev.id.empty())) {
+    // Room R's logged events are read from the log by cursor; everything else waits here (and
+    // R's events replayed by join(): they are older than the cursor join() leaves).
+    if (replaying_ || !(ev.room == room_ && !ev.id.empty())) {
       if (pending_.size() >= srv_.config().room.max_mailbox) pending_.erase(pending_.begin());
       pending_.emplace_back(std::string(ev.type), std::string(ev.json));
     }
@@ -38,6 +39,20 @@ class longpoll_state : public sink {
         srv_.rooms().send_to(*s, type, {}, text);
     pending_.clear();
     answer_parked();
+  }
+
+  /// Joins R for a session's first poll on this transport: the events after `since` (or a
+  /// `reset`) and `joined` wait here; the cursor moves to the head, right after the joiner's own
+  /// user-joined (which it does not receive).
+  std::optional<error> join(session& s, const std::string& name,
+                            const std::optional<std::string>& since) {
+    replaying_ = true;
+    auto r = srv_.rooms().join(s, room_, name, since, mono_now(), wall_now_ms());
+    replaying_ = false;
+    if (r.err) return r.err;
+    const room* rm = srv_.rooms().find_room(room_);
+    cursor_ = rm ? rm->head_id() : std::string();
+    return std::nullopt;
   }
 
   /// A poll arrived. `cursor`: the client's, or empty for "where the last answer ended".
@@ -144,6 +159,7 @@ class longpoll_state : public sink {
   std::string cursor_;
   session_ptr parked_;
   millis last_end_ = mono_now();
+  bool replaying_ = false;
 };
 
 /// Every long-poll session's state, by clientId; swept for expiry.
@@ -237,12 +253,14 @@ void server::serve_poll(const session_ptr& http) {
   if (!s) return respond_error(http, {"unauthorized", "unknown or expired token", 401});
   longpoll_state* st = polls_->find(s->id);
   if (!st || s->out != st) {
+    // The session's first poll on this transport (new, or resumed from WS/SSE): it joins R if
+    // it is not a member. Later polls never re-join: a `leave` sent by POST /send sticks.
     st = &polls_->open(*s, room_name);
     h.attach(*s, st, transport::long_poll, /*send_connected=*/false);
-  }
-  if (!s->rooms.count(room_name)) {
-    if (auto err = h.join(*s, room_name, name, std::nullopt, now, wall_now_ms()).err)
-      return respond_error(http, *err);
+    if (!s->rooms.count(room_name)) {
+      if (auto err = st->join(*s, name, std::nullopt)) return respond_error(http, *err);
+      return st->poll(http, {}, timeout);
+    }
   }
   st->poll(http, cursor, timeout);
 }

@@ -272,6 +272,25 @@ await test('long polling: first call, park, timeout, 409, 400, 401', async () =>
   await post(token, { type: 'leave', room: 'r1' });
 });
 
+await test('long polling: leave sticks (the next poll does not re-join)', async () => {
+  const first = await poll({ room: 'lv', name: 'l' });
+  const { token, clientId } = first.body;
+  const obs = await wsClient();
+  obs.send({ type: 'join', room: 'lv', name: 'obs' });
+  await obs.inbox.take('joined');
+  assert.equal((await post(token, { type: 'leave', room: 'lv' })).status, 202);
+  assert.equal((await obs.inbox.take('user-left')).clientId, clientId);
+  const p = await poll({ room: 'lv', name: 'l', token, timeout: 0 });
+  assert.equal(p.status, 200);
+  assert(!p.body.events.some((e) => e.type === 'joined' || (e.type === 'user-joined' && e.clientId === clientId)),
+    JSON.stringify(p.body.events));
+  await sleep(100);
+  assert(obs.inbox.none((e) => e.type === 'user-joined' && e.clientId === clientId), 'not re-joined');
+  const st = await (await fetch(`${base}/stats`)).json();
+  assert.equal(st.rooms.lv.members, 1);
+  obs.ws.close();
+});
+
 await test('long poll -> SSE: the direct events handed over keep their type', async () => {
   const first = await poll({ room: 'pp', name: 'lp' });
   const { clientId, token, cursor } = first.body;

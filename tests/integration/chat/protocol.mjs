@@ -239,6 +239,30 @@ await test('POST /send: 202, 401, 400, 404, 413, 429', async () => {
   while (a.inbox.items.length) a.inbox.items.pop();
 });
 
+// A raw request (head only): resolves with the whole response once the server closes.
+function rawRequest(head) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(head));
+    let text = '';
+    sock.on('data', (d) => { text += d.toString(); });
+    sock.on('close', () => resolve(text));
+    sock.on('error', reject);
+  });
+}
+
+await test('POST /send: a body over the limit is 413 too-large, a chunked one 411, as error JSON', async () => {
+  const big = await rawRequest(`POST /send HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${a.token}\r\nContent-Type: application/json\r\nContent-Length: 1153434\r\n\r\n`);
+  assert.match(big, /^HTTP\/1\.1 413 /);
+  assert.match(big, /\r\nContent-Type: application\/json\r\n/i);
+  const e1 = JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4));
+  assert.deepEqual([Object.keys(e1), e1.type, e1.code], [['type', 'code', 'message'], 'error', 'too-large']);
+  const chunked = await rawRequest(`POST /send HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${a.token}\r\nTransfer-Encoding: chunked\r\n\r\n`);
+  assert.match(chunked, /^HTTP\/1\.1 411 /);
+  const e2 = JSON.parse(chunked.slice(chunked.indexOf('\r\n\r\n') + 4));
+  assert.deepEqual([e2.type, e2.code], ['error', 'bad-request']);
+  assert.equal(typeof e2.message, 'string');
+});
+
 await test('long polling: first call, park, timeout, 409, 400, 401', async () => {
   const first = await poll({ room: 'r1', name: 'lp' });
   assert.equal(first.status, 200);

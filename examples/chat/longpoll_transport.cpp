@@ -243,7 +243,11 @@ void server::serve_poll(const session_ptr& http) {
     session& s = h.create(transport::long_poll);
     longpoll_state& st = polls_->open(s, room_name);
     h.attach(s, &st, transport::long_poll, /*send_connected=*/false);
-    if (auto err = h.join(s, room_name, name, std::nullopt, now, wall_now_ms()).err) {
+    // A `cursor` replays R's events after it (or a reset) before `joined`, like SSE's
+    // Last-Event-ID and WS's `since`; one that is not a cursor -> 400.
+    std::optional<std::string> since;
+    if (!cursor.empty()) since = cursor;
+    if (auto err = st.join(s, name, since)) {
       h.end(s, now, wall_now_ms());
       return respond_error(http, *err);
     }

@@ -315,6 +315,25 @@ await test('long polling: leave sticks (the next poll does not re-join)', async 
   obs.ws.close();
 });
 
+await test('long polling: a first poll replays from its cursor; one not a cursor is 400', async () => {
+  const bad = await poll({ room: 'fc', name: 'a', cursor: 'garbage' });
+  assert.equal(bad.status, 400); assert.equal(bad.body.code, 'bad-request');
+  const w = await wsClient();
+  w.send({ type: 'join', room: 'fc2', name: 'w' });
+  const { cursor: c0 } = await w.inbox.take('joined');
+  w.send({ type: 'message', room: 'fc2', text: 'before' });
+  await w.inbox.take('message');
+  const p = await poll({ room: 'fc2', name: 'b', cursor: c0 });
+  assert.equal(p.status, 200);
+  assert.deepEqual(p.body.events.map((e) => e.type), ['message', 'joined']);
+  assert.equal(p.body.events[0].text, 'before');
+  assert.equal(p.body.cursor, p.body.events[1].cursor);
+  w.send({ type: 'message', room: 'fc2', text: 'after' });
+  const q = await poll({ room: 'fc2', name: 'b', token: p.body.token, timeout: 2000 });
+  assert.deepEqual(q.body.events.map((e) => e.text), ['after']);
+  w.ws.close();
+});
+
 await test('long poll -> SSE: the direct events handed over keep their type', async () => {
   const first = await poll({ room: 'pp', name: 'lp' });
   const { clientId, token, cursor } = first.body;

@@ -53,7 +53,7 @@ std::size_t json_depth(std::string_view text) {
 }
 
 /// A string member of `m`, or nullptr.
-const std::string* string_member(const json& m, const char* key) {
+const std::string* string_member(const input_json& m, const char* key) {
   const auto it = m.find(key);
   if (it == m.end() || !it->is_string()) return nullptr;
   return &it->get_ref<const std::string&>();
@@ -120,9 +120,18 @@ void hub::attach(session& s, sink* out, transport kind, bool send_connected) {
         json{{"type", "connected"}, {"clientId", s.id}, {"token", s.token}}.dump();
     out->deliver({"connected", {}, {}, text});
   }
-  while (!s.mailbox.empty() && s.out == out) {
-    auto [type, text] = std::move(s.mailbox.front());
-    s.mailbox.pop_front();
+  // A sink that overflows while these are delivered detaches and puts the event at hand back
+  // into the (emptied) mailbox: the rest follow it there, in order.
+  auto waiting = std::move(s.mailbox);
+  s.mailbox.clear();
+  while (!waiting.empty()) {
+    if (s.out != out) {
+      for (auto& ev : waiting)
+        s.mailbox.push_back(std::move(ev));
+      break;
+    }
+    auto [type, text] = std::move(waiting.front());
+    waiting.pop_front();
     out->deliver({type, {}, {}, text});
   }
 }
@@ -240,7 +249,8 @@ bool hub::shares_room(const session& a, const session& b) const {
   return false;
 }
 
-std::optional<error> hub::do_message(session& s, const json& m, millis now, std::int64_t wall_ms) {
+std::optional<error> hub::do_message(session& s, const input_json& m, millis now,
+                                     std::int64_t wall_ms) {
   const std::string* room_name = string_member(m, "room");
   const std::string* text = string_member(m, "text");
   if (!room_name || !text) return bad_request("message needs room and text strings");
@@ -259,7 +269,7 @@ std::optional<error> hub::do_message(session& s, const json& m, millis now, std:
   return std::nullopt;
 }
 
-std::optional<error> hub::do_private(session& s, const json& m, std::int64_t wall_ms) {
+std::optional<error> hub::do_private(session& s, const input_json& m, std::int64_t wall_ms) {
   const std::string* to = string_member(m, "to");
   const std::string* text = string_member(m, "text");
   if (!to || !text) return bad_request("private needs to and text strings");
@@ -280,7 +290,7 @@ std::optional<error> hub::do_private(session& s, const json& m, std::int64_t wal
   return std::nullopt;
 }
 
-std::optional<error> hub::do_signal(session& s, const json& m) {
+std::optional<error> hub::do_signal(session& s, const input_json& m) {
   const std::string* to = string_member(m, "to");
   const auto data = m.find("data");
   if (!to || data == m.end()) return bad_request("signal needs to and data");
@@ -289,8 +299,11 @@ std::optional<error> hub::do_signal(session& s, const json& m) {
   session* target = find(*to);
   if (!target || target == &s || !shares_room(s, *target))
     return error{"unknown-client", "no such client in your rooms", 404};
-  const std::string out =
-      json{{"type", "signal"}, {"from", s.id}, {"to", *to}, {"data", *data}}.dump();
+  // `data` is relayed as the client's value, spliced in as text: converting it to ordered_json
+  // would bring back the quadratic insert (see input_json).
+  std::string out = json{{"type", "signal"}, {"from", s.id}, {"to", *to}}.dump();
+  out.pop_back();  // the closing '}'
+  out += ",\"data\":" + data->dump() + "}";
   send_to(*target, "signal", {}, out);
   return std::nullopt;
 }
@@ -309,7 +322,7 @@ std::optional<error> hub::handle(session& s, std::string_view text, millis now,
 std::optional<error> hub::handle_checked(session& s, std::string_view text, millis now,
                                          std::int64_t wall_ms) {
   if (json_depth(text) > 32) return bad_request("JSON nested deeper than 32 levels");
-  const json m = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  const input_json m = input_json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (m.is_discarded()) return bad_request("malformed JSON");
   if (!m.is_object()) return bad_request("a message is a JSON object");
   const std::string* type = string_member(m, "type");

@@ -22,21 +22,37 @@ class longpoll_state : public sink {
       : srv_(srv), client_(std::move(client)), room_(std::move(room_name)), timer_(srv.io()) {}
 
   void deliver(const event& ev) override {
-    // Room R's logged events are read from the log by cursor; everything else waits here.
-    if (!(ev.room == room_ && !ev.id.empty())) {
+    // Room R's logged events are read from the log by cursor; everything else waits here (and
+    // R's events replayed by join(): they are older than the cursor join() leaves).
+    if (replaying_ || !(ev.room == room_ && !ev.id.empty())) {
       if (pending_.size() >= srv_.config().room.max_mailbox) pending_.erase(pending_.begin());
-      pending_.emplace_back(ev.json);
+      pending_.emplace_back(std::string(ev.type), std::string(ev.json));
     }
     wake();
   }
 
   void evicted() override {
-    // Resumed on another transport: hand the undelivered direct events to the session.
+    // Resumed on another transport: hand the undelivered direct events to the session, each
+    // with its own type (SSE writes it as `event:`).
     if (session* s = srv_.rooms().find(client_))
-      for (std::string& text : pending_)
-        srv_.rooms().send_to(*s, "pending", {}, text);
+      for (const auto& [type, text] : pending_)
+        srv_.rooms().send_to(*s, type, {}, text);
     pending_.clear();
     answer_parked();
+  }
+
+  /// Joins R for a session's first poll on this transport: the events after `since` (or a
+  /// `reset`) and `joined` wait here; the cursor moves to the head, right after the joiner's own
+  /// user-joined (which it does not receive).
+  std::optional<error> join(session& s, const std::string& name,
+                            const std::optional<std::string>& since) {
+    replaying_ = true;
+    auto r = srv_.rooms().join(s, room_, name, since, mono_now(), wall_now_ms());
+    replaying_ = false;
+    if (r.err) return r.err;
+    const room* rm = srv_.rooms().find_room(room_);
+    cursor_ = rm ? rm->head_id() : std::string();
+    return std::nullopt;
   }
 
   /// A poll arrived. `cursor`: the client's, or empty for "where the last answer ended".
@@ -109,7 +125,7 @@ class longpoll_state : public sink {
     http->on_close = nullptr;
     std::string events;
     std::uint64_t n = 0;
-    for (const std::string& text : pending_) {
+    for (const auto& [type, text] : pending_) {
       events += n++ ? "," : "";
       events += text;
     }
@@ -139,10 +155,11 @@ class longpoll_state : public sink {
   std::string client_;
   std::string room_;
   asio::steady_timer timer_;
-  std::vector<std::string> pending_;
+  std::vector<std::pair<std::string, std::string>> pending_;  // {type, json}
   std::string cursor_;
   session_ptr parked_;
   millis last_end_ = mono_now();
+  bool replaying_ = false;
 };
 
 /// Every long-poll session's state, by clientId; swept for expiry.
@@ -226,7 +243,11 @@ void server::serve_poll(const session_ptr& http) {
     session& s = h.create(transport::long_poll);
     longpoll_state& st = polls_->open(s, room_name);
     h.attach(s, &st, transport::long_poll, /*send_connected=*/false);
-    if (auto err = h.join(s, room_name, name, std::nullopt, now, wall_now_ms()).err) {
+    // A `cursor` replays R's events after it (or a reset) before `joined`, like SSE's
+    // Last-Event-ID and WS's `since`; one that is not a cursor -> 400.
+    std::optional<std::string> since;
+    if (!cursor.empty()) since = cursor;
+    if (auto err = st.join(s, name, since)) {
       h.end(s, now, wall_now_ms());
       return respond_error(http, *err);
     }
@@ -236,12 +257,14 @@ void server::serve_poll(const session_ptr& http) {
   if (!s) return respond_error(http, {"unauthorized", "unknown or expired token", 401});
   longpoll_state* st = polls_->find(s->id);
   if (!st || s->out != st) {
+    // The session's first poll on this transport (new, or resumed from WS/SSE): it joins R if
+    // it is not a member. Later polls never re-join: a `leave` sent by POST /send sticks.
     st = &polls_->open(*s, room_name);
     h.attach(*s, st, transport::long_poll, /*send_connected=*/false);
-  }
-  if (!s->rooms.count(room_name)) {
-    if (auto err = h.join(*s, room_name, name, std::nullopt, now, wall_now_ms()).err)
-      return respond_error(http, *err);
+    if (!s->rooms.count(room_name)) {
+      if (auto err = st->join(*s, name, std::nullopt)) return respond_error(http, *err);
+      return st->poll(http, {}, timeout);
+    }
   }
   st->poll(http, cursor, timeout);
 }

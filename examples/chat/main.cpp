@@ -74,6 +74,14 @@ int main(int argc, char** argv) {
   s.room.grace = chat::millis{grace_ms};
   s.room.history = history;
   s.http.max_body = s.max_message;
+  // POST /send answers every error as {"type":"error","code","message"}, also the ones the HTTP
+  // layer gives before the route runs (413 too-large, 411 for a chunked body).
+  s.http.refused_body = [](std::string_view path, int status,
+                           std::string_view reason) -> std::optional<std::string> {
+    if (path != "/send") return std::nullopt;
+    return chat::error{status == 413 ? "too-large" : "bad-request", std::string(reason), status}
+        .to_json();
+  };
   try {
     asio::io_context io;
     // The STUN server binds first, so that GET /config can name its port (0 picks one).

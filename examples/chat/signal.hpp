@@ -14,8 +14,7 @@
 namespace chat {
 
 /// nullopt when `data` may be relayed; otherwise the `bad-signal` message.
-inline std::optional<std::string> validate_signal(const nlohmann::ordered_json& data,
-                                                  std::size_t max_sdp) {
+inline std::optional<std::string> validate_signal(const nlohmann::json& data, std::size_t max_sdp) {
   if (!data.is_object()) return "1:1 data is not an object";
   if (const auto d = data.find("description"); d != data.end() && !d->is_null()) {
     if (!d->is_object()) return "1:1 description is not an object";

@@ -12,7 +12,7 @@ namespace chat {
 class sse_stream : public sink, public std::enable_shared_from_this<sse_stream> {
  public:
   sse_stream(server& srv, session_ptr http, std::string room_name)
-      : srv_(srv), http_(std::move(http)), room_(std::move(room_name)) {}
+      : srv_(srv), http_(std::move(http)), room_(std::move(room_name)), timer_(srv.io()) {}
 
   ~sse_stream() override { end(); }
 
@@ -32,7 +32,8 @@ class sse_stream : public sink, public std::enable_shared_from_this<sse_stream> 
     (void)rtwire::sse::write_event(head, {.retry = 1000});
     http_->begin_stream();
     http_->send(head);
-    http_->set_max_backlog(srv_.config().max_buffered);
+    // No hard backlog limit in the HTTP session (it would drop what is queued): deliver() bounds
+    // the backlog by --max-buffered and then flushes and closes (overflow()).
     open_ = true;
     srv_.rooms().count_connection(transport::sse, +1);
     // The HTTP session owns the stream until it closes (then end() breaks the cycle).
@@ -45,7 +46,7 @@ class sse_stream : public sink, public std::enable_shared_from_this<sse_stream> 
   }
 
   void deliver(const event& ev) override {
-    if (!open_) return;
+    if (!open_ || overflowed_) return;
     std::string out;
     const bool logged = !ev.id.empty() && ev.room == room_;
     rtwire::sse::outgoing_event e;
@@ -53,21 +54,27 @@ class sse_stream : public sink, public std::enable_shared_from_this<sse_stream> 
     e.type = ev.type == "error" ? std::string_view("chat-error") : ev.type;
     e.data = ev.json;
     if (rtwire::sse::write_event(out, e)) return;  // JSON text holds no line break
-    srv_.rooms().count_delivery();
-    if (!http_->send(out)) {
-      // Over --max-buffered: the stream was closed; the client resumes with Last-Event-ID.
-      if (session* s = mine(); s && ev.id.empty())
-        srv_.rooms().send_to(*s, ev.type, ev.room, std::string(ev.json));
+    // One event always fits in an empty backlog (else a large event could never be sent).
+    const std::size_t queued = http_->backlog();
+    if (queued != 0 && queued + out.size() > srv_.config().max_buffered) {
+      // This event is not lost: one of R's log comes back by Last-Event-ID; any other waits in
+      // the session's mailbox for the resume.
+      session* s = mine();
+      overflow();  // detaches `s`: send_to() now keeps the event in its mailbox
+      if (s && !logged) srv_.rooms().send_to(*s, ev.type, ev.room, std::string(ev.json));
+      return;
     }
+    srv_.rooms().count_delivery();
+    http_->send(out);
   }
-
   void evicted() override {
     client_.clear();
     http_->close();
   }
 
   void heartbeat() {
-    if (!open_) return;
+    if (!open_ || overflowed_) return;
+    if (http_->backlog() > srv_.config().max_buffered) return overflow();
     std::string out;
     rtwire::sse::write_heartbeat(out);
     http_->send(out);
@@ -80,9 +87,25 @@ class sse_stream : public sink, public std::enable_shared_from_this<sse_stream> 
     return s && s->out == this ? s : nullptr;
   }
 
+  /// Too slow (over --max-buffered): like WS's 1008, the session is detached now (its events
+  /// wait in the mailbox or the log), what is queued is still written, then the stream closes.
+  /// A client that reads nothing more is cut 15 s later.
+  void overflow() {
+    const auto keep = shared_from_this();  // closing may drop the last other owner
+    overflowed_ = true;
+    if (session* s = mine()) srv_.rooms().detach(*s, mono_now());
+    client_.clear();
+    http_->close_after_send();
+    timer_.expires_after(std::chrono::seconds(15));
+    timer_.async_wait([weak = weak_from_this()](asio::error_code ec) {
+      if (auto self = weak.lock(); self && !ec) self->http_->close();
+    });
+  }
+
   void end() {
     if (!open_) return;
     open_ = false;
+    timer_.cancel();
     srv_.rooms().count_connection(transport::sse, -1);
     if (session* s = mine()) srv_.rooms().detach(*s, mono_now());
     client_.clear();
@@ -94,7 +117,9 @@ class sse_stream : public sink, public std::enable_shared_from_this<sse_stream> 
   session_ptr http_;
   std::string room_;
   std::string client_;
+  asio::steady_timer timer_;
   bool open_ = false;
+  bool overflowed_ = false;
 };
 
 void heartbeat_streams(std::vector<std::weak_ptr<sse_stream>>& streams) {

@@ -51,6 +51,12 @@ struct http_limits {
   std::chrono::milliseconds head_timeout{10'000};
   /// Longest silence while a body is being read: 408, then close.
   std::chrono::milliseconds idle_timeout{30'000};
+  /// Shapes the answer to a request refused before its handler runs for a bad body (411, 413,
+  /// a bad Content-Length): given the path, status and reason, a JSON body to send instead of
+  /// the plain-text reason, or nullopt for the plain text. Null: plain text everywhere.
+  std::function<std::optional<std::string>(std::string_view path, int status,
+                                           std::string_view reason)>
+      refused_body = nullptr;
 };
 
 /// Which page origins may call the server from a browser (CORS, exact match; "*" for any).
@@ -319,6 +325,15 @@ class http_session : public std::enable_shared_from_this<http_session> {
     });
   }
 
+  /// Answers a request whose body is refused: the route's JSON (http_limits::refused_body) or
+  /// the plain-text reason.
+  void refuse_body(int status, const std::string& reason) {
+    if (limits_.refused_body)
+      if (const auto json = limits_.refused_body(req_.path, status, reason))
+        return respond(status, "application/json", *json);
+    respond_text(status, reason);
+  }
+
   void read_head() {
     auto self = shared_from_this();
     socket_.async_read_some(asio::buffer(buf_), [this, self](asio::error_code ec, std::size_t n) {
@@ -345,12 +360,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
       // RFC 9112 §6.3: how the body is delimited. These servers read Content-Length bodies only,
       // so they refuse a chunked one with 411 Length Required instead of misreading it.
       const auto body = head.headers.request_body();
-      if (body.ec) return respond_text(rtwire::http1::status_for(body.ec), body.ec.message());
+      if (body.ec) return refuse_body(rtwire::http1::status_for(body.ec), body.ec.message());
       if (body.kind == rtwire::http1::body_kind::chunked)
-        return respond_text(411, "length required: send the body with Content-Length");
+        return refuse_body(411, "length required: send the body with Content-Length");
       if (body.length > limits_.max_body)
-        return respond_text(413, "content too large: the body exceeds " +
-                                     std::to_string(limits_.max_body) + " bytes");
+        return refuse_body(413, "content too large: the body exceeds " +
+                                    std::to_string(limits_.max_body) + " bytes");
       body_length_ = static_cast<std::size_t>(body.length);
       req_.body.assign(data.substr(r.consumed));
       if (req_.body.size() >= body_length_) return dispatch();

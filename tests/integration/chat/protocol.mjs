@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
+import net from 'node:net';
 
 const port = Number(process.argv[2]);
 const base = `http://127.0.0.1:${port}`;
@@ -68,7 +69,10 @@ const poll = async (params) => {
 const SDP = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n';
 const CAND = 'candidate:1 1 udp 2122260223 192.0.2.10 54321 typ host generation 0';
 let passed = 0;
+// CHAT_ONLY=<regex>: run only the matching tests (to check one fix; the rest may depend on them).
+const only = process.env.CHAT_ONLY ? new RegExp(process.env.CHAT_ONLY) : null;
 async function test(name, fn) {
+  if (only && !only.test(name)) return;
   await fn();
   passed++;
   console.log(`ok - ${name}`);
@@ -173,6 +177,22 @@ await test('WS: errors keep the connection usable', async () => {
   for (const k of ['connections', 'rooms', 'messages_in', 'deliveries', 'uptime_s']) assert(k in st, k);
 });
 
+await test('one object of 90k keys is answered within a second; /healthz stays responsive', async () => {
+  // ~1 MB, under the 1 MiB message limit: parsing it must not be quadratic in the key count.
+  const keys = Array.from({ length: 90000 }, (_, i) => `"k${i}":0`).join(',');
+  const t0 = Date.now();
+  a.send(`{"type":"stats",${keys}}`);
+  const h0 = Date.now();
+  const h = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(h.status, 200);
+  assert(Date.now() - h0 < 1500, `/healthz took ${Date.now() - h0} ms`);
+  await a.inbox.take('stats');
+  assert(Date.now() - t0 < 1500, `the stats reply took ${Date.now() - t0} ms`);
+  const r = await post(b.token, `{"type":"nope",${keys}}`);
+  assert.equal(r.status, 400); assert.equal((await r.json()).code, 'bad-request');
+  assert(Date.now() - t0 < 3000, `POST /send took ${Date.now() - t0} ms`);
+});
+
 await test('rate limit: every message is delivered or answered rate-limited', async () => {
   const c = await wsClient();
   c.send({ type: 'join', room: 'rate', name: 'fast' });
@@ -219,6 +239,30 @@ await test('POST /send: 202, 401, 400, 404, 413, 429', async () => {
   while (a.inbox.items.length) a.inbox.items.pop();
 });
 
+// A raw request (head only): resolves with the whole response once the server closes.
+function rawRequest(head) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(head));
+    let text = '';
+    sock.on('data', (d) => { text += d.toString(); });
+    sock.on('close', () => resolve(text));
+    sock.on('error', reject);
+  });
+}
+
+await test('POST /send: a body over the limit is 413 too-large, a chunked one 411, as error JSON', async () => {
+  const big = await rawRequest(`POST /send HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${a.token}\r\nContent-Type: application/json\r\nContent-Length: 1153434\r\n\r\n`);
+  assert.match(big, /^HTTP\/1\.1 413 /);
+  assert.match(big, /\r\nContent-Type: application\/json\r\n/i);
+  const e1 = JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4));
+  assert.deepEqual([Object.keys(e1), e1.type, e1.code], [['type', 'code', 'message'], 'error', 'too-large']);
+  const chunked = await rawRequest(`POST /send HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${a.token}\r\nTransfer-Encoding: chunked\r\n\r\n`);
+  assert.match(chunked, /^HTTP\/1\.1 411 /);
+  const e2 = JSON.parse(chunked.slice(chunked.indexOf('\r\n\r\n') + 4));
+  assert.deepEqual([e2.type, e2.code], ['error', 'bad-request']);
+  assert.equal(typeof e2.message, 'string');
+});
+
 await test('long polling: first call, park, timeout, 409, 400, 401', async () => {
   const first = await poll({ room: 'r1', name: 'lp' });
   assert.equal(first.status, 200);
@@ -250,6 +294,63 @@ await test('long polling: first call, park, timeout, 409, 400, 401', async () =>
   const st = await (await fetch(`${base}/stats`)).json();
   assert(st.connections.long_poll >= 1);
   await post(token, { type: 'leave', room: 'r1' });
+});
+
+await test('long polling: leave sticks (the next poll does not re-join)', async () => {
+  const first = await poll({ room: 'lv', name: 'l' });
+  const { token, clientId } = first.body;
+  const obs = await wsClient();
+  obs.send({ type: 'join', room: 'lv', name: 'obs' });
+  await obs.inbox.take('joined');
+  assert.equal((await post(token, { type: 'leave', room: 'lv' })).status, 202);
+  assert.equal((await obs.inbox.take('user-left')).clientId, clientId);
+  const p = await poll({ room: 'lv', name: 'l', token, timeout: 0 });
+  assert.equal(p.status, 200);
+  assert(!p.body.events.some((e) => e.type === 'joined' || (e.type === 'user-joined' && e.clientId === clientId)),
+    JSON.stringify(p.body.events));
+  await sleep(100);
+  assert(obs.inbox.none((e) => e.type === 'user-joined' && e.clientId === clientId), 'not re-joined');
+  const st = await (await fetch(`${base}/stats`)).json();
+  assert.equal(st.rooms.lv.members, 1);
+  obs.ws.close();
+});
+
+await test('long polling: a first poll replays from its cursor; one not a cursor is 400', async () => {
+  const bad = await poll({ room: 'fc', name: 'a', cursor: 'garbage' });
+  assert.equal(bad.status, 400); assert.equal(bad.body.code, 'bad-request');
+  const w = await wsClient();
+  w.send({ type: 'join', room: 'fc2', name: 'w' });
+  const { cursor: c0 } = await w.inbox.take('joined');
+  w.send({ type: 'message', room: 'fc2', text: 'before' });
+  await w.inbox.take('message');
+  const p = await poll({ room: 'fc2', name: 'b', cursor: c0 });
+  assert.equal(p.status, 200);
+  assert.deepEqual(p.body.events.map((e) => e.type), ['message', 'joined']);
+  assert.equal(p.body.events[0].text, 'before');
+  assert.equal(p.body.cursor, p.body.events[1].cursor);
+  w.send({ type: 'message', room: 'fc2', text: 'after' });
+  const q = await poll({ room: 'fc2', name: 'b', token: p.body.token, timeout: 2000 });
+  assert.deepEqual(q.body.events.map((e) => e.text), ['after']);
+  w.ws.close();
+});
+
+await test('long poll -> SSE: the direct events handed over keep their type', async () => {
+  const first = await poll({ room: 'pp', name: 'lp' });
+  const { clientId, token, cursor } = first.body;
+  const w = await wsClient();
+  w.send({ type: 'join', room: 'pp', name: 'w' });
+  await w.inbox.take('joined');
+  w.send({ type: 'private', to: clientId, text: 'secret' });
+  await w.inbox.take('private'); // the echo
+  w.send({ type: 'signal', to: clientId, data: { candidate: { candidate: CAND } } });
+  await sleep(100);
+  const s = sseClient(`?room=pp&name=lp&resume=${token}&lastEventId=${cursor}`);
+  const pv = await s.inbox.take('private');
+  assert.equal(pv.sseType, 'private'); assert.equal(pv.text, 'secret');
+  const sg = await s.inbox.take('signal');
+  assert.equal(sg.sseType, 'signal'); assert.equal(sg.data.candidate.candidate, CAND);
+  s.es.close();
+  w.ws.close();
 });
 
 await test('SSE: connected, joined, ids, reset for a malformed Last-Event-ID, 400', async () => {
@@ -411,6 +512,52 @@ if (slowPort) await test('--max-buffered: a slow WebSocket is closed 1008 and lo
   assert.deepEqual(texts, Array.from({ length: N }, (_, i) => `m${i}`), 'every message once, in order');
   conn.ws.close();
   fast.ws.close();
+});
+
+if (slowPort) await test('--max-buffered: a slow SSE stream is flushed and closed; no direct event is lost', async () => {
+  const slowBase = `http://127.0.0.1:${slowPort}`;
+  // A raw SSE client that stops reading: its events pile up in the server.
+  const sock = net.connect(slowPort, '127.0.0.1');
+  await new Promise((res, rej) => { sock.once('connect', res); sock.once('error', rej); });
+  let raw = '';
+  sock.on('data', (d) => { raw += d.toString(); });
+  const ended = new Promise((res) => sock.once('close', res));
+  sock.write('GET /sse?room=ov&name=slow HTTP/1.1\r\nHost: x\r\n\r\n');
+  while (!/"type":"joined"/.test(raw)) await sleep(10);
+  const token = /"token":"([0-9a-f]+)"/.exec(raw)[1];
+  sock.pause();
+  const w = new WebSocket(`ws://127.0.0.1:${slowPort}/ws`);
+  const inbox = new Inbox();
+  w.on('message', (d) => inbox.push(JSON.parse(d.toString())));
+  await new Promise((res) => w.once('open', res));
+  const { clientId } = await inbox.take('connected');
+  void clientId;
+  w.send(JSON.stringify({ type: 'join', room: 'ov', name: 'w' }));
+  const joined = await inbox.take('joined');
+  const slowId = joined.members.find((m) => m.name === 'slow').clientId;
+  const N = 1000;
+  for (let i = 0; i < N; i++) w.send(JSON.stringify({ type: 'private', to: slowId, text: `p${i} `.padEnd(12000, 'x') }));
+  for (let i = 0; i < N; i++) {
+    const e = await inbox.take((x) => x.type === 'private' || x.type === 'error', 'private echo');
+    assert.equal(e.type, 'private', JSON.stringify(e).slice(0, 200)); // every private accepted
+  }
+  // Read what was queued: the server writes it, then closes the stream.
+  sock.resume();
+  await Promise.race([ended, sleep(10000).then(() => { throw new Error('the overflowed stream was not closed'); })]);
+  const texts = [];
+  for (const block of raw.split('\n\n').slice(0, -1)) { // whole events only
+    const m = /^event: private\ndata: (.*)$/m.exec(block);
+    if (m) texts.push(JSON.parse(m[1]).text.split(' ')[0]);
+  }
+  assert(texts.length < N, 'the stream overflowed');
+  // Resume: the rest comes from the mailbox.
+  const s = new EventSource(`${slowBase}/sse?room=ov&name=slow&resume=${token}`);
+  const got = new Inbox();
+  s.addEventListener('private', (e) => got.push(JSON.parse(e.data)));
+  while (texts.length < N) texts.push((await got.take('private')).text.split(' ')[0]);
+  assert.deepEqual(texts, Array.from({ length: N }, (_, i) => `p${i}`), 'every private once, in order');
+  s.close();
+  w.close();
 });
 
 a.ws.close();

@@ -38,8 +38,10 @@ inline std::string init_candidate =
 inline const std::array<std::byte, 20> datagram = [] {
   std::array<std::byte, 20> d{};
   const unsigned char header[8] = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42};
-  for (std::size_t i = 0; i < 8; ++i) d[i] = std::byte{header[i]};
-  for (std::size_t i = 8; i < 20; ++i) d[i] = std::byte{static_cast<unsigned char>(i)};
+  for (std::size_t i = 0; i < 8; ++i)
+    d[i] = std::byte{header[i]};
+  for (std::size_t i = 8; i < 20; ++i)
+    d[i] = std::byte{static_cast<unsigned char>(i)};
   return d;
 }();
 inline const rtwire::stun::address source = rtwire::stun::address::v4(192, 0, 2, 1, 32853);

@@ -11,7 +11,7 @@
 //   std::string out;
 //   rtwire::sse::write_response_head(out);                     // once, as the HTTP response head
 //   const rtwire::sse::outgoing_event ev{.id = "1f-42", .data = "hello\nworld"};
-//   if (auto ec = rtwire::sse::write_event(out, ev)) return ec;  // fails on an id with a line break
+//   if (auto ec = rtwire::sse::write_event(out, ev)) return ec;  // on a bad id
 //   rtwire::sse::write_heartbeat(out);                         // every ~15 s, through proxies
 #pragma once
 

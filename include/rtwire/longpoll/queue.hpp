@@ -19,7 +19,6 @@
 //   q.publish(t, body, now, completions);   // each completion answers one parked poll
 //   q.expire(now, completions);             // when now >= *q.next_deadline()
 //   q.cancel(r.waiter);                     // the connection went away
-//
 //   // Several topics in one poll: each has its own cursor; every answer lists them all.
 //   const topic_position more[] = {{room_b, position::from_text(cursor_b)}};
 //   auto m = q.poll({.topic = room_a, .from = position::from_text(cursor_a), .also = more}, now);

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -13,6 +16,15 @@
 
 #include "rtwire/core/bytes.hpp"
 #include "rtwire/core/error.hpp"
+#include "rtwire/core/http1_head.hpp"
+#include "rtwire/core/log.hpp"
+#include "rtwire/core/sha1.hpp"
+#include "rtwire/longpoll/types.hpp"
+#include "rtwire/sdp/session.hpp"
+#include "rtwire/stun/attributes.hpp"
+#include "rtwire/stun/ice.hpp"
+#include "rtwire/stun/integrity.hpp"
+#include "rtwire/stun/message.hpp"
 #include "rtwire/ws/frame.hpp"
 
 namespace rtwire_sketch {
@@ -32,6 +44,45 @@ inline std::error_code fail(const rtwire::error_at& e) {
 }
 inline void reject(std::string_view) {}
 }  // namespace core_utf8
+namespace core_ascii {
+inline std::string_view name;
+}
+namespace core_http1_grammar {}
+namespace core_ct_equal {
+inline std::array<std::byte, 20> received_mac{};
+inline std::array<std::byte, 20> expected_mac{};
+inline void accept() {}
+}  // namespace core_ct_equal
+namespace core_crc32 {
+inline rtwire::bytes_view bytes;
+inline rtwire::bytes_view part1;
+inline rtwire::bytes_view part2;
+}  // namespace core_crc32
+namespace core_sha1 {
+inline std::string_view part1;
+inline std::string_view part2;
+}  // namespace core_sha1
+namespace core_md5 {
+inline std::string_view part1;
+inline std::string_view part2;
+}  // namespace core_md5
+namespace core_sha256 {
+inline std::string_view part1;
+inline std::string_view part2;
+}  // namespace core_sha256
+namespace core_hmac {
+inline rtwire::bytes_view password_bytes;
+inline rtwire::bytes_view message_bytes;
+inline rtwire::bytes_view header;
+inline rtwire::bytes_view body;
+}  // namespace core_hmac
+namespace core_log {
+inline std::uint64_t boot_id = 0;
+inline rtwire::log::millis now{0};
+inline std::string_view last_event_id_text;
+inline void send(const rtwire::log::message&) {}
+inline void tell_client_to_reset(std::error_code, const rtwire::log::cursor&) {}
+}  // namespace core_log
 namespace core_base64 {
 inline std::array<std::byte, 16> nonce{};
 inline std::string_view key;
@@ -69,10 +120,39 @@ inline std::uint64_t reconnect_delay = 0;
 inline void handle(std::string_view, std::string_view, std::string_view) {}
 }  // namespace sse_decoder
 namespace sse_encoder {}
+namespace sse_replay {
+struct request_type {
+  rtwire::http1::header_list headers;
+};
+inline request_type request;
+inline rtwire::log::message_log topic_log(/*epoch=*/1);
+inline void send(std::string_view) {}
+}  // namespace sse_replay
+namespace longpoll_queue {
+using namespace std::chrono_literals;
+inline std::uint64_t boot_id = 0;
+inline rtwire::log::millis now{0};
+inline std::string_view cursor_text, cursor_a, cursor_b;
+inline std::uint64_t conn_id = 0;
+inline std::string_view body;
+inline std::vector<rtwire::longpoll::completion> completions;
+inline rtwire::longpoll::topic_id room_a{}, room_b{};
+inline void answer(const rtwire::longpoll::batch&, const rtwire::log::cursor&) {}
+inline void remember(rtwire::longpoll::waiter_id) {}
+inline void answer_409(const rtwire::log::cursor&) {}
+inline void answer_4xx(std::error_code) {}
+}  // namespace longpoll_queue
 namespace sdp_session {
 inline std::string_view offer;
 using rtwire_sketch::use;
 }  // namespace sdp_session
+namespace sdp_attributes {
+inline rtwire::sdp::media m;
+using rtwire_sketch::use;
+}  // namespace sdp_attributes
+namespace sdp_writer {
+inline rtwire::sdp::session parsed;
+}
 namespace sdp_candidate {
 struct rtc_ice_candidate_init {
   std::string candidate;
@@ -80,5 +160,55 @@ struct rtc_ice_candidate_init {
 inline rtc_ice_candidate_init init;
 using rtwire_sketch::use;
 }  // namespace sdp_candidate
+namespace stun_udp {  // what the STUN sketches take from a datagram socket
+inline std::array<std::byte, 64> buffer{};
+inline rtwire::bytes_view datagram{buffer};
+inline rtwire::stun::address source;
+struct socket_type {
+  void send_to(rtwire::bytes_view, const rtwire::stun::address&) {}
+};
+inline socket_type socket;
+}  // namespace stun_udp
+namespace stun_message {
+using namespace stun_udp;
+using rtwire_sketch::use;
+}  // namespace stun_message
+namespace stun_attributes {
+inline rtwire::stun::message_view m;
+using rtwire_sketch::use;
+inline void report(int, std::string_view) {}
+}  // namespace stun_attributes
+namespace stun_integrity {
+inline rtwire::stun::message_view m;
+inline void accept(const rtwire::stun::message_view&) {}
+inline void answer(int) {}
+inline void discard(const rtwire::stun::message_view&) {}
+}  // namespace stun_integrity
+namespace stun_writer {
+inline rtwire::stun::message_view request;
+inline rtwire::stun::address source;
+inline const rtwire::stun::key password_key = rtwire::stun::key::short_term("password");
+inline void send(rtwire::bytes_view) {}
+}  // namespace stun_writer
+namespace stun_binding {
+using namespace stun_udp;
+}
+namespace stun_ice {
+using namespace stun_udp;
+inline std::uint64_t tie_breaker = 0;
+inline void nominate(const rtwire::stun::address&) {}
+inline void switch_role(rtwire::stun::ice_role) {}
+}  // namespace stun_ice
+namespace stun_demux {
+using stun_udp::datagram;
+inline void on_stun(rtwire::bytes_view) {}
+inline void on_dtls(rtwire::bytes_view) {}
+inline void on_rtp(rtwire::bytes_view) {}
+inline void on_channel(rtwire::bytes_view) {}
+}  // namespace stun_demux
+namespace stun_framer {
+inline rtwire::bytes_view what_the_socket_gave_us;
+inline void close(const rtwire::error_at&) {}
+}  // namespace stun_framer
 
 }  // namespace rtwire_sketch

@@ -1,7 +1,7 @@
 // rtwire — ASCII case folding for protocol tokens (HTTP field names, SDP/ICE transport names).
 //
-//   rtwire::ascii::iequals("Upgrade", "upgrade")           // true
-//   rtwire::ascii::equals_lower(name, "sec-websocket-key")  // fast path for a lowercase literal
+//   bool same = rtwire::ascii::iequals("Upgrade", "upgrade");          // true
+//   bool key = rtwire::ascii::equals_lower(name, "sec-websocket-key");  // for a lowercase literal
 //
 // Protocol tokens compare case-insensitively in ASCII only (RFC 9110 §5.1, RFC 8866 §5.13);
 // these functions never consult a locale.

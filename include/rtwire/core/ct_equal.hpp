@@ -1,6 +1,6 @@
 // rtwire — constant-time comparison of secrets (MACs, tokens).
 //
-//   if (rtwire::ct_equal(received_mac, expected_mac)) { ... }
+//   if (rtwire::ct_equal(received_mac, expected_mac)) accept();
 //
 // The time taken depends only on the lengths, never on where the first differing byte is, so a
 // peer that measures the answer time learns nothing about how much of a forged MAC was right.

@@ -3,7 +3,6 @@
 //
 //   const rtwire::hmac_key<rtwire::hmac_sha1> key(password_bytes);  // once per credential
 //   rtwire::sha1::digest mac = key.mac(message_bytes);              // per message
-//
 //   auto h = key.begin();       // a MAC over several pieces, without copying them together
 //   h.update(header);
 //   h.update(body);

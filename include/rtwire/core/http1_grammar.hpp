@@ -2,8 +2,8 @@
 // field values, OWS and comma-separated lists. Public: applications that look into fields use
 // the same rules as the parser (list_has_token(), for_each_list_element()).
 //
-//   rtwire::http1::is_token("Sec-WebSocket-Key")                    // true
-//   rtwire::http1::list_has_token("keep-alive, Upgrade", "upgrade")  // true
+//   bool token = rtwire::http1::is_token("Sec-WebSocket-Key");                     // true
+//   bool upgrade = rtwire::http1::list_has_token("keep-alive, Upgrade", "upgrade");  // true
 #pragma once
 
 #include <array>

@@ -19,7 +19,6 @@
 //   q.publish(t, body, now, completions);   // each completion answers one parked poll
 //   q.expire(now, completions);             // when now >= *q.next_deadline()
 //   q.cancel(r.waiter);                     // the connection went away
-//
 //   // Several topics in one poll: each has its own cursor; every answer lists them all.
 //   const topic_position more[] = {{room_b, position::from_text(cursor_b)}};
 //   auto m = q.poll({.topic = room_a, .from = position::from_text(cursor_a), .also = more}, now);
@@ -78,6 +77,9 @@
 #include "rtwire/core/log.hpp"
 #include "rtwire/longpoll/detail/backlog_ring.hpp"
 #include "rtwire/longpoll/detail/counting_allocator.hpp"
+#include "rtwire/longpoll/detail/deadline_heap.hpp"
+#include "rtwire/longpoll/detail/session_index.hpp"
+#include "rtwire/longpoll/detail/waiter_table.hpp"
 #include "rtwire/longpoll/error.hpp"
 #include "rtwire/longpoll/types.hpp"
 
@@ -89,55 +91,14 @@ namespace rtwire::longpoll {
 
 /// Topics, their parked polls and deadlines. Move-only.
 class queue {
-  static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
-  // waiter_slot::session_next of a waiter without a session (none ends a bucket chain).
-  static constexpr std::uint32_t no_session = none - 1;
-  // Node ids in a topic's waiter list: a slot's own link is the slot index; an extra link (the
-  // further topics of a multi-topic poll) is extra_bit | its index in extras_.
-  static constexpr std::uint32_t extra_bit = std::uint32_t{1} << 31;
-  static constexpr std::size_t max_extras = extra_bit - 1;
+  static constexpr std::uint32_t none = detail::none;
 
   struct topic_state {
     topic_state(std::uint64_t epoch, log::retention keep, std::size_t* counter)
         : log(epoch, keep), cum(counter) {}
     log::message_log log;
     detail::backlog_ring cum;
-    std::uint32_t first = none, last = none;  // parked waiters' links, in park order
-    std::size_t waiters = 0;
-  };
-
-  // A parked waiter's membership in one topic's list.
-  struct link {
-    std::uint64_t after = 0;  // cursor offset (epoch: the topic's current one)
-    std::uint32_t topic = none;
-    std::uint32_t prev = none, next = none;  // neighbours in the topic's list (node ids)
-    // One field, two meanings, never mixed: slots_ hold only own links, extras_ only extra links.
-    union {
-      std::uint32_t generation = 0;  // a slot's own link: bumped on release (stale ids fail)
-      std::uint32_t owner;           // an extra link: the slot of the waiter it belongs to
-    };
-  };
-
-  // 56 bytes: memory per parked waiter is a target (issue: <= 128 bytes, session included).
-  struct waiter_slot {
-    link home;  // its first topic; topic == none: free (home.next chains the free list)
-    std::uint64_t token = 0;
-    std::uint64_t session = 0;
-    std::uint64_t seq = 0;                    // park order
-    std::uint32_t extra = none;               // first extra link (multi-topic polls)
-    std::uint32_t session_next = no_session;  // next slot of its session bucket, or none
-  };
-  static_assert(sizeof(waiter_slot) <= 56);
-
-  struct extra_link {
-    link l;
-    std::uint32_t sibling = none;  // the waiter's next extra link; free: the free list
-  };
-
-  struct heap_entry {
-    millis::rep deadline;
-    std::uint32_t slot;
-    std::uint32_t generation;
+    detail::waiter_list waiting;  // parked waiters' links, in park order
   };
 
  public:
@@ -146,20 +107,11 @@ class queue {
 
   explicit queue(options opts = {})
       : counter_(std::make_unique<std::size_t>(0)),
-        opts_(opts),
+        opts_(normalised(opts, counter_.get())),
         topics_(detail::counting_allocator<topic_state>(counter_.get())),
-        slots_(detail::counting_allocator<waiter_slot>(counter_.get())),
-        extras_(detail::counting_allocator<extra_link>(counter_.get())),
-        heap_(detail::counting_allocator<heap_entry>(counter_.get())),
-        buckets_(detail::counting_allocator<std::uint32_t>(counter_.get())) {
-    if (opts_.max_batch_messages == 0) opts_.max_batch_messages = 1;
-    opts_.max_poll_topics =
-        std::clamp<std::size_t>(opts_.max_poll_topics, 1, max_poll_topics_limit);
-    opts_.max_waiters = std::min<std::size_t>(opts_.max_waiters, extra_bit - 2);
-    if (opts_.max_timeout.count() < 0) opts_.max_timeout = millis{0};
-    if (opts_.session_hash_seed == 0)
-      opts_.session_hash_seed = mix(reinterpret_cast<std::uintptr_t>(counter_.get()) | 1);
-  }
+        table_(counter_.get()),
+        sessions_(counter_.get(), opts_.session_hash_seed),
+        deadlines_(counter_.get()) {}
   /// A moved-from queue may only be destroyed or assigned to.
   queue(queue&&) noexcept = default;
   queue& operator=(queue&& o) noexcept {
@@ -190,8 +142,8 @@ class queue {
   /// Without it the tables grow by a quarter at a time.
   void reserve_waiters(std::size_t waiters) {
     waiters = std::min(waiters, opts_.max_waiters);
-    slots_.reserve(waiters);
-    heap_.reserve(waiters + 64);
+    table_.reserve_slots(waiters);
+    deadlines_.reserve(waiters + 64);
   }
 
   /// The topic's log (read-only: publish through the queue so waiters wake). nullptr for an
@@ -213,8 +165,8 @@ class queue {
     topic_state& ts = topics_[t.value];
     if (const std::error_code ec = ts.log.reset(new_epoch)) return ec;  // log::error::same_epoch
     ts.cum.clear();
-    while (ts.first != none) {
-      const std::uint32_t s = owner(ts.first);
+    while (ts.waiting.first != none) {
+      const std::uint32_t s = table_.owner(ts.waiting.first);
       out.push_back(make_completion(s, completion_reason::reset));
       completion& c = out.back();
       c.topic = t;
@@ -257,17 +209,17 @@ class queue {
     ts.cum.pop(a.evicted);
     r.at = {ts.log.epoch(), a.offset};
     r.evicted = a.evicted;
-    r.woken = ts.waiters;
-    if (ts.first == none) return r;
-    out.reserve(out.size() + ts.waiters);
+    r.woken = ts.waiting.count;
+    if (ts.waiting.first == none) return r;
+    out.reserve(out.size() + ts.waiting.count);
     // Every parked waiter is at the previous head, so they share one batch: build it once and
     // copy it (an atomic increment per message).
     std::optional<batch> shared;
     std::uint64_t shared_after = 0;
-    while (ts.first != none) {
-      const std::uint32_t node = ts.first;
-      const std::uint32_t s = owner(node);
-      const std::uint64_t after = link_at(node).after;
+    while (ts.waiting.first != none) {
+      const std::uint32_t node = ts.waiting.first;
+      const std::uint32_t s = table_.owner(node);
+      const std::uint64_t after = table_.link_at(node).after;
       out.push_back(make_completion(s, completion_reason::delivered));
       completion& c = out.back();
       const auto res = ts.log.resume(cursor{ts.log.epoch(), after});
@@ -335,7 +287,7 @@ class queue {
         return reject(r, log::error::malformed_cursor);
 
     if (req.session) {
-      const std::uint32_t old = newest_of_session(*req.session);
+      const std::uint32_t old = sessions_.newest(*req.session, table_);
       if (old != none) {
         switch (opts_.on_duplicate) {
           case duplicate_poll::supersede: {
@@ -346,7 +298,7 @@ class queue {
           case duplicate_poll::reject_new:
             return reject(r, error::session_busy);
           case duplicate_poll::allow_concurrent:
-            if (session_waiters(*req.session) >= opts_.max_session_waiters)
+            if (sessions_.waiters(*req.session, table_) >= opts_.max_session_waiters)
               return reject(r, error::too_many_session_waiters);
             break;
         }
@@ -369,15 +321,16 @@ class queue {
       r.status = poll_status::ready;
       return r;
     }
-    if (parked_ >= opts_.max_waiters || req.also.size() > max_extras - extras_in_use_)
+    if (parked_ >= opts_.max_waiters ||
+        req.also.size() > detail::max_extras - table_.extras_in_use())
       return reject(r, error::too_many_waiters);
 
     // Park: one link per topic, each at its topic's head.
     const millis timeout = std::clamp(req.timeout, millis{0}, opts_.max_timeout);
     const millis deadline = now + timeout;
-    const std::uint32_t s = allocate_slot();
+    const std::uint32_t s = table_.allocate_slot();
     {
-      waiter_slot& w = slots_[s];
+      detail::waiter_slot& w = table_.slot(s);
       w.token = req.token;
       w.seq = ++seq_;
       w.session = req.session.value_or(0);
@@ -385,22 +338,20 @@ class queue {
       w.home.after = r.next.offset;
       append(req.topic.value, s, w.home);
     }
-    // Extra links are appended in reverse so the sibling chain keeps request order.
+    // Extra links are added in reverse so the sibling chain keeps request order.
     for (std::size_t i = req.also.size(); i-- != 0;) {
-      const std::uint32_t x = allocate_extra();
-      ++extras_in_use_;
-      extra_link& e = extras_[x];
-      e.l.after = r.also[i].next.offset;
-      e.l.owner = s;
-      e.sibling = slots_[s].extra;
-      slots_[s].extra = x;
-      append(req.also[i].topic.value, extra_bit | x, e.l);
+      const std::uint32_t node = detail::extra_bit | table_.add_extra(s);
+      detail::link& l = table_.link_at(node);
+      l.after = r.also[i].next.offset;
+      append(req.also[i].topic.value, node, l);
     }
     ++parked_;
-    if (req.session) session_insert(s);
-    push_heap({deadline.count(), s, slots_[s].home.generation});
+    if (req.session) sessions_.insert(s, table_);
+    const std::uint32_t generation = table_.slot(s).home.generation;
+    deadlines_.push({deadline.count(), s, generation}, parked_,
+                    [this](const detail::deadline_entry& e) { return live(e); });
     r.status = poll_status::parked;
-    r.waiter = {s, slots_[s].home.generation};
+    r.waiter = {s, generation};
     r.deadline = deadline;
     return r;
   }
@@ -418,8 +369,8 @@ class queue {
 
   /// True while `w` is parked.
   bool is_parked(waiter_id w) const noexcept {
-    return w.slot < slots_.size() && slots_[w.slot].home.topic != none &&
-           slots_[w.slot].home.generation == w.generation;
+    return w.slot < table_.slot_count() && table_.slot(w.slot).home.topic != none &&
+           table_.slot(w.slot).home.generation == w.generation;
   }
 
   /// Completes every waiter whose deadline is <= now (appended to `out` in deadline order, ties
@@ -436,9 +387,9 @@ class queue {
       std::uint32_t slot;
     };
     std::vector<due> ready;
-    while (!heap_.empty() && heap_.front().deadline <= now.count()) {
-      const heap_entry e = pop_heap();
-      if (live(e)) ready.push_back({e.deadline, slots_[e.slot].seq, e.slot});
+    while (!deadlines_.empty() && deadlines_.front().deadline <= now.count()) {
+      const detail::deadline_entry e = deadlines_.pop();
+      if (live(e)) ready.push_back({e.deadline, table_.slot(e.slot).seq, e.slot});
     }
     std::sort(ready.begin(), ready.end(), [](const due& a, const due& b) {
       return a.deadline != b.deadline ? a.deadline < b.deadline : a.seq < b.seq;
@@ -457,10 +408,10 @@ class queue {
   /// a message exceeds its topic's max_age; nullopt when neither exists. Discards stale
   /// bookkeeping of completed waiters on the way (hence non-const).
   std::optional<millis> next_deadline() {
-    while (!heap_.empty() && !live(heap_.front()))
-      pop_heap();
+    while (!deadlines_.empty() && !live(deadlines_.front()))
+      deadlines_.pop();
     std::optional<millis> best;
-    if (!heap_.empty()) best = millis{heap_.front().deadline};
+    if (!deadlines_.empty()) best = millis{deadlines_.front().deadline};
     for (const topic_state& ts : topics_) {
       const auto age = ts.log.retention_bounds().max_age;
       if (age.count() <= 0 || ts.log.empty()) continue;
@@ -477,10 +428,10 @@ class queue {
   std::size_t waiters() const noexcept { return parked_; }
   /// Polls parked on topic `t` (0 for an unknown id).
   std::size_t waiters(topic_id t) const noexcept {
-    return t.value < topics_.size() ? topics_[t.value].waiters : 0;
+    return t.value < topics_.size() ? topics_[t.value].waiting.count : 0;
   }
   /// Sessions with at least one parked poll.
-  std::size_t sessions() const noexcept { return sessions_; }
+  std::size_t sessions() const noexcept { return sessions_.sessions(); }
 
   /// Heap bytes the queue owns, exactly as requested from the allocator: its topic table,
   /// waiter slots and links, deadline heap, session table and byte rings, plus every topic
@@ -498,18 +449,23 @@ class queue {
     std::swap(counter_, o.counter_);
     std::swap(opts_, o.opts_);
     topics_.swap(o.topics_);
-    slots_.swap(o.slots_);
-    extras_.swap(o.extras_);
-    heap_.swap(o.heap_);
-    buckets_.swap(o.buckets_);
-    std::swap(free_, o.free_);
-    std::swap(free_extra_, o.free_extra_);
-    std::swap(extras_in_use_, o.extras_in_use_);
+    table_.swap(o.table_);
+    sessions_.swap(o.sessions_);
+    deadlines_.swap(o.deadlines_);
     std::swap(parked_, o.parked_);
-    std::swap(sessions_, o.sessions_);
-    std::swap(session_waiters_, o.session_waiters_);
     std::swap(seq_, o.seq_);
     std::swap(now_, o.now_);
+  }
+
+  // The options as the queue applies them (clamped; a session hash seed drawn when 0).
+  static options normalised(options opts, const std::size_t* counter) noexcept {
+    if (opts.max_batch_messages == 0) opts.max_batch_messages = 1;
+    opts.max_poll_topics = std::clamp<std::size_t>(opts.max_poll_topics, 1, max_poll_topics_limit);
+    opts.max_waiters = std::min<std::size_t>(opts.max_waiters, detail::extra_bit - 2);
+    if (opts.max_timeout.count() < 0) opts.max_timeout = millis{0};
+    if (opts.session_hash_seed == 0)
+      opts.session_hash_seed = detail::mix64(reinterpret_cast<std::uintptr_t>(counter) | 1);
+    return opts;
   }
 
   static poll_result& reject(poll_result& r, std::error_code e) noexcept {
@@ -605,222 +561,49 @@ class queue {
 
   // A completion for slot `s` describing all of its topics with their unchanged cursors.
   completion make_completion(std::uint32_t s, completion_reason why) const {
-    const waiter_slot& w = slots_[s];
+    const detail::waiter_slot& w = table_.slot(s);
     completion c;
     c.waiter = {s, w.home.generation};
     c.token = w.token;
     c.reason = why;
     c.topic = topic_id{w.home.topic};
     c.next = {topics_[w.home.topic].log.epoch(), w.home.after};
-    for (std::uint32_t x = w.extra; x != none; x = extras_[x].sibling) {
-      const link& l = extras_[x].l;
+    for (std::uint32_t x = w.extra; x != none; x = table_.extra(x).sibling) {
+      const detail::link& l = table_.extra(x).l;
       c.also.push_back({topic_id{l.topic}, {topics_[l.topic].log.epoch(), l.after}, {}});
     }
     return c;
   }
 
-  // -- Waiter links ----------------------------------------------------------------------------
+  // -- Waiters --------------------------------------------------------------------------------
 
-  link& link_at(std::uint32_t node) noexcept {
-    return (node & extra_bit) != 0 ? extras_[node & ~extra_bit].l : slots_[node].home;
-  }
-  std::uint32_t owner(std::uint32_t node) const noexcept {
-    return (node & extra_bit) != 0 ? extras_[node & ~extra_bit].l.owner : node;
+  // Appends link `l` (node id `node`) to topic `t`'s waiter list.
+  void append(std::uint32_t t, std::uint32_t node, detail::link& l) noexcept {
+    table_.append(topics_[t].waiting, t, node, l);
   }
 
-  // Appends link `l` (node id `node`) to topic `t`'s list.
-  void append(std::uint32_t t, std::uint32_t node, link& l) noexcept {
-    topic_state& ts = topics_[t];
-    l.topic = t;
-    l.prev = ts.last;
-    l.next = none;
-    if (ts.last != none) {
-      link_at(ts.last).next = node;
-    } else {
-      ts.first = node;
-    }
-    ts.last = node;
-    ++ts.waiters;
-  }
-
-  void unlink(link& l) noexcept {
-    topic_state& ts = topics_[l.topic];
-    if (l.prev != none) {
-      link_at(l.prev).next = l.next;
-    } else {
-      ts.first = l.next;
-    }
-    if (l.next != none) {
-      link_at(l.next).prev = l.prev;
-    } else {
-      ts.last = l.prev;
-    }
-    --ts.waiters;
-    l.prev = l.next = none;
-  }
-
-  // Grows `v` by a quarter when full (not the library's doubling), bounding the slack that
-  // memory per parked waiter pays for growth.
-  template <class V>
-  static void make_room(V& v) {
-    if (v.size() == v.capacity()) v.reserve(v.capacity() + v.capacity() / 4 + 16);
-  }
-
-  std::uint32_t allocate_slot() {
-    if (free_ != none) {
-      const std::uint32_t s = free_;
-      free_ = slots_[s].home.next;
-      return s;
-    }
-    make_room(slots_);
-    slots_.emplace_back();
-    return static_cast<std::uint32_t>(slots_.size() - 1);
-  }
-
-  std::uint32_t allocate_extra() {
-    if (free_extra_ != none) {
-      const std::uint32_t x = free_extra_;
-      free_extra_ = extras_[x].sibling;
-      return x;
-    }
-    make_room(extras_);
-    extras_.emplace_back();
-    return static_cast<std::uint32_t>(extras_.size() - 1);
-  }
-
-  // Unparks slot `s`: unlinks it from its topics and session, frees it. Its heap entry becomes
-  // stale (skipped by generation) and is dropped lazily.
+  // Unparks slot `s`: unlinks it from its topics and session, frees it. Its deadline entry
+  // becomes stale (skipped by generation) and is dropped lazily.
   void release(std::uint32_t s) noexcept {
-    waiter_slot& w = slots_[s];
-    unlink(w.home);
-    for (std::uint32_t x = w.extra; x != none;) {
-      extra_link& e = extras_[x];
-      unlink(e.l);
-      e.l.topic = none;
-      const std::uint32_t next = e.sibling;
-      e.sibling = free_extra_;
-      free_extra_ = x;
-      --extras_in_use_;
-      x = next;
-    }
-    w.extra = none;
+    if (table_.slot(s).session_next != detail::no_session) sessions_.remove(s, table_);
+    table_.release(s,
+                   [this](std::uint32_t t) -> detail::waiter_list& { return topics_[t].waiting; });
     --parked_;
-    if (w.session_next != no_session) session_remove(s);
-    w.home.topic = none;
-    ++w.home.generation;  // the generation: stale waiter ids and heap entries match nothing
-    w.home.next = free_;
-    free_ = s;
   }
 
-  // -- Sessions: an intrusive hash table (buckets of slot ids, chained through the slots) ----
-
-  static std::uint64_t mix(std::uint64_t x) noexcept {  // the splitmix64 finaliser
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  }
-  std::size_t bucket_of(std::uint64_t session) const noexcept {
-    return static_cast<std::size_t>(mix(session ^ opts_.session_hash_seed)) & (buckets_.size() - 1);
-  }
-
-  // The newest parked waiter of `session`, or none.
-  std::uint32_t newest_of_session(std::uint64_t session) const noexcept {
-    if (buckets_.empty()) return none;
-    std::uint32_t best = none;
-    for (std::uint32_t s = buckets_[bucket_of(session)]; s != none; s = slots_[s].session_next)
-      if (slots_[s].session == session && (best == none || slots_[s].seq > slots_[best].seq))
-        best = s;
-    return best;
-  }
-
-  std::size_t session_waiters(std::uint64_t session) const noexcept {
-    if (buckets_.empty()) return 0;
-    std::size_t n = 0;
-    for (std::uint32_t s = buckets_[bucket_of(session)]; s != none; s = slots_[s].session_next)
-      n += slots_[s].session == session;
-    return n;
-  }
-
-  void session_insert(std::uint32_t s) {
-    if (session_waiters_ + 1 > buckets_.size())
-      rehash(std::max<std::size_t>(16, buckets_.size() * 2));
-    if (session_waiters(slots_[s].session) == 0) ++sessions_;
-    std::uint32_t& head = buckets_[bucket_of(slots_[s].session)];
-    slots_[s].session_next = head;
-    head = s;
-    ++session_waiters_;
-  }
-
-  void session_remove(std::uint32_t s) noexcept {
-    std::uint32_t* p = &buckets_[bucket_of(slots_[s].session)];
-    while (*p != s)
-      p = &slots_[*p].session_next;
-    *p = slots_[s].session_next;
-    slots_[s].session_next = no_session;
-    --session_waiters_;
-    if (session_waiters(slots_[s].session) == 0) --sessions_;
-  }
-
-  void rehash(std::size_t n) {
-    detail::counted_vector<std::uint32_t> fresh(n, none, buckets_.get_allocator());
-    buckets_.swap(fresh);  // `fresh` now holds the old buckets
-    for (std::uint32_t head : fresh) {
-      while (head != none) {
-        const std::uint32_t next = slots_[head].session_next;
-        std::uint32_t& b = buckets_[bucket_of(slots_[head].session)];
-        slots_[head].session_next = b;
-        b = head;
-        head = next;
-      }
-    }
-  }
-
-  // -- Deadlines -------------------------------------------------------------------------------
-
-  bool live(const heap_entry& e) const noexcept {
-    return slots_[e.slot].home.topic != none && slots_[e.slot].home.generation == e.generation;
-  }
-
-  static bool later(const heap_entry& a, const heap_entry& b) noexcept {
-    return a.deadline > b.deadline;
-  }
-
-  void push_heap(heap_entry e) {
-    // Completed waiters leave stale entries; rebuild when they outnumber the live ones, so the
-    // heap stays O(waiters) and each stale entry costs O(1) amortised.
-    // (Every parked waiter has exactly one live entry, so the stale ones number size - parked.)
-    // Called after parked_ counts the new waiter, whose entry is not pushed yet.
-    if (heap_.size() + 1 > 2 * parked_ + 64) {
-      std::erase_if(heap_, [this](const heap_entry& x) { return !live(x); });
-      std::make_heap(heap_.begin(), heap_.end(), later);
-    }
-    make_room(heap_);
-    heap_.push_back(e);
-    std::push_heap(heap_.begin(), heap_.end(), later);
-  }
-
-  heap_entry pop_heap() noexcept {
-    std::pop_heap(heap_.begin(), heap_.end(), later);
-    const heap_entry e = heap_.back();
-    heap_.pop_back();
-    return e;
+  // Whether deadline entry `e` still belongs to a parked waiter.
+  bool live(const detail::deadline_entry& e) const noexcept {
+    const detail::waiter_slot& w = table_.slot(e.slot);
+    return w.home.topic != none && w.home.generation == e.generation;
   }
 
   std::unique_ptr<std::size_t> counter_;  // bytes held by the containers below
   options opts_;
   detail::counted_vector<topic_state> topics_;
-  detail::counted_vector<waiter_slot> slots_;
-  detail::counted_vector<extra_link> extras_;
-  detail::counted_vector<heap_entry> heap_;
-  detail::counted_vector<std::uint32_t> buckets_;  // session hash: first slot of each chain
-  std::uint32_t free_ = none;
-  std::uint32_t free_extra_ = none;
-  std::size_t extras_in_use_ = 0;
+  detail::waiter_table table_;       // parked waiters: slots and their links in topic lists
+  detail::session_index sessions_;   // session id -> parked waiters
+  detail::deadline_heap deadlines_;  // parked waiters' deadlines
   std::size_t parked_ = 0;
-  std::size_t sessions_ = 0;         // distinct sessions with a parked waiter
-  std::size_t session_waiters_ = 0;  // parked waiters with a session
   std::uint64_t seq_ = 0;
   millis now_{std::numeric_limits<millis::rep>::min()};
 };

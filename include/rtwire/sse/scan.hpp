@@ -5,20 +5,14 @@
 // its own vector loop costs a loop start-up per line, and typical lines are short (`id: 1f-42`).
 // eol_scanner instead classifies 64 bytes at a time into two bit masks (line endings, non-ASCII
 // bytes), once, and answers every line inside that block with a count-trailing-zeros.
-// x86-64 uses SSE2 (always present); other targets use a portable loop with identical results.
+// The block classification is rtwire/detail/byte_blocks.hpp (SSE2 on x86-64, portable elsewhere).
 #pragma once
 
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
-#if defined(__SSE2__) || defined(_M_X64)
-#include <emmintrin.h>
-#define RTWIRE_SSE_SCAN_SSE2 1
-#else
-#define RTWIRE_SSE_SCAN_SSE2 0
-#endif
+#include "rtwire/detail/byte_blocks.hpp"
 
 namespace rtwire::sse::detail {
 
@@ -37,35 +31,14 @@ inline unsigned count_trailing_zeros(std::uint64_t v) noexcept {
 /// when p[i] >= 0x80.
 inline void classify_block(const char* p, std::size_t n, std::uint64_t& eol,
                            std::uint64_t& high) noexcept {
-#if RTWIRE_SSE_SCAN_SSE2
   if (n == 64) {
     // The decoder does real work between blocks, so the hardware prefetcher alone lets the next
     // lines arrive late; ask for them well ahead (a hint: never faults, even past the chunk).
     __builtin_prefetch(p + 2048);
-    const __m128i lf = _mm_set1_epi8('\n');
-    const __m128i cr = _mm_set1_epi8('\r');
-    std::uint64_t e = 0, h = 0;
-    for (int k = 0; k < 4; ++k) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
-      const auto em = static_cast<std::uint32_t>(
-          _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr))));
-      const auto hm = static_cast<std::uint32_t>(_mm_movemask_epi8(v));
-      e |= std::uint64_t{em} << (16 * k);
-      h |= std::uint64_t{hm} << (16 * k);
-    }
-    eol = e;
-    high = h;
+    eol = rtwire::detail::match_block64<'\n', '\r'>(p, &high);
     return;
   }
-#endif
-  std::uint64_t e = 0, h = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(p[i]);
-    if (c == '\n' || c == '\r') e |= std::uint64_t{1} << i;
-    if (c >= 0x80) h |= std::uint64_t{1} << i;
-  }
-  eol = e;
-  high = h;
+  eol = rtwire::detail::match_bytes<'\n', '\r'>(p, n, &high);
 }
 
 /// Finds line endings in a chunk, classifying each 64-byte block once (see the file comment).
@@ -112,21 +85,7 @@ class eol_scanner {
 
 /// Offset of the first CR or LF in [p, p + n), or n if none (one-shot, for the encoder).
 inline std::size_t find_eol(const char* p, std::size_t n) noexcept {
-  std::size_t i = 0;
-#if RTWIRE_SSE_SCAN_SSE2
-  const __m128i lf = _mm_set1_epi8('\n');
-  const __m128i cr = _mm_set1_epi8('\r');
-  for (; i + 16 <= n; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const auto m = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr))));
-    if (m != 0) return i + static_cast<unsigned>(std::countr_zero(m));
-  }
-#endif
-  for (; i < n; ++i) {
-    if (p[i] == '\n' || p[i] == '\r') return i;
-  }
-  return n;
+  return rtwire::detail::find_first_of<'\n', '\r'>(p, n);
 }
 
 }  // namespace rtwire::sse::detail

@@ -2,7 +2,7 @@
 // §7.1.1, RFC 5780 §7.2).
 //
 //   if (auto a = rtwire::stun::xor_mapped_address(m)) use(a->port, a->ip());
-//   if (auto e = rtwire::stun::error_code(m)) log(e->code, e->reason);
+//   if (auto e = rtwire::stun::error_code(m)) report(e->code, e->reason);
 //   std::string_view user = rtwire::stun::username(m).value_or("");
 //
 // parse() has already checked the length and shape of every attribute named here, so these

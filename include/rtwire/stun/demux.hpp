@@ -1,11 +1,11 @@
 // rtwire — RFC 7983 demultiplexing: which protocol a datagram on a shared port belongs to.
 //
-//   switch (rtwire::stun::classify(datagram[0])) {
-//     case rtwire::stun::packet_kind::stun: ...          // rtwire::stun::parse
-//     case rtwire::stun::packet_kind::dtls: ...
-//     case rtwire::stun::packet_kind::rtp_rtcp: ...
-//     case rtwire::stun::packet_kind::channel_data: ...  // TURN ChannelData (RFC 8656 §12)
-//     default: ...                                       // drop
+//   switch (rtwire::stun::classify(std::to_integer<std::uint8_t>(datagram[0]))) {
+//     case rtwire::stun::packet_kind::stun: on_stun(datagram); break;  // rtwire::stun::parse
+//     case rtwire::stun::packet_kind::dtls: on_dtls(datagram); break;
+//     case rtwire::stun::packet_kind::rtp_rtcp: on_rtp(datagram); break;
+//     case rtwire::stun::packet_kind::channel_data: on_channel(datagram); break;  // RFC 8656 §12
+//     default: break;  // zrtp, unknown: drop
 //   }
 #pragma once
 

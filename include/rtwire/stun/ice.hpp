@@ -7,7 +7,7 @@
 //   const rtwire::stun::ice_check c = ice.respond(datagram, source, out);
 //   if (c.size != 0) socket.send_to(std::span(out).first(c.size), source);
 //   if (c.outcome == rtwire::stun::ice_outcome::success && c.use_candidate) nominate(source);
-//   if (c.role_switched) ...  // ice.role() changed (§7.3.1.1)
+//   if (c.role_switched) switch_role(ice.role());  // §7.3.1.1
 //
 // A check is a Binding request carrying USERNAME "LFRAG:RFRAG" (LFRAG this agent's ufrag),
 // MESSAGE-INTEGRITY under this agent's password, PRIORITY, ICE-CONTROLLED or ICE-CONTROLLING and

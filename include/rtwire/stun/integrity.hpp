@@ -2,11 +2,11 @@
 //
 //   const rtwire::stun::key k = rtwire::stun::key::short_term("password");  // once per credential
 //   switch (rtwire::stun::verify_integrity(m, k)) {
-//     case rtwire::stun::check::ok: ...        // MESSAGE-INTEGRITY(-SHA256) verifies
-//     case rtwire::stun::check::mismatch: ...  // answer 401 (RFC 8489 §9.1.3 / §9.2.4)
-//     case rtwire::stun::check::absent: ...    // answer 400 when credentials are required
+//     case rtwire::stun::check::ok: accept(m); break;   // MESSAGE-INTEGRITY(-SHA256) verifies
+//     case rtwire::stun::check::mismatch: answer(401); break;  // RFC 8489 §9.1.3 / §9.2.4
+//     case rtwire::stun::check::absent: answer(400); break;    // when credentials are required
 //   }
-//   if (rtwire::stun::verify_fingerprint(m) == rtwire::stun::check::mismatch) { /* discard */ }
+//   if (rtwire::stun::verify_fingerprint(m) == rtwire::stun::check::mismatch) discard(m);
 //
 // Keys: short-term = the password (§9.1.1); long-term = MD5(username ":" realm ":" password) or
 // SHA-256 of the same (§9.2.2, the PASSWORD-ALGORITHM). Passwords, usernames and realms are used

@@ -1,11 +1,11 @@
 // rtwire — a STUN message (RFC 8489 §5, §14) as a view into the caller's bytes, and parse().
 //
 //   rtwire::stun::result<rtwire::stun::message_view> r = rtwire::stun::parse(datagram);
-//   if (!r) { /* r.error.code, r.error.offset: the fault and where it is */ }
+//   if (!r) return r.error.code;  // r.error.offset: where the fault is
 //   const rtwire::stun::message_view& m = r.value;
-//   if (m.cls() == rtwire::stun::message_class::request && m.method() ==
-//   rtwire::stun::method::binding)
-//     for (rtwire::stun::attribute a : m.attributes()) { ... }
+//   namespace stun = rtwire::stun;
+//   if (m.cls() == stun::message_class::request && m.method() == stun::method::binding)
+//     for (rtwire::stun::attribute a : m.attributes()) use(a.type, a.value);
 //
 // parse() checks the header (RFC 8489 §5: first two bits 00, length a multiple of 4 and equal to
 // the rest of the datagram), walks the attributes (bounded count), checks the length and shape

@@ -1,12 +1,12 @@
 // rtwire — writing a STUN message into the caller's buffer (RFC 8489 §5, §14).
 //
 //   std::array<std::byte, 548> buf;
-//   rtwire::stun::writer w(buf,
-//   rtwire::stun::message_type(rtwire::stun::message_class::success_response,
-//                                                          rtwire::stun::method::binding),
-//                          request.transaction_id());
-//   w.add_xor_address(rtwire::stun::attr::xor_mapped_address, source);
-//   rtwire::stun::result<std::size_t> n = w.seal(&key, /*fingerprint=*/true);
+//   namespace stun = rtwire::stun;
+//   stun::writer w(buf, stun::message_type(stun::message_class::success_response,
+//                                          stun::method::binding),
+//                  request.transaction_id());
+//   w.add_xor_address(stun::attr::xor_mapped_address, source);
+//   stun::result<std::size_t> n = w.seal(&password_key, /*fingerprint=*/true);  // a stun::key
 //   if (n) send(std::span(buf).first(n.value));
 //
 // Attributes are written in call order with zero padding (§14). seal() appends

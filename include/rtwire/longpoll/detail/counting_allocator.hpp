@@ -1,5 +1,5 @@
-// rtwire — long-poll internals: the allocator that makes queue::memory_usage() exact. Not public
-// API.
+// rtwire — long-poll internals: the allocator that makes queue::memory_usage() exact, and the
+// growth policy of the queue's tables. Not public API.
 #pragma once
 
 #include <cstddef>
@@ -40,5 +40,12 @@ struct counting_allocator {
 
 template <class T>
 using counted_vector = std::vector<T, counting_allocator<T>>;
+
+/// Grows `v` by a quarter when full (not the library's doubling), bounding the slack that
+/// memory per parked waiter pays for growth.
+template <class V>
+void grow_by_quarter(V& v) {
+  if (v.size() == v.capacity()) v.reserve(v.capacity() + v.capacity() / 4 + 16);
+}
 
 }  // namespace rtwire::longpoll::detail

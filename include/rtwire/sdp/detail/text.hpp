@@ -7,11 +7,8 @@
 #include <cstring>
 #include <string_view>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "rtwire/core/ascii.hpp"
+#include "rtwire/detail/byte_blocks.hpp"
 
 namespace rtwire::sdp::detail {
 
@@ -157,26 +154,9 @@ class special_scanner {
   // read.
   void load(std::size_t base) noexcept {
     block_ = base;
-    std::uint64_t bits = 0;
-    std::size_t i = 0;
-#if defined(__SSE2__)
-    if (base + 64 <= n_) {
-      const __m128i lf = _mm_set1_epi8('\n');
-      const __m128i cr = _mm_set1_epi8('\r');
-      const __m128i nul = _mm_setzero_si128();
-      for (; i < 64; i += 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_ + base + i));
-        const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)),
-                                         _mm_cmpeq_epi8(v, nul));
-        bits |= std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(hit))} << i;
-      }
-    }
-#endif
-    for (; i < 64 && base + i < n_; ++i) {
-      const char c = p_[base + i];
-      if (c == '\n' || c == '\r' || c == '\0') bits |= std::uint64_t{1} << i;
-    }
-    bits_ = bits;
+    bits_ = base + 64 <= n_
+                ? rtwire::detail::match_block64<'\n', '\r', '\0'>(p_ + base, nullptr)
+                : rtwire::detail::match_bytes<'\n', '\r', '\0'>(p_ + base, n_ - base, nullptr);
   }
 
   const char* p_;

@@ -1,0 +1,99 @@
+// rtwire — internals: the one SIMD byte scanner the text codecs share. It turns a block of bytes
+// into a bit mask of the positions holding any of a few byte values (line endings, NUL), and
+// optionally of the bytes >= 0x80, so that a parser answers "where is the next one" with a
+// count-trailing-zeros instead of a loop per line. Used by the SSE line scanner
+// (rtwire/sse/scan.hpp: CR, LF, non-ASCII), the SDP line splitter (rtwire/sdp/detail/text.hpp:
+// CR, LF, NUL) and the HTTP/1 head parser (rtwire/core/http1_parser.hpp: LF). x86-64 uses SSE2
+// (always present, no runtime dispatch); other targets use a portable loop with identical results.
+// Not public API.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define RTWIRE_BYTE_BLOCKS_SSE2 1
+#else
+#define RTWIRE_BYTE_BLOCKS_SSE2 0
+#endif
+
+namespace rtwire::detail {
+
+/// Bit i set when p[i] is one of `Bytes`, for i < n (n <= 64); bit i of `*high` (when given)
+/// set when p[i] >= 0x80. Reads exactly [p, p + n).
+template <char... Bytes>
+inline std::uint64_t match_bytes(const char* p, std::size_t n, std::uint64_t* high) noexcept {
+  std::uint64_t m = 0, h = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = p[i];
+    if (((c == Bytes) || ...)) m |= std::uint64_t{1} << i;
+    if (static_cast<unsigned char>(c) >= 0x80) h |= std::uint64_t{1} << i;
+  }
+  if (high != nullptr) *high = h;
+  return m;
+}
+
+/// match_bytes() over a whole 64-byte block [p, p + 64), with SSE2 where available.
+template <char... Bytes>
+inline std::uint64_t match_block64(const char* p, std::uint64_t* high) noexcept {
+#if RTWIRE_BYTE_BLOCKS_SSE2
+  std::uint64_t m = 0, h = 0;
+  for (int k = 0; k < 4; ++k) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    __m128i hit = _mm_setzero_si128();
+    ((hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, _mm_set1_epi8(Bytes)))), ...);
+    m |= std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(hit))} << (16 * k);
+    if (high != nullptr)
+      h |= std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(v))} << (16 * k);
+  }
+  if (high != nullptr) *high = h;
+  return m;
+#else
+  return match_bytes<Bytes...>(p, 64, high);
+#endif
+}
+
+#if RTWIRE_BYTE_BLOCKS_SSE2
+/// The bytes of the 16 at p that are one of `Bytes`, as a movemask.
+template <char... Bytes>
+inline unsigned match16(const char* p) noexcept {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  __m128i hit = _mm_setzero_si128();
+  ((hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, _mm_set1_epi8(Bytes)))), ...);
+  return static_cast<unsigned>(_mm_movemask_epi8(hit));
+}
+#endif
+
+/// The offset of the first byte of [p, p + n) that is one of `Bytes`, or n if none (one-shot, no
+/// block state). Most lines are short: the first 16 bytes are tried inline; past them a single
+/// byte is left to memchr (the C library's, AVX2 where present, is several times faster than
+/// SSE2 on long runs), several bytes go on 16 at a time.
+template <char... Bytes>
+inline std::size_t find_first_of(const char* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+#if RTWIRE_BYTE_BLOCKS_SSE2
+  if (n >= 16) {
+    if (const unsigned m = match16<Bytes...>(p); m != 0)
+      return static_cast<unsigned>(std::countr_zero(m));
+    i = 16;
+  }
+#endif
+  if constexpr (sizeof...(Bytes) == 1) {
+    const void* hit = i < n ? std::memchr(p + i, Bytes..., n - i) : nullptr;
+    return hit == nullptr ? n : static_cast<std::size_t>(static_cast<const char*>(hit) - p);
+  }
+#if RTWIRE_BYTE_BLOCKS_SSE2
+  for (; i + 16 <= n; i += 16) {
+    if (const unsigned m = match16<Bytes...>(p + i); m != 0)
+      return i + static_cast<unsigned>(std::countr_zero(m));
+  }
+#endif
+  for (; i < n; ++i)
+    if (((p[i] == Bytes) || ...)) return i;
+  return n;
+}
+
+}  // namespace rtwire::detail

@@ -150,6 +150,18 @@ namespace sdp_attributes {
 inline rtwire::sdp::media m;
 using rtwire_sketch::use;
 }  // namespace sdp_attributes
+namespace sdp_attribute_values {
+inline rtwire::sdp::media m;
+using rtwire_sketch::use;
+}  // namespace sdp_attribute_values
+namespace sdp_media_attributes {  // the value of one a=rtpmap line
+inline std::optional<std::string_view> value;
+using rtwire_sketch::use;
+}  // namespace sdp_media_attributes
+namespace sdp_transport_attributes {  // the value of one a=fingerprint line
+inline std::optional<std::string_view> value;
+using rtwire_sketch::use;
+}  // namespace sdp_transport_attributes
 namespace sdp_writer {
 inline rtwire::sdp::session parsed;
 }

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "../common/cli.hpp"
+#include "../common/history_flags.hpp"
 #include "../common/http_server.hpp"
 
 namespace {
@@ -58,22 +59,13 @@ using json = nlohmann::json;
 struct settings {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
-  std::size_t max_messages = 10'000;
-  std::size_t max_bytes = std::size_t{16} << 20;
-  std::int64_t max_age_s = 0;
-  std::uint64_t epoch = 0;  // 0: derive a boot id from the clock
+  rtwire_examples::history_flags history;
   rtwire_examples::http_limits http{};
   rtwire_examples::cors_policy cors;
   std::size_t max_waiters = 100'000;
   std::int64_t max_timeout_ms = 60'000;
   std::string on_duplicate = "supersede";
 };
-
-/// The caller's clock: rtwire itself reads none.
-lp::millis now_ms() {
-  return std::chrono::duration_cast<lp::millis>(
-      std::chrono::steady_clock::now().time_since_epoch());
-}
 
 using rtwire_examples::http_session;
 
@@ -119,11 +111,8 @@ class server {
   /// The topic named `name`, created on first use; nullopt when the queue holds max_topics.
   std::optional<lp::topic_id> topic(const std::string& name) {
     if (const auto it = topics_.find(name); it != topics_.end()) return it->second;
-    rtwire::log::retention keep;
-    keep.max_messages = settings_.max_messages;
-    keep.max_bytes = settings_.max_bytes;
-    keep.max_age = std::chrono::seconds(settings_.max_age_s);
-    const auto id = queue_.add_topic(settings_.epoch, keep);
+    const rtwire::log::retention keep = settings_.history.retention();
+    const auto id = queue_.add_topic(settings_.history.epoch, keep);
     if (!id) return std::nullopt;  // error::too_many_topics
     topics_.emplace(name, *id);
     return *id;
@@ -287,7 +276,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void publish(lp::topic_id topic) {
     if (!rtwire::utf8::is_valid(body_)) return respond(400, error_body("body is not UTF-8"));
     std::vector<lp::completion> done;
-    const auto r = server_.queue().publish(topic, body_, now_ms(), done);
+    const auto r = server_.queue().publish(topic, body_, rtwire_examples::mono_now(), done);
     if (!r) return respond(413, error_body(r.error.message()));
     respond(200, json{{"cursor", rtwire::log::to_string(r.at)}}.dump());
     server_.deliver(done);
@@ -344,7 +333,7 @@ class connection : public std::enable_shared_from_this<connection> {
     token_ = server_.next_token();
     req.token = token_;
 
-    auto r = server_.queue().poll(req, now_ms());
+    auto r = server_.queue().poll(req, rtwire_examples::mono_now());
     if (r.superseded) {
       std::vector<lp::completion> done;
       done.push_back(std::move(*r.superseded));
@@ -428,7 +417,7 @@ void server::rearm() {
     if (ec) return;  // cancelled or re-armed
     armed_.reset();
     std::vector<lp::completion> done;
-    queue_.expire(now_ms(), done);
+    queue_.expire(rtwire_examples::mono_now(), done);
     deliver(done);
   });
 }
@@ -440,11 +429,6 @@ int main(int argc, char** argv) {
   CLI::App app{"longpoll_server: chat-style long polling on rtwire's sans-IO queue (Asio)"};
   rtwire_examples::listen_flags listen;
   listen.add_to(app);
-  app.add_option("--max-messages", s.max_messages, "Messages kept per topic")
-      ->capture_default_str();
-  app.add_option("--max-bytes", s.max_bytes, "Message bytes kept per topic")->capture_default_str();
-  app.add_option("--max-age", s.max_age_s, "Seconds a message is kept (0: no limit)")
-      ->capture_default_str();
   app.add_option("--max-body", s.http.max_body, "Largest message accepted, bytes")
       ->capture_default_str();
   app.add_option("--max-waiters", s.max_waiters, "Most parked polls")->capture_default_str();
@@ -452,19 +436,13 @@ int main(int argc, char** argv) {
   app.add_option("--on-duplicate", s.on_duplicate, "Second poll of a session while one is parked")
       ->check(CLI::IsMember({"supersede", "reject_new", "allow_concurrent"}))
       ->capture_default_str();
-  app.add_option("--epoch", s.epoch, "Topic epoch (default: a boot id from the clock)");
+  s.history.add_to(app);
   rtwire_examples::add_http_limit_flags(app, s.http);
   rtwire_examples::add_allow_origin(app, s.cors.allowed);
   if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
   s.host = listen.host;
   s.port = listen.port;
-  if (s.epoch == 0) {
-    // A boot id: cursors of a previous run (whose history lived in memory) reset as
-    // epoch_mismatch instead of pointing silently into this run's history.
-    s.epoch = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count());
-  }
+  s.history.epoch = s.history.epoch_or_boot_id();
   lp::options opts;
   opts.max_message_bytes = s.http.max_body;  // one limit: the body read and the queue's
   opts.max_waiters = s.max_waiters;

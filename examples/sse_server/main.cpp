@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "../common/cli.hpp"
+#include "../common/history_flags.hpp"
 #include "../common/http_server.hpp"
 
 namespace {
@@ -46,21 +47,12 @@ struct settings {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   std::uint64_t retry_ms = 1000;
-  std::size_t max_messages = 10'000;
-  std::size_t max_bytes = std::size_t{16} << 20;
-  std::int64_t max_age_s = 0;
-  std::uint64_t epoch = 0;  // 0: derive a boot id from the clock
+  rtwire_examples::history_flags history;
   unsigned heartbeat_s = 15;
   std::size_t max_backlog = std::size_t{4} << 20;
   rtwire_examples::http_limits http{.max_body = std::size_t{1} << 20};
   rtwire_examples::cors_policy cors;
 };
-
-/// The caller's clock for the log's age retention (rtwire itself reads no clock).
-rtwire::log::millis now_ms() {
-  return std::chrono::duration_cast<rtwire::log::millis>(
-      std::chrono::steady_clock::now().time_since_epoch());
-}
 
 using rtwire_examples::http_session;
 using session_ptr = std::shared_ptr<http_session>;
@@ -97,11 +89,8 @@ class server {
   topic& get_topic(const std::string& name) {
     auto it = topics_.find(name);
     if (it == topics_.end()) {
-      rtwire::log::retention keep;
-      keep.max_messages = settings_.max_messages;
-      keep.max_bytes = settings_.max_bytes;
-      keep.max_age = std::chrono::seconds(settings_.max_age_s);
-      it = topics_.emplace(name, topic(settings_.epoch, keep)).first;
+      const rtwire::log::retention keep = settings_.history.retention();
+      it = topics_.emplace(name, topic(settings_.history.epoch, keep)).first;
     }
     return it->second;
   }
@@ -188,7 +177,7 @@ void server::schedule_heartbeat() {
         if (auto c = weak.lock()) c->send(beat);
       // Forget subscribers that went away; trim by age while we are here.
       std::erase_if(t.subscribers, [](const auto& w) { return w.expired(); });
-      t.log.trim(now_ms());
+      t.log.trim(rtwire_examples::mono_now());
     }
     schedule_heartbeat();
   });
@@ -197,7 +186,7 @@ void server::schedule_heartbeat() {
 rtwire::log::append_result server::publish(const std::string& name, std::string_view data,
                                            std::string_view type) {
   topic& t = get_topic(name);
-  const auto r = t.log.append(data, type, now_ms());
+  const auto r = t.log.append(data, type, rtwire_examples::mono_now());
   if (!r) return r;
   std::string out;
   if (const auto ec = rtwire::sse::write_message(out, *t.log.find(r.offset), t.log.epoch())) {
@@ -232,12 +221,7 @@ int main(int argc, char** argv) {
   listen.add_to(app);
   app.add_option("--retry", s.retry_ms, "Reconnection time sent to clients, ms")
       ->capture_default_str();
-  app.add_option("--max-messages", s.max_messages, "Messages kept per topic")
-      ->capture_default_str();
-  app.add_option("--max-bytes", s.max_bytes, "Message bytes kept per topic")->capture_default_str();
-  app.add_option("--max-age", s.max_age_s, "Seconds a message is kept (0: no limit)")
-      ->capture_default_str();
-  app.add_option("--epoch", s.epoch, "Log epoch (default: a boot id from the clock)");
+  s.history.add_to(app);
   app.add_option("--heartbeat", s.heartbeat_s, "Seconds between heartbeats")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -248,13 +232,7 @@ int main(int argc, char** argv) {
   if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
   s.host = listen.host;
   s.port = listen.port;
-  if (s.epoch == 0) {
-    // A boot id: history from a previous run of this process (lost, it lives in memory) must not
-    // be mistaken for this run's, so cursors of another run resume as epoch_mismatch.
-    s.epoch = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count());
-  }
+  s.history.epoch = s.history.epoch_or_boot_id();
   try {
     asio::io_context io;
     server srv(io, s);

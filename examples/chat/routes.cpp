@@ -14,6 +14,24 @@ void respond_error(const session_ptr& http, const error& e) {
   http->respond(e.status, "application/json", e.to_json());
 }
 
+std::optional<join_query> read_join_query(const session_ptr& http) {
+  const auto& req = http->req();
+  if (rtwire_examples::query_is_malformed(req.target)) {
+    respond_error(http, {"bad-request", "malformed query (a bad %XX escape)", 400});
+    return std::nullopt;
+  }
+  join_query q{req.query("room").value.value_or(""), req.query("name").value.value_or("")};
+  if (!valid_room_name(q.room)) {
+    respond_error(http, {"bad-request", "room must match [A-Za-z0-9_-]{1,64}", 400});
+    return std::nullopt;
+  }
+  if (!valid_user_name(q.name)) {
+    respond_error(http, {"bad-request", "name must be 1-32 characters of UTF-8", 400});
+    return std::nullopt;
+  }
+  return q;
+}
+
 server::server(asio::io_context& io, settings s)
     : io_(io),
       settings_(std::move(s)),

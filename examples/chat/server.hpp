@@ -100,4 +100,12 @@ void heartbeat_streams(std::vector<std::weak_ptr<sse_stream>>& streams);
 /// A JSON error body, {"type":"error","code","message"}, answered with `status`.
 void respond_error(const session_ptr& http, const error& e);
 
+/// The `room` and `name` of a GET /sse or /poll query, validated as a WebSocket join is; on a
+/// malformed query or an invalid room or name it answers 400 itself and gives nullopt.
+struct join_query {
+  std::string room;
+  std::string name;
+};
+std::optional<join_query> read_join_query(const session_ptr& http);
+
 }  // namespace chat

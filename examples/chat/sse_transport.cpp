@@ -130,14 +130,10 @@ void heartbeat_streams(std::vector<std::weak_ptr<sse_stream>>& streams) {
 
 void server::serve_sse(const session_ptr& http) {
   const auto& req = http->req();
-  if (rtwire_examples::query_is_malformed(req.target))
-    return respond_error(http, {"bad-request", "malformed query (a bad %XX escape)", 400});
-  const std::string room_name = req.query("room").value.value_or("");
-  const std::string name = req.query("name").value.value_or("");
-  if (!valid_room_name(room_name))
-    return respond_error(http, {"bad-request", "room must match [A-Za-z0-9_-]{1,64}", 400});
-  if (!valid_user_name(name))
-    return respond_error(http, {"bad-request", "name must be 1-32 characters of UTF-8", 400});
+  auto join = read_join_query(http);
+  if (!join) return;
+  const std::string& room_name = join->room;
+  const std::string& name = join->name;
   std::optional<std::string> last_id;
   if (const auto h = req.header("Last-Event-ID"); h && !h->empty()) last_id = std::string(*h);
   if (const auto q = req.query("lastEventId"); !last_id && q.value && !q.value->empty())

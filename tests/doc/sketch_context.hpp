@@ -83,6 +83,8 @@ inline std::string_view last_event_id_text;
 inline void send(const rtwire::log::message&) {}
 inline void tell_client_to_reset(std::error_code, const rtwire::log::cursor&) {}
 }  // namespace core_log
+namespace core_log_cursor {}  // the cursor sketch is self-contained
+namespace core_log_error {}
 namespace core_base64 {
 inline std::array<std::byte, 16> nonce{};
 inline std::string_view key;

@@ -4,8 +4,8 @@
 //   #include <rtwire/sdp.hpp>
 //
 //   rtwire::sdp::session s;                                  // reuse: no allocation per parse
-//   if (auto err = rtwire::sdp::parse(offer, s, {rtwire::sdp::mode::lenient}))
-//     log("%zu:%zu: %s", err.line, err.column, err.message().c_str());
+//   if (auto err = rtwire::sdp::parse(offer, s, {.mode = rtwire::sdp::mode::lenient}))
+//     report(err.line, err.column, err.message());           // 1-based line and column
 //   auto mid = rtwire::sdp::find<rtwire::sdp::attr::mid>(s.media[0].attributes);
 //   std::string same = rtwire::sdp::to_string(s);            // byte for byte
 //

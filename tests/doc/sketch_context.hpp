@@ -83,7 +83,7 @@ inline std::string_view last_event_id_text;
 inline void send(const rtwire::log::message&) {}
 inline void tell_client_to_reset(std::error_code, const rtwire::log::cursor&) {}
 }  // namespace core_log
-namespace core_log_cursor {}  // the cursor sketch is self-contained
+namespace core_log_cursor {}  // namespace core_log_cursor
 namespace core_log_error {}
 namespace core_base64 {
 inline std::array<std::byte, 16> nonce{};
@@ -164,6 +164,20 @@ namespace sdp_transport_attributes {  // the value of one a=fingerprint line
 inline std::optional<std::string_view> value;
 using rtwire_sketch::use;
 }  // namespace sdp_transport_attributes
+namespace rtwire_sdp {  // the umbrella header's sketch: an offer and a trickled candidate
+inline std::string_view offer;
+struct rtc_ice_candidate_init {
+  std::string candidate;
+};
+inline rtc_ice_candidate_init init;
+inline void report(std::size_t, std::size_t, const std::string&) {}
+}  // namespace rtwire_sdp
+namespace rtwire_fmt {  // any parser with a sticky error
+struct any_parser {
+  rtwire::error_at error() const { return {}; }
+};
+inline any_parser parser;
+}  // namespace rtwire_fmt
 namespace sdp_writer {
 inline rtwire::sdp::session parsed;
 }

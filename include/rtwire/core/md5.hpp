@@ -105,42 +105,26 @@ struct algo {
   static void compress(state_type& state, const unsigned char* p, std::size_t blocks) noexcept {
     md5::detail::compress(state, p, blocks);
   }
-};
-
-}  // namespace detail
-
-/// Incremental MD5 over a message given in any number of pieces; never allocates.
-class hasher {
- public:
-  hasher() noexcept = default;
-
-  /// Appends `data` to the message. `data` is not retained.
-  void update(bytes_view data) noexcept { core_.update(data); }
-  /// Appends the bytes of `data` to the message. `data` is not retained.
-  void update(std::string_view data) noexcept { update(as_bytes(data)); }
-
-  /// Pads (RFC 1321 §3.1-3.2: the bit length low-order byte first), returns the digest (§3.5:
-  /// the state words low-order byte first) and resets the hasher.
-  digest finish() noexcept {
-    const auto state = core_.finish();
+  using digest = md5::digest;
+  /// RFC 1321 §3.5: the state words, each low-order byte first.
+  static digest to_digest(const state_type& state) noexcept {
     digest d;
     for (std::size_t i = 0; i < 4; ++i)
       for (std::size_t j = 0; j < 4; ++j)
         d[4 * i + j] = static_cast<std::uint8_t>(state[i] >> (8 * j));
     return d;
   }
-
-  /// Discards the message given so far; the hasher is as if newly constructed.
-  void reset() noexcept { core_.reset(); }
-
- private:
-  rtwire::detail::block_hasher<detail::algo> core_;  // buffering and padding, shared
 };
 
+}  // namespace detail
+
+/// Incremental MD5 over a message given in any number of pieces: update(), finish() (RFC 1321
+/// §3.1-3.2 padding, the bit length low-order byte first; returns the digest and resets),
+/// reset(); never allocates.
+using hasher = rtwire::detail::digest_hasher<detail::algo>;
+
 inline digest hash(bytes_view data) noexcept {
-  hasher h;
-  h.update(data);
-  return h.finish();
+  return hasher::of(data);
 }
 
 inline digest hash(std::string_view data) noexcept {

@@ -232,43 +232,25 @@ struct algo {
   static void compress(state_type& state, const unsigned char* p, std::size_t blocks) noexcept {
     sha1::detail::compress(state, p, blocks);
   }
+  using digest = sha1::digest;
+  static digest to_digest(const state_type& state) noexcept {
+    return sha1::detail::to_digest(state);
+  }
 };
 
 }  // namespace detail
 
-/// Incremental SHA-1 over a message given in any number of pieces.
-///
-/// Holds one partial block; never allocates. Any split of the message into update() calls gives
-/// the same digest. The message length is counted in a 64-bit byte counter, so messages up to
-/// 2^61 - 1 bytes are hashed exactly (FIPS 180-4 §5.1.1 allows fewer than 2^64 bits).
-class hasher {
- public:
-  hasher() noexcept = default;
-
-  /// Appends `data` to the message. `data` is not retained.
-  void update(bytes_view data) noexcept { core_.update(data); }
-  /// Appends the bytes of `data` to the message. `data` is not retained.
-  void update(std::string_view data) noexcept { update(as_bytes(data)); }
-
-  /// Pads the message (FIPS 180-4 §5.1.1), returns its digest and resets the hasher, so the next
-  /// update() starts a new message.
-  digest finish() noexcept {
-    const auto state = core_.finish();
-    return detail::to_digest(state);
-  }
-
-  /// Discards the message given so far; the hasher is as if newly constructed.
-  void reset() noexcept { core_.reset(); }
-
- private:
-  rtwire::detail::block_hasher<detail::algo> core_;  // buffering and padding, shared
-};
+/// Incremental SHA-1 over a message given in any number of pieces: update(bytes_view or
+/// std::string_view), finish() (FIPS 180-4 §5.1.1 padding; returns the digest and resets),
+/// reset(). Holds one partial block; never allocates. Any split of the message into update()
+/// calls gives the same digest. The message length is counted in a 64-bit byte counter, so
+/// messages up to 2^61 - 1 bytes are hashed exactly (FIPS 180-4 §5.1.1 allows fewer than 2^64
+/// bits).
+using hasher = rtwire::detail::digest_hasher<detail::algo>;
 
 /// The SHA-1 digest of `data`.
 inline digest hash(bytes_view data) noexcept {
-  hasher h;
-  h.update(data);
-  return h.finish();
+  return hasher::of(data);
 }
 
 /// The SHA-1 digest of the bytes of `data`.

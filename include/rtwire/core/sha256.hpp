@@ -205,40 +205,23 @@ struct algo {
   static void compress(state_type& state, const unsigned char* p, std::size_t blocks) noexcept {
     sha256::detail::compress(state, p, blocks);
   }
+  using digest = sha256::digest;
+  static digest to_digest(const state_type& state) noexcept {
+    digest d;
+    for (std::size_t i = 0; i < 8; ++i)
+      store_be32(d.data() + 4 * i, state[i]);
+    return d;
+  }
 };
 
 }  // namespace detail
 
-/// Incremental SHA-256 over a message given in any number of pieces; never allocates.
-class hasher {
- public:
-  hasher() noexcept = default;
-
-  /// Appends `data` to the message. `data` is not retained.
-  void update(bytes_view data) noexcept { core_.update(data); }
-  /// Appends the bytes of `data` to the message. `data` is not retained.
-  void update(std::string_view data) noexcept { update(as_bytes(data)); }
-
-  /// Pads (FIPS 180-4 §5.1.1), returns the digest and resets the hasher.
-  digest finish() noexcept {
-    const auto state = core_.finish();
-    digest d;
-    for (std::size_t i = 0; i < 8; ++i)
-      detail::store_be32(d.data() + 4 * i, state[i]);
-    return d;
-  }
-
-  /// Discards the message given so far; the hasher is as if newly constructed.
-  void reset() noexcept { core_.reset(); }
-
- private:
-  rtwire::detail::block_hasher<detail::algo> core_;  // buffering and padding, shared
-};
+/// Incremental SHA-256 over a message given in any number of pieces: update(), finish() (FIPS
+/// 180-4 §5.1.1 padding; returns the digest and resets), reset(); never allocates.
+using hasher = rtwire::detail::digest_hasher<detail::algo>;
 
 inline digest hash(bytes_view data) noexcept {
-  hasher h;
-  h.update(data);
-  return h.finish();
+  return hasher::of(data);
 }
 
 inline digest hash(std::string_view data) noexcept {

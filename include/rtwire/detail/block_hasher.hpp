@@ -9,7 +9,10 @@
 //     static constexpr state_type initial_state{...};
 //     static constexpr bool big_endian_length = true;
 //     static void compress(state_type&, const unsigned char* p, std::size_t blocks) noexcept;
+//     using digest = std::array<std::uint8_t, M>;
+//     static digest to_digest(const state_type&) noexcept;   // the digest's byte order
 //   };
+//   using hasher = rtwire::detail::digest_hasher<my_algo>;   // update(), finish(), reset()
 //
 // Not public API: use sha1::hasher, sha256::hasher, md5::hasher.
 #pragma once
@@ -18,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 #include "rtwire/core/bytes.hpp"
 
@@ -89,6 +93,39 @@ class block_hasher {
   state_type state_ = Algo::initial_state;
   std::uint64_t length_ = 0;  // bytes given to update(); length_ % 64 of them are in buffer_
   std::array<unsigned char, block_size> buffer_{};
+};
+
+/// The incremental hasher of a block algorithm: sha1::hasher, sha256::hasher and md5::hasher are
+/// this class. Holds one partial block and never allocates; any split of the message into
+/// update() calls gives the same digest; messages up to 2^61 - 1 bytes are hashed exactly.
+template <class Algo>
+class digest_hasher {
+ public:
+  using digest = typename Algo::digest;
+
+  digest_hasher() noexcept = default;
+
+  /// Appends `data` to the message. `data` is not retained.
+  void update(bytes_view data) noexcept { core_.update(data); }
+  /// Appends the bytes of `data` to the message. `data` is not retained.
+  void update(std::string_view data) noexcept { update(as_bytes(data)); }
+
+  /// Pads the message, returns its digest and resets the hasher, so the next update() starts a
+  /// new message.
+  digest finish() noexcept { return Algo::to_digest(core_.finish()); }
+
+  /// Discards the message given so far; the hasher is as if newly constructed.
+  void reset() noexcept { core_.reset(); }
+
+  /// The digest of `data` in one call.
+  static digest of(bytes_view data) noexcept {
+    digest_hasher h;
+    h.update(data);
+    return h.finish();
+  }
+
+ private:
+  block_hasher<Algo> core_;
 };
 
 }  // namespace rtwire::detail

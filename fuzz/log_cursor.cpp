@@ -3,7 +3,9 @@
 // cursor); the first 16 bytes read as a cursor format to a text that parses back to it; and
 // resume() on a log built from the input (appends and evictions driven by the bytes) either
 // returns exactly the retained messages after the cursor, or a reset whose reason matches the
-// cursor's position; it never returns a range with a hole.
+// cursor's position; it never returns a range with a hole. Some bytes drive the mirror API
+// (append_at at, before and past the next offset; restart_at behind, at and past the head),
+// whose errors must match the offsets and change nothing.
 #include <rtwire/core/log.hpp>
 
 #include <cstddef>
@@ -38,6 +40,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     if (bytes[i] % 2 == 0) {
       const auto r = log.append(std::string(bytes[i] / 2u % 70u, 'x'), rtwire::log::millis{now});
       if (r.error && bytes[i] / 2u % 70u <= 64) __builtin_trap();
+    } else if (bytes[i] % 8 == 3) {
+      // A mirror's append_at: the offset after the head succeeds; the head itself is a repeat;
+      // one further is a gap. Errors change nothing.
+      const std::uint64_t last = log.last_offset();
+      const std::uint64_t offset = last + (bytes[i] >> 3) % 3u;
+      const auto held = log.held();
+      const auto r = log.append_at(offset, "m", "", rtwire::log::millis{now});
+      if (offset == last + 1
+              ? (!r || r.offset != offset)
+              : (r.error != (offset > last + 1 ? rtwire::log::error::offset_gap
+                                               : rtwire::log::error::offset_repeated) ||
+                 !(log.held() == held)))
+        __builtin_trap();
+    } else if (bytes[i] % 16 == 7) {
+      // restart_at in the same epoch: behind the head is refused, at or past it drops history.
+      const std::uint64_t last = log.last_offset();
+      const std::uint64_t to = last + (bytes[i] >> 4) % 3u - (last > 0 ? 1u : 0u);
+      const auto held = log.held();
+      const auto ec = log.restart_at({3, to});
+      if (to < last ? (ec != rtwire::log::error::offset_repeated || !(log.held() == held))
+                    : (ec || !log.empty() || log.last_offset() != to))
+        __builtin_trap();
     } else {
       now += bytes[i] % 16;
       log.trim(rtwire::log::millis{now});

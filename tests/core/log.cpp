@@ -323,3 +323,112 @@ TEST_CASE("log error category", "[log][error]") {
   CHECK(ec.message() == "cursor is from another epoch of the log");
   CHECK(std::error_code(error::malformed_cursor) == rtwire::condition::bad_input);
 }
+
+// -- Mirroring a log kept elsewhere (restart_at, append_at, held) ------------------------------
+
+TEST_CASE("restart_at positions an empty log at another log's head", "[log][mirror]") {
+  message_log log(7);
+  REQUIRE_FALSE(log.restart_at({7, 41}));
+  CHECK(log.held() == rtwire::log::held_range{7, 42, 41});
+  CHECK(log.held().empty());
+  CHECK(log.held().size() == 0);
+  CHECK(log.head() == cursor{7, 41});
+  // A reader at the head misses nothing; an older cursor of the epoch is not held here; a newer
+  // one was never written.
+  const auto at_head = log.resume(cursor{7, 41});
+  REQUIRE(at_head);
+  CHECK(at_head.count() == 0);
+  CHECK(log.resume(cursor{7, 40}).reset == error::cursor_too_old);
+  CHECK(log.resume(cursor{7, 0}).reset == error::cursor_too_old);
+  CHECK(log.resume(cursor{7, 42}).reset == error::cursor_from_future);
+  CHECK(log.resume(cursor{8, 41}).reset == error::epoch_mismatch);
+}
+
+TEST_CASE("append_at keeps the mirrored offsets and refuses gaps and repeats", "[log][mirror]") {
+  message_log log(7, {.max_messages = 3});
+  REQUIRE_FALSE(log.restart_at({7, 100}));
+  const auto a = log.append_at(101, "a", "t", 5ms);
+  REQUIRE(a);
+  CHECK(a.offset == 101);
+  CHECK(log.find(101)->payload == "a");
+  CHECK(log.find(101)->type == "t");
+  CHECK(log.find(101)->time == 5ms);
+
+  SECTION("a gap changes nothing") {
+    const auto r = log.append_at(103, "c", "", 0ms);
+    CHECK_FALSE(r);
+    CHECK(r.error == error::offset_gap);
+    CHECK(r.offset == 0);
+    CHECK(log.held() == rtwire::log::held_range{7, 101, 101});
+  }
+  SECTION("a repeat (or an older offset) changes nothing") {
+    CHECK(log.append_at(101, "again", "", 0ms).error == error::offset_repeated);
+    CHECK(log.append_at(100, "old", "", 0ms).error == error::offset_repeated);
+    CHECK(log.append_at(0, "zero", "", 0ms).error == error::offset_repeated);
+    CHECK(log.find(101)->payload == "a");
+    CHECK(log.size() == 1);
+  }
+  SECTION("in order it behaves as append, retention included") {
+    for (std::uint64_t o = 102; o <= 105; ++o)
+      REQUIRE(log.append_at(o, std::to_string(o), "", 0ms).offset == o);
+    CHECK(log.held() == rtwire::log::held_range{7, 103, 105});
+    CHECK(log.held().size() == 3);
+    CHECK(payloads(log, 0, 200) == std::vector<std::string>{"103", "104", "105"});
+    const auto r = log.resume(cursor{7, 103});
+    REQUIRE(r);
+    CHECK(r.first == 104);
+    CHECK(r.last == 105);
+    CHECK(log.resume(cursor{7, 101}).reset == error::cursor_too_old);
+    // append() numbers after the mirrored offsets.
+    CHECK(log.append("next", 0ms).offset == 106);
+  }
+  SECTION("message_too_large is still checked") {
+    message_log small(1, {.max_bytes = 2});
+    CHECK(small.append_at(1, "abc", "", 0ms).error == error::message_too_large);
+    CHECK(small.last_offset() == 0);
+  }
+}
+
+TEST_CASE("restart_at skips a gap or follows a new epoch, never renumbers", "[log][mirror]") {
+  message_log log(7);
+  for (int i = 0; i < 5; ++i)
+    log.append("x", 0ms);
+  REQUIRE(log.head() == cursor{7, 5});
+
+  SECTION("same epoch, forward: history dropped, old cursors are too old") {
+    REQUIRE_FALSE(log.restart_at({7, 9}));
+    CHECK(log.held() == rtwire::log::held_range{7, 10, 9});
+    CHECK(log.resume(cursor{7, 5}).reset == error::cursor_too_old);
+    CHECK(log.append_at(10, "y", "", 0ms).offset == 10);
+  }
+  SECTION("same epoch, at the head: allowed (drops what is held)") {
+    REQUIRE_FALSE(log.restart_at({7, 5}));
+    CHECK(log.held() == rtwire::log::held_range{7, 6, 5});
+    CHECK(log.resume(cursor{7, 5}));
+  }
+  SECTION("same epoch, backwards: refused, nothing changes") {
+    CHECK(log.restart_at({7, 4}) == error::offset_repeated);
+    CHECK(log.held() == rtwire::log::held_range{7, 1, 5});
+  }
+  SECTION("a new epoch at any offset") {
+    REQUIRE_FALSE(log.restart_at({8, 2}));
+    CHECK(log.held() == rtwire::log::held_range{8, 3, 2});
+    CHECK(log.resume(cursor{7, 5}).reset == error::epoch_mismatch);
+    CHECK(log.resume(cursor{8, 2}));
+  }
+  SECTION("the last offset has no successor") {
+    CHECK(log.restart_at({8, ~std::uint64_t{0}}) == error::offset_gap);
+    CHECK(log.held() == rtwire::log::held_range{7, 1, 5});
+    REQUIRE_FALSE(log.restart_at({8, ~std::uint64_t{0} - 1}));
+    CHECK(log.append_at(~std::uint64_t{0}, "last", "", 0ms).offset == ~std::uint64_t{0});
+  }
+}
+
+TEST_CASE("mirror errors have messages and conditions", "[log][error]") {
+  const std::error_code gap = error::offset_gap;
+  const std::error_code repeated = error::offset_repeated;
+  CHECK(gap.message() == "the offset is past the next offset of the log (messages are missing)");
+  CHECK(repeated.message() == "the offset is not after the newest offset of the log");
+  CHECK(gap == rtwire::condition::bad_input);
+  CHECK(repeated == rtwire::condition::bad_input);
+}

@@ -82,6 +82,8 @@ inline rtwire::log::millis now{0};
 inline std::string_view last_event_id_text;
 inline void send(const rtwire::log::message&) {}
 inline void tell_client_to_reset(std::error_code, const rtwire::log::cursor&) {}
+inline std::uint64_t epoch = 0;       // the mirrored log's epoch ...
+inline std::uint64_t shared_top = 0;  // ... and its newest offset
 }  // namespace core_log
 namespace core_log_cursor {}  // namespace core_log_cursor
 namespace core_log_error {}

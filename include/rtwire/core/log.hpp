@@ -10,6 +10,13 @@
 //   if (r) for (const auto& m : topic.range(r.first, r.last)) send(m);
 //   else   tell_client_to_reset(r.reset, r.head);
 //
+// A node that mirrors a log kept elsewhere keeps the other log's offsets instead of numbering:
+//
+//   rtwire::log::message_log mirror(epoch);
+//   if (auto ec = mirror.restart_at({epoch, shared_top})) return ec;  // holds nothing yet
+//   auto m = mirror.append_at(shared_top + 1, "hi", "", now);  // else offset_gap / _repeated
+//   auto h = mirror.held();                                    // {epoch, first, last}
+//
 // Model:
 // - Offsets are contiguous 64-bit integers starting at 1 within an epoch. Offset 0 names the
 //   position before the first message.
@@ -189,6 +196,17 @@ struct resume_result {
   std::uint64_t count() const noexcept { return reset ? 0 : last + 1 - first; }
 };
 
+/// The messages a log holds: offsets first..last of `epoch`; empty when first == last + 1 (then
+/// `last` is still the newest offset ever appended, or the offset the log started at).
+struct held_range {
+  std::uint64_t epoch = 0;
+  std::uint64_t first = 1;
+  std::uint64_t last = 0;
+  bool empty() const noexcept { return first > last; }
+  std::uint64_t size() const noexcept { return empty() ? 0 : last + 1 - first; }
+  friend constexpr bool operator==(const held_range&, const held_range&) = default;
+};
+
 // ---------------------------------------------------------------------------------------------
 // The log
 // ---------------------------------------------------------------------------------------------
@@ -244,6 +262,39 @@ class message_log {
   /// Appends a message with no type metadata.
   append_result append(std::string_view payload, millis now) { return append(payload, {}, now); }
 
+  /// Appends a message at the offset it already has in the log this one mirrors. It must be
+  /// exactly last_offset() + 1: a larger offset fails with error::offset_gap (messages are
+  /// missing; fetch them, or restart_at() past them) and a smaller one with
+  /// error::offset_repeated (a duplicate delivery); the log never renumbers and nothing changes
+  /// on an error. Otherwise as append(), including error::message_too_large.
+  append_result append_at(std::uint64_t offset, std::string_view payload, std::string_view type,
+                          millis now) {
+    if (offset != next_offset_) {
+      append_result r;
+      r.error = offset > next_offset_ ? error::offset_gap : error::offset_repeated;
+      return r;
+    }
+    return append(payload, type, now);
+  }
+
+  /// Drops the whole history and continues at `head` (the next append_at() takes head.offset + 1):
+  /// how a mirror skips a gap it cannot fill, or follows the shared log into a new epoch at any
+  /// offset. In the same epoch `head.offset` must be at least last_offset() (error::
+  /// offset_repeated otherwise, and nothing changes): offsets already handed out keep their
+  /// meaning, and cursors before `head` then resume as error::cursor_too_old. In another epoch
+  /// every older cursor resumes as error::epoch_mismatch, as after reset().
+  /// A fresh log positioned this way is how a node starts mirroring or caching a log kept
+  /// elsewhere (e.g. a Redis stream): cursors at `head` resume with nothing missed. The offset
+  /// 2^64 - 1 has no successor: it is refused with error::offset_gap.
+  [[nodiscard]] std::error_code restart_at(cursor head) noexcept {
+    if (head.offset == std::numeric_limits<std::uint64_t>::max()) return error::offset_gap;
+    if (head.epoch == epoch_ && head.offset < last_offset()) return error::offset_repeated;
+    clear_slots();
+    epoch_ = head.epoch;
+    first_offset_ = next_offset_ = head.offset + 1;
+    return {};
+  }
+
   /// Applies age retention against `now` (count and bytes already hold after every append).
   /// Returns how many messages were evicted. Call it periodically if appends are rare.
   std::size_t trim(millis now) noexcept { return evict(now); }
@@ -272,6 +323,8 @@ class message_log {
   std::uint64_t first_offset() const noexcept { return first_offset_; }
   /// The cursor of the newest message: {epoch(), last_offset()}.
   cursor head() const noexcept { return {epoch_, last_offset()}; }
+  /// What the log holds: epoch(), first_offset() and last_offset() in one value.
+  held_range held() const noexcept { return {epoch_, first_offset_, last_offset()}; }
   /// Number of retained messages.
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }

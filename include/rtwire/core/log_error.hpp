@@ -34,13 +34,20 @@ enum class error {
   /// reset() (or longpoll::queue::reset_topic()) was called with the current epoch: old cursors
   /// would silently point into the new history. Condition: api_misuse.
   same_epoch,
+  /// append_at() was given an offset past last_offset() + 1: a mirror of a shared log missed
+  /// messages. Nothing was appended; call restart_at() to continue past the gap. Condition:
+  /// bad_input.
+  offset_gap,
+  /// append_at() was given an offset at or below last_offset(), or restart_at() a position behind
+  /// the head of the same epoch: the log never renumbers. Condition: bad_input.
+  offset_repeated,
 };
 
 namespace detail {
 
 struct error_desc {
   static constexpr const char* name = "rtwire.log";
-  static constexpr std::array<error_entry<error>, 6> entries{{
+  static constexpr std::array<error_entry<error>, 8> entries{{
       {error::malformed_cursor, "malformed cursor (expected <epoch hex>-<offset decimal>)",
        condition::bad_input},
       {error::epoch_mismatch, "cursor is from another epoch of the log", condition::bad_input},
@@ -53,6 +60,10 @@ struct error_desc {
        condition::limit_exceeded},
       {error::same_epoch, "a reset needs an epoch different from the current one",
        condition::api_misuse},
+      {error::offset_gap, "the offset is past the next offset of the log (messages are missing)",
+       condition::bad_input},
+      {error::offset_repeated, "the offset is not after the newest offset of the log",
+       condition::bad_input},
   }};
 };
 static_assert(rtwire::detail::table_is_dense(error_desc::entries));

@@ -31,7 +31,7 @@ ensure_packages() {
 
 # The toolchain and the libraries the tests, examples and CLI use.
 RTWIRE_BUILD_PACKAGES=(cmake ninja-build g++ pkg-config catch2 libfmt-dev libcli11-dev libasio-dev nodejs
-  nlohmann-json3-dev)
+  nlohmann-json3-dev libhiredis-dev redis-server)
 # Extra for .ci/run: clang + libFuzzer runtime, Google Benchmark and the benchmark peers; the STUN
 # peers (coturn's turnutils_stunclient, the classic stun client, libnice's STUN agent) and zlib
 # (the CRC-32 reference of the STUN fuzz differential and benchmark); chromium and iproute2 (`ip`,

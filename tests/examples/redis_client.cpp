@@ -1,0 +1,332 @@
+// Tests for examples/common/redis_client.hpp, the Asio adapter for hiredis 0.14, against a real
+// redis-server (started here on a free port, no persistence) and against a fake server that
+// accepts and never answers.
+#include "common/redis_client.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catch.hpp"
+
+using namespace std::chrono_literals;
+using rtwire_examples::redis_client;
+using rtwire_examples::redis_reply;
+using kind = redis_reply::kind;
+
+namespace {
+
+std::uint16_t free_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+bool port_accepts(std::uint16_t port) {
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  asio::error_code ec;
+  s.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+  return !ec;
+}
+
+/// redis-server on 127.0.0.1:port, without persistence; killed when destroyed.
+class redis_process {
+ public:
+  explicit redis_process(std::uint16_t port) : port_(port) { start(); }
+  ~redis_process() { kill(SIGTERM); }
+  redis_process(const redis_process&) = delete;
+  redis_process& operator=(const redis_process&) = delete;
+
+  void start() {
+    const std::string port = std::to_string(port_);
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int null = open("/dev/null", O_WRONLY);  // keep the test's output readable
+      dup2(null, 1);
+      dup2(null, 2);
+      execl(RTWIRE_REDIS_SERVER, "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--loglevel", "warning",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    REQUIRE(pid_ > 0);
+    for (int i = 0; i < 500 && !port_accepts(port_); ++i)
+      std::this_thread::sleep_for(10ms);
+    REQUIRE(port_accepts(port_));
+  }
+
+  void kill(int signal) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, signal);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  std::uint16_t port_;
+  pid_t pid_ = -1;
+};
+
+/// Runs `io` until `done()` holds or `limit` passes; true when done() held.
+bool run_until(asio::io_context& io, const std::function<bool()>& done,
+               std::chrono::milliseconds limit = 5000ms) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  io.restart();
+  while (!done() && std::chrono::steady_clock::now() < end)
+    io.run_for(5ms);
+  return done();
+}
+
+/// Sends one command and runs the loop until its reply (or failure) arrives.
+redis_reply call(asio::io_context& io, redis_client& c, const std::vector<std::string>& args,
+                 std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+  std::optional<redis_reply> got;
+  int calls = 0;
+  c.command(
+      args,
+      [&](const redis_reply& r) {
+        got = r;
+        ++calls;
+      },
+      timeout);
+  REQUIRE(run_until(
+      io, [&] { return got.has_value(); }, 10'000ms));
+  io.restart();
+  io.run_for(20ms);
+  CHECK(calls == 1);
+  return *got;
+}
+
+struct state_log {
+  std::vector<std::pair<bool, std::string>> changes;
+  bool up() const { return !changes.empty() && changes.back().first; }
+  bool down() const { return !changes.empty() && !changes.back().first; }
+};
+
+std::shared_ptr<redis_client> make_client(asio::io_context& io, std::uint16_t port, state_log& log,
+                                          redis_client::options o = {}) {
+  o.host = "127.0.0.1";
+  o.port = port;
+  auto c = redis_client::create(io, o);
+  c->on_state([&log](bool up, const std::string& why) { log.changes.emplace_back(up, why); });
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("redis_client: every reply type, binary-safe", "[redis]") {
+  const std::uint16_t port = free_port();
+  redis_process server(port);
+  asio::io_context io;
+  state_log states;
+  auto c = make_client(io, port, states);
+  c->start();
+  REQUIRE(run_until(io, [&] { return c->connected(); }));
+  CHECK(states.changes.size() == 1);
+  CHECK(states.up());
+
+  const std::string binary("a\0b\r\n", 5);
+  auto r = call(io, *c, {"SET", "k", binary});
+  CHECK(r.type == kind::status);
+  CHECK(r.text == "OK");
+  r = call(io, *c, {"GET", "k"});
+  CHECK(r.type == kind::string);
+  CHECK(r.text == binary);
+  CHECK(call(io, *c, {"GET", "missing"}).is_nil());
+  r = call(io, *c, {"INCR", "n"});
+  CHECK(r.type == kind::integer);
+  CHECK(r.integer == 1);
+  r = call(io, *c, {"HSET", "k", "f", "v"});  // k holds a string
+  CHECK(r.is_error());
+  CHECK(r.text.rfind("WRONGTYPE", 0) == 0);
+
+  // Nested arrays: XRANGE gives [[id, [field, value]], ...].
+  REQUIRE(call(io, *c, {"XADD", "s", "1-0", "f", "v1"}).text == "1-0");
+  REQUIRE(call(io, *c, {"XADD", "s", "2-0", "f", "v2"}).text == "2-0");
+  r = call(io, *c, {"XRANGE", "s", "-", "+"});
+  REQUIRE(r.type == kind::array);
+  REQUIRE(r.elements.size() == 2);
+  CHECK(r.elements[1].elements[0].text == "2-0");
+  CHECK(r.elements[1].elements[1].elements[1].text == "v2");
+
+  // Many commands in flight at once: replies in order, each callback once.
+  std::vector<long long> order;
+  for (int i = 0; i < 100; ++i)
+    c->command({"INCR", "counter"}, [&](const redis_reply& x) { order.push_back(x.integer); });
+  REQUIRE(run_until(io, [&] { return order.size() == 100; }));
+  for (std::size_t i = 0; i < order.size(); ++i)
+    CHECK(order[i] == static_cast<long long>(i + 1));
+  c->stop();
+}
+
+TEST_CASE("redis_client: refused commands and malformed use", "[redis]") {
+  const std::uint16_t port = free_port();
+  redis_process server(port);
+  asio::io_context io;
+  state_log states;
+  auto c = make_client(io, port, states);
+  c->start();
+  REQUIRE(run_until(io, [&] { return c->connected(); }));
+  for (const char* push : {"SUBSCRIBE", "psubscribe", "MONITOR"}) {
+    const auto r = call(io, *c, {push, "x"});
+    CHECK(r.failed());
+    CHECK(r.text.find("not supported") == 0);
+  }
+  // Redis itself rejects an unknown command with an error reply, not a failure.
+  const auto r = call(io, *c, {"NO-SUCH-COMMAND"});
+  CHECK(r.is_error());
+  CHECK(c->connected());
+  c->stop();
+}
+
+TEST_CASE("redis_client: a command given while disconnected fails at once, never runs later",
+          "[redis]") {
+  const std::uint16_t port = free_port();  // nothing listens there yet
+  asio::io_context io;
+  state_log states;
+  auto c = make_client(io, port, states);
+  c->start();
+  REQUIRE(run_until(io, [&] { return states.down(); }));
+  CHECK(states.changes.front().second.find("connect to Redis failed") == 0);
+
+  const auto r = call(io, *c, {"SET", "late", "1"});
+  CHECK(r.failed());
+  CHECK(r.text == "unavailable: not connected to Redis");
+
+  // Redis comes up: the client reconnects by itself within the 2 s backoff cap, and the refused
+  // SET was not queued.
+  redis_process server(port);
+  const auto since = std::chrono::steady_clock::now();
+  REQUIRE(run_until(
+      io, [&] { return c->connected(); }, 4000ms));
+  CHECK(std::chrono::steady_clock::now() - since < 2500ms);
+  CHECK(states.up());
+  CHECK(call(io, *c, {"GET", "late"}).is_nil());
+  c->stop();
+}
+
+TEST_CASE("redis_client: a lost connection fails what is pending and reconnects", "[redis]") {
+  const std::uint16_t port = free_port();
+  std::optional<redis_process> server(std::in_place, port);
+  asio::io_context io;
+  state_log states;
+  auto c = make_client(io, port, states);
+  c->start();
+  REQUIRE(run_until(io, [&] { return c->connected(); }));
+
+  std::optional<redis_reply> blocked;
+  c->command(
+      {"BLPOP", "never", "30"}, [&](const redis_reply& r) { blocked = r; }, 40'000ms);
+  io.restart();
+  io.run_for(100ms);
+  REQUIRE_FALSE(blocked);
+  server->kill(SIGKILL);
+  const auto since = std::chrono::steady_clock::now();
+  REQUIRE(run_until(
+      io, [&] { return blocked.has_value(); }, 3000ms));
+  CHECK(std::chrono::steady_clock::now() - since < 1000ms);
+  CHECK(blocked->failed());
+  CHECK(blocked->text.find("unavailable: connection lost") == 0);
+  REQUIRE(run_until(io, [&] { return states.down(); }));
+
+  server.emplace(port);
+  REQUIRE(run_until(
+      io, [&] { return c->connected(); }, 4000ms));
+  CHECK(call(io, *c, {"PING"}).text == "PONG");
+  c->stop();
+}
+
+TEST_CASE("redis_client: a reply that does not come in time drops the connection", "[redis]") {
+  // A server that accepts and reads but never answers.
+  asio::io_context io;
+  asio::ip::tcp::acceptor mute(io, {asio::ip::make_address("127.0.0.1"), 0});
+  std::vector<std::shared_ptr<asio::ip::tcp::socket>> held;
+  std::function<void()> accept = [&] {
+    mute.async_accept([&](const std::error_code& ec, asio::ip::tcp::socket s) {
+      if (ec) return;
+      held.push_back(std::make_shared<asio::ip::tcp::socket>(std::move(s)));
+      accept();
+    });
+  };
+  accept();
+  state_log states;
+  auto c = make_client(io, mute.local_endpoint().port(), states, {.command_timeout = 200ms});
+  c->start();
+  REQUIRE(run_until(io, [&] { return c->connected(); }));
+
+  std::vector<redis_reply> replies;
+  const auto since = std::chrono::steady_clock::now();
+  c->command({"PING"}, [&](const redis_reply& r) { replies.push_back(r); });
+  c->command({"PING"}, [&](const redis_reply& r) { replies.push_back(r); });
+  REQUIRE(run_until(
+      io, [&] { return replies.size() == 2; }, 3000ms));
+  const auto took = std::chrono::steady_clock::now() - since;
+  CHECK(took >= 190ms);
+  CHECK(took < 1500ms);
+  for (const auto& r : replies) {
+    CHECK(r.failed());
+    CHECK(r.text == "unavailable: timeout: Redis did not answer in time");
+  }
+  CHECK(states.down());
+
+  SECTION("stop() fails what is pending and stops reconnecting") {
+    REQUIRE(run_until(
+        io, [&] { return c->connected(); }, 4000ms));
+    std::optional<redis_reply> pending;
+    c->command(
+        {"PING"}, [&](const redis_reply& r) { pending = r; }, 10'000ms);
+    c->stop();
+    REQUIRE(pending.has_value());
+    CHECK(pending->text == "unavailable: stopped");
+    const std::size_t changes = states.changes.size();
+    io.restart();
+    io.run_for(500ms);
+    CHECK_FALSE(c->connected());
+    CHECK(states.changes.size() == changes);
+  }
+}
+
+TEST_CASE("redis_client: a blocking command waits as long as its own timeout", "[redis]") {
+  const std::uint16_t port = free_port();
+  redis_process server(port);
+  asio::io_context io;
+  state_log states;
+  auto c = make_client(io, port, states, {.command_timeout = 100ms});
+  c->start();
+  REQUIRE(run_until(io, [&] { return c->connected(); }));
+  const auto since = std::chrono::steady_clock::now();
+  const auto r = call(io, *c, {"XREAD", "BLOCK", "300", "STREAMS", "s", "$"}, 2000ms);
+  CHECK(r.is_nil());
+  CHECK(std::chrono::steady_clock::now() - since >= 290ms);
+  CHECK(c->connected());
+  c->stop();
+}
+
+TEST_CASE("redis_reply::copy bounds nesting", "[redis]") {
+  std::vector<redisReply> levels(20);
+  std::vector<redisReply*> children(20);
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    levels[i] = {};
+    levels[i].type = REDIS_REPLY_ARRAY;
+    if (i + 1 < levels.size()) {
+      children[i] = &levels[i + 1];
+      levels[i].elements = 1;
+      levels[i].element = &children[i];
+    }
+  }
+  CHECK(redis_reply::copy(&levels[0]).failed());
+  CHECK(redis_reply::copy(&levels[0]).text == "reply nested too deeply");
+  CHECK(redis_reply::copy(&levels[10]).type == kind::array);
+  CHECK(redis_reply::copy(nullptr).failed());
+}

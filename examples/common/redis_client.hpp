@@ -187,8 +187,7 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
   };
 
   redis_client(asio::io_context& io, options o)
-      : io_(io),
-        options_(std::move(o)),
+      : options_(std::move(o)),
         socket_(io),
         connect_timer_(io),
         command_timer_(io),
@@ -357,7 +356,6 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
     });
   }
 
-  asio::io_context& io_;
   options options_;
   asio::posix::stream_descriptor socket_;
   asio::steady_timer connect_timer_;

@@ -2,9 +2,10 @@
 // into a bit mask of the positions holding any of a few byte values (line endings, NUL), and
 // optionally of the bytes >= 0x80, so that a parser answers "where is the next one" with a
 // count-trailing-zeros instead of a loop per line. Used by the SSE line scanner
-// (rtwire/sse/scan.hpp: CR, LF, non-ASCII), the SDP line splitter (rtwire/sdp/detail/text.hpp:
-// CR, LF, NUL) and the HTTP/1 head parser (rtwire/core/http1_parser.hpp: LF). x86-64 uses SSE2
-// (always present, no runtime dispatch); other targets use a portable loop with identical results.
+// (rtwire/sse/scan.hpp: CR, LF, non-ASCII) and the SDP line splitter (rtwire/sdp/detail/text.hpp:
+// CR, LF, NUL); the HTTP/1 head parser's lines are short, and glibc's memchr serves them better.
+// x86-64 uses SSE2 (always present, no runtime dispatch); other targets use a portable loop with
+// identical results.
 // Not public API.
 #pragma once
 

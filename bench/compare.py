@@ -39,6 +39,11 @@ RATIOS = [
      "BM_rtwire_sdp_parse_view", "BM_sofia_sdp_parse", 20.0),
     ("SDP parse (Chrome offer) / memchr line splitter", "sdp",
      "BM_rtwire_sdp_parse_view", "BM_baseline_memchr_lines", 0.6),
+    # Encode once, send to many (SSE): 10 000 recipients.
+    ("SSE fan-out to 10 000 streams, 100 B, prepared / naive", "sse",
+     "BM_sse_fanout_prepared/100", "BM_sse_fanout_naive/100", None),
+    ("SSE fan-out to 10 000 streams, 4 KiB, prepared / naive", "sse",
+     "BM_sse_fanout_prepared/4096", "BM_sse_fanout_naive/4096", None),
     # README's peer lines.
     ("server handshake, rtwire / websocketpp", "handshake",
      "rtwire_server_handshake", "websocketpp_server_handshake", None),

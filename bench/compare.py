@@ -9,6 +9,7 @@ machine's speed drifts, a ratio does not (much). This script runs each benchmark
   bench/compare.py --bin-dir DIR --repetitions 3     # medians of 3 repetitions
   bench/compare.py --json-dir DIR                    # reads DIR/rtwire_bench_<topic>.json
   bench/compare.py --markdown                        # README's performance section
+  bench/compare.py --save-json DIR                   # also keep each program's JSON in DIR
   bench/compare.py --check                           # exit 1 when a goal is missed
 
 The JSON is Google Benchmark's --benchmark_format=json (or --benchmark_out). A ratio compares
@@ -102,6 +103,10 @@ def load_results(args, topics):
             if os.access(path, os.X_OK):
                 print(f"-- {name}", file=sys.stderr)
                 data = run_binary(path, args.repetitions, args.min_time)
+                if args.save_json:
+                    os.makedirs(args.save_json, exist_ok=True)
+                    with open(os.path.join(args.save_json, name + ".json"), "w") as f:
+                        json.dump(data, f)
         if data is None:
             continue
         entries = {}
@@ -234,6 +239,7 @@ def main():
     p.add_argument("--json-dir", help="read rtwire_bench_<topic>.json from here instead of running")
     p.add_argument("--repetitions", type=int, default=1, help="repetitions per benchmark (median)")
     p.add_argument("--min-time", default="0.2", help="--benchmark_min_time (default %(default)s)")
+    p.add_argument("--save-json", help="write each program's JSON to this directory")
     p.add_argument("--markdown", action="store_true", help="print README's performance section")
     p.add_argument("--check", action="store_true", help="exit 1 when a measured goal is missed")
     args = p.parse_args()

@@ -9,7 +9,9 @@
 #include <rtwire/core/log.hpp>
 #include <rtwire/sse/decoder.hpp>
 #include <rtwire/sse/encoder.hpp>
+#include <rtwire/sse/prepared.hpp>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -117,8 +119,9 @@ BENCHMARK(BM_sse_decode_whole)->Unit(benchmark::kMillisecond);
 
 void BM_sse_encode(benchmark::State& state) {
   const corpus& c = typical();
-  std::string out;
-  out.reserve(c.stream.size());
+  // The output's pages are touched once here, so that a short run (few iterations) measures
+  // the encoder, not the kernel's first-touch page faults on 64 MiB.
+  std::string out = c.stream;
   for (auto _ : state) {
     out.clear();
     for (std::size_t i = 0; i < c.events; ++i) {
@@ -132,6 +135,49 @@ void BM_sse_encode(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(c.events * iterations(state)));
 }
 BENCHMARK(BM_sse_encode)->Unit(benchmark::kMillisecond);
+
+// Fan-out (issue #14 "encode once, send to many"): one event of range(0) data bytes to 10 000
+// streams' output buffers, then each buffer sent (emptied). Naive: write_event() into every
+// stream's own std::string (encode + copy per recipient). Prepared: prepare() once, then one
+// reference per stream's output_queue. Items are recipients: ns per recipient = 1e9 / items/s.
+constexpr std::size_t fanout_streams = 10000;
+
+rtwire::sse::outgoing_event fanout_event(const std::string& data) {
+  return {.id = "5f3e2a-1234", .type = "chat-message", .data = data};
+}
+
+void BM_sse_fanout_naive(benchmark::State& state) {
+  const std::string data(static_cast<std::size_t>(state.range(0)), 'x');
+  std::vector<std::string> outputs(fanout_streams);
+  for (auto _ : state) {
+    for (auto& out : outputs)
+      if (rtwire::sse::write_event(out, fanout_event(data))) state.SkipWithError("encode failed");
+    for (auto& out : outputs) {
+      benchmark::DoNotOptimize(out.data());
+      out.clear();  // sent
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(fanout_streams * iterations(state)));
+}
+BENCHMARK(BM_sse_fanout_naive)->Arg(100)->Arg(4096)->Unit(benchmark::kMicrosecond);
+
+void BM_sse_fanout_prepared(benchmark::State& state) {
+  const std::string data(static_cast<std::size_t>(state.range(0)), 'x');
+  std::vector<rtwire::sse::output_queue> outputs(fanout_streams);
+  for (auto _ : state) {
+    rtwire::sse::prepared_event ev;
+    if (rtwire::sse::prepare(ev, fanout_event(data))) state.SkipWithError("encode failed");
+    for (auto& q : outputs)
+      q.push(ev);
+    for (auto& q : outputs) {
+      std::array<std::string_view, 1> iov;
+      benchmark::DoNotOptimize(q.gather(iov));
+      q.consume(q.pending());  // sent
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(fanout_streams * iterations(state)));
+}
+BENCHMARK(BM_sse_fanout_prepared)->Arg(100)->Arg(4096)->Unit(benchmark::kMicrosecond);
 
 // The limit: find every LF of the same buffer with memchr, in the same 4 KiB chunks.
 void BM_limit_newline_scan(benchmark::State& state) {

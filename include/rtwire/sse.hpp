@@ -8,4 +8,5 @@
 #include "rtwire/sse/decoder.hpp"
 #include "rtwire/sse/encoder.hpp"
 #include "rtwire/sse/error.hpp"
+#include "rtwire/sse/prepared.hpp"
 #include "rtwire/sse/replay.hpp"

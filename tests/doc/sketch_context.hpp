@@ -21,6 +21,7 @@
 #include "rtwire/core/sha1.hpp"
 #include "rtwire/longpoll/types.hpp"
 #include "rtwire/sdp/session.hpp"
+#include "rtwire/sse/prepared.hpp"
 #include "rtwire/stun/attributes.hpp"
 #include "rtwire/stun/ice.hpp"
 #include "rtwire/stun/integrity.hpp"
@@ -124,6 +125,11 @@ inline std::uint64_t reconnect_delay = 0;
 inline void handle(std::string_view, std::string_view, std::string_view) {}
 }  // namespace sse_decoder
 namespace sse_encoder {}
+namespace sse_prepared {
+inline std::string_view text;
+inline std::vector<rtwire::sse::output_queue> queues(1);
+inline std::size_t sent = 0;
+}  // namespace sse_prepared
 namespace sse_replay {
 struct request_type {
   rtwire::http1::header_list headers;

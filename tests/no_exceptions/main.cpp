@@ -113,6 +113,21 @@ int main() {
             ev.event.data == "two\nlines" && ev.event.last_event_id == "1f-2",
         "sse replayed event");
   check(decoder.next().status == rtwire::sse::status::need_more, "sse need_more");
+  // Encode once, queue by reference on two streams.
+  rtwire::sse::prepared_event prepared;
+  check(!rtwire::sse::prepare(prepared, {.id = "9", .data = "a\nb"}), "sse prepare");
+  check(rtwire::sse::prepare(prepared, {.id = "\n"}) == rtwire::sse::error::id_has_line_break &&
+            prepared.empty(),
+        "sse prepare refuses");
+  check(!rtwire::sse::prepare(prepared, {.data = "x"}), "sse prepare again");
+  std::array<rtwire::sse::output_queue, 2> queues;
+  for (auto& q : queues)
+    q.push(prepared);
+  std::array<std::string_view, 2> iov{};
+  check(queues[1].gather(iov) == 1 && iov[0] == "data: x\n\n" && prepared.use_count() == 3,
+        "sse queue shares the event");
+  queues[1].consume(100);
+  check(queues[1].empty() && prepared.use_count() == 2, "sse queue consumed");
 
   // Long polling: a parked poll is woken by a publish with exactly the new message.
   rtwire::longpoll::queue queue;

@@ -73,12 +73,19 @@ TEST_CASE("write_event refuses what it cannot write faithfully, writing nothing"
     outgoing_event ev;
     error expected;
   };
-  const std::string nul_id = "a\0b"s;  // outlives the views in `bad`
+  const std::string nul_id = "a\0b"s;  // these outlive the views in `bad`
+  const std::string nul_then_lf = "a\0bcdefghijklmnopqrstuvwxyz\n"s;
+  const std::string lf_then_nul = "a\nb\0"s;
+  const std::string long_nul_id = std::string(40, 'i') + "\0"s + std::string(40, 'j');
   const std::vector<bad_t> bad = {
       {{.id = "a\nb", .data = "x"}, error::id_has_line_break},
       {{.id = "a\rb", .data = "x"}, error::id_has_line_break},
       {{.id = "ab\r\n", .data = "x"}, error::id_has_line_break},
       {{.id = nul_id, .data = "x"}, error::id_has_nul},
+      // A line break outranks a NUL wherever each is (one scan finds the NUL first here).
+      {{.id = nul_then_lf, .data = "x"}, error::id_has_line_break},
+      {{.id = lf_then_nul, .data = "x"}, error::id_has_line_break},
+      {{.id = long_nul_id, .data = "x"}, error::id_has_nul},
       {{.type = "t\n", .data = "x"}, error::event_type_has_line_break},
       {{.type = "\rt", .data = "x"}, error::event_type_has_line_break},
   };
@@ -91,6 +98,27 @@ TEST_CASE("write_event refuses what it cannot write faithfully, writing nothing"
   }
   // U+0000 is fine in a type and in data.
   CHECK(encode({.type = "a\0b"s, .data = "\0"s}) == "event: a\0b\ndata: \0\n\n"s);
+}
+
+TEST_CASE("write_event: data with many lines, each kind of line break", "[sse][encoder]") {
+  // The encoder remembers up to 16 line breaks from one scan and writes from them; past that it
+  // scans line by line. Both must give one `data:` line per line, for 0..40 breaks.
+  for (std::size_t breaks = 0; breaks <= 40; ++breaks) {
+    std::string data, expected;
+    for (std::size_t i = 0; i <= breaks; ++i) {
+      const std::string line = i % 5 == 3 ? "" : "line" + std::to_string(i);
+      data += line;
+      expected += "data: " + line + "\n";
+      // A lone CR before an empty line and an LF would read as one CRLF: use LF there.
+      const bool next_empty = (i + 1) % 5 == 3;
+      if (i < breaks) data += i % 3 == 0 ? "\n" : i % 3 == 1 ? "\r\n" : next_empty ? "\n" : "\r";
+    }
+    CHECK(encode({.id = "7", .data = data}) == "id: 7\n" + expected + "\n");
+  }
+  // A CR ending the data is one break before an empty last line; CR CR is two.
+  CHECK(encode({.data = "a\r"}) == "data: a\ndata: \n\n");
+  CHECK(encode({.data = "a\r\rb"}) == "data: a\ndata: \ndata: b\n\n");
+  CHECK(encode({.data = "\r\n"}) == "data: \ndata: \n\n");
 }
 
 TEST_CASE("comments and heartbeats", "[sse][encoder]") {

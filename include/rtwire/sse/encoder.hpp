@@ -96,14 +96,73 @@ inline std::size_t split_lines(std::string_view prefix, std::string_view text, c
   }
 }
 
+/// The line breaks of an event's data, found in one scan (write_event() then sizes and writes
+/// the `data:` lines from them without scanning again). Holds up to `capacity` breaks: data with
+/// more is written by split_lines() (two scans), which gives the same bytes.
+struct data_breaks {
+  static constexpr std::size_t capacity = 16;
+  std::size_t at[capacity];    // offset of each break (CR or LF)
+  std::uint8_t len[capacity];  // its length: 2 for CRLF, else 1
+  std::size_t count = 0;
+  std::size_t break_bytes = 0;
+  bool overflow = false;
+
+  explicit data_breaks(std::string_view text) noexcept {
+    std::size_t from = 0;
+    for (;;) {
+      const std::size_t brk = from + find_eol(text.data() + from, text.size() - from);
+      if (brk == text.size()) return;
+      if (count == capacity) {
+        overflow = true;
+        return;
+      }
+      // CRLF is one line break (§9.2.5 end-of-line), not an empty line in between.
+      const std::uint8_t n =
+          text[brk] == '\r' && brk + 1 < text.size() && text[brk + 1] == '\n' ? 2 : 1;
+      at[count] = brk;
+      len[count] = n;
+      ++count;
+      break_bytes += n;
+      from = brk + n;
+    }
+  }
+
+  /// Bytes of the `data: <line>\n` lines.
+  std::size_t size(std::size_t text_size) const noexcept {
+    return (count + 1) * 7 + text_size - break_bytes;
+  }
+
+  char* write(char* p, std::string_view text) const noexcept {
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      p = put(p, "data: ");
+      p = put(p, text.substr(from, at[i] - from));
+      *p++ = '\n';
+      from = at[i] + len[i];
+    }
+    p = put(p, "data: ");
+    p = put(p, text.substr(from));
+    *p++ = '\n';
+    return p;
+  }
+};
+
 }  // namespace detail
 
 /// Checks that `ev` can be written: error::id_has_line_break, error::id_has_nul,
 /// error::event_type_has_line_break, or {} when it can.
 [[nodiscard]] inline std::error_code validate(const outgoing_event& ev) noexcept {
   if (ev.id) {
-    if (detail::find_line_break(*ev.id) != std::string_view::npos) return error::id_has_line_break;
-    if (ev.id->find('\0') != std::string_view::npos) return error::id_has_nul;
+    // One scan for the three bytes an id must not hold. A line break outranks a NUL, wherever
+    // each is (a NUL found first is followed by a look for a line break in the rest).
+    const std::string_view id = *ev.id;
+    const std::size_t at = rtwire::detail::find_first_of<'\n', '\r', '\0'>(id.data(), id.size());
+    if (at != id.size()) {
+      if (id[at] != '\0') return error::id_has_line_break;
+      return detail::find_line_break(id.substr(at)) != std::string_view::npos
+                 ? error::id_has_line_break
+                 : error::id_has_nul;
+    }
   }
   if (ev.type && detail::find_line_break(*ev.type) != std::string_view::npos)
     return error::event_type_has_line_break;
@@ -124,11 +183,11 @@ template <output_buffer B>
   if (ev.retry) size += 7 + retry_digits + 1;  // "retry: " N "\n"
   if (ev.id) size += 4 + ev.id->size() + 1;    // "id: " id "\n"
   if (ev.type) size += 7 + ev.type->size() + 1;
-  // Data almost never has a line break: find the first one once, and split only if there is one.
-  const std::size_t first_break = ev.data ? detail::find_line_break(*ev.data) : 0;
-  const bool one_line = first_break == std::string_view::npos;
+  // The data is scanned once: its line breaks are remembered, then sized and written from.
+  const detail::data_breaks breaks(ev.data ? *ev.data : std::string_view());
   if (ev.data)
-    size += one_line ? 6 + ev.data->size() + 1 : detail::split_lines("data: ", *ev.data, nullptr);
+    size += breaks.overflow ? detail::split_lines("data: ", *ev.data, nullptr)
+                            : breaks.size(ev.data->size());
   char* p = reinterpret_cast<char*>(rtwire::detail::grow(out, size));
   if (ev.retry) {
     p = detail::put(p, "retry: ");
@@ -145,10 +204,8 @@ template <output_buffer B>
     p = detail::put(p, *ev.type);
     *p++ = '\n';
   }
-  if (ev.data && one_line) {
-    p = detail::put(p, "data: ");
-    p = detail::put(p, *ev.data);
-    *p++ = '\n';
+  if (ev.data && !breaks.overflow) {
+    p = breaks.write(p, *ev.data);
   } else if (ev.data) {
     p += detail::split_lines("data: ", *ev.data, p);
   }

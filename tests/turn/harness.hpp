@@ -151,6 +151,7 @@ struct world {
             (e.what == event::open_relay && auto_relay)))
         out.push_back(std::move(e));
     events.clear();
+    inflight.clear();
     return out;
   }
 
@@ -162,7 +163,12 @@ struct world {
     return bytes(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n.value));
   }
 
-  void send(const tn::client& c, bytes_view b) {
+  /// Inputs stay alive until the next take(): send_peer payloads point into them.
+  std::vector<bytes> inflight;
+
+  void send(const tn::client& c, bytes_view in) {
+    inflight.push_back(bytes(in.begin(), in.end()));
+    const bytes_view b = inflight.back();
     if (c.transport == tn::transport::udp) {
       srv->on_client_datagram(c.remote, c.local, b, now);
     } else {
@@ -241,7 +247,15 @@ struct session {
   std::vector<event> call(std::uint16_t method, std::function<void(stun::writer&)> fill,
                           std::optional<std::array<std::byte, 12>> tid = std::nullopt) {
     const auto k = key();
-    return w.exchange(me, signed_request(method, std::move(fill), tid), &*k);
+    auto evs = w.exchange(me, signed_request(method, fill, tid), &*k);
+    // RFC 8489 §9.2.5: on 438 a client retries once with the new NONCE.
+    bytes s;
+    const auto m = answer(evs, s);
+    if (error_of(m) == 438) {
+      nonce = std::string(stun::nonce(m).value_or(""));
+      evs = w.exchange(me, signed_request(method, fill, tid), &*k);
+    }
+    return evs;
   }
 
   /// The error code of the answer (0: success), with the answer's bytes in `last`.

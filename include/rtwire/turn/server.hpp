@@ -37,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -302,8 +303,6 @@ class server {
     queued& q = queue_[head_++];
     if (auto* s = std::get_if<send_client>(&q.out))
       s->data = bytes_view(arena_.data() + q.offset, q.size);
-    if (auto* p = std::get_if<send_peer>(&q.out); p && q.size != 0)
-      p->payload = bytes_view(arena_.data() + q.offset, q.size);
     return q.out;
   }
 
@@ -804,13 +803,6 @@ class server {
 
   void emit_peer(const allocation& a, const stun::address& peer, bytes_view payload) {
     ++counters_.to_peer;
-    const std::byte* base = arena_.data();
-    if (!payload.empty() && payload.data() >= base && payload.data() < base + arena_.size()) {
-      // A stashed stream frame: resolved by next(), the arena may move before then.
-      queue_.push_back({send_peer{a.relay, peer, {}},
-                        static_cast<std::size_t>(payload.data() - base), payload.size()});
-      return;
-    }
     queue_.push_back({send_peer{a.relay, peer, payload}, 0, 0});
   }
 
@@ -877,6 +869,7 @@ class server {
       queue_.clear();
       head_ = 0;
       arena_.clear();
+      stashed_.clear();
     }
   }
 
@@ -889,10 +882,10 @@ class server {
     arena_.resize(pending_start_ + n);
     queue_.push_back({send_client{to, {}}, pending_start_, n});
   }
+  /// A copy of a frame gathered across stream inputs, stable until the queue is drained.
   bytes_view stash(bytes_view b) {
-    std::byte* p = reserve(b.size());
-    if (!b.empty()) std::memcpy(p, b.data(), b.size());
-    return {p, b.size()};
+    stashed_.emplace_back(b.begin(), b.end());
+    return stashed_.back();
   }
   void lower_deadline(millis t) noexcept { deadline_ = std::min(deadline_, t); }
 
@@ -971,6 +964,7 @@ class server {
   std::vector<queued> queue_;
   std::size_t head_ = 0;
   std::vector<std::byte> arena_;
+  std::deque<std::vector<std::byte>> stashed_;
   std::size_t pending_start_ = 0;
 };
 

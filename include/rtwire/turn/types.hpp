@@ -76,7 +76,12 @@ struct client {
   stun::address remote{};
   stun::address local{};
   std::uint64_t conn = 0;
-  friend bool operator==(const client&, const client&) = default;
+  /// The same 5-tuple: the same TCP connection, or the same UDP addresses.
+  friend bool operator==(const client& a, const client& b) noexcept {
+    if (a.transport != b.transport) return false;
+    return a.transport == turn::transport::tcp ? a.conn == b.conn
+                                               : a.remote == b.remote && a.local == b.local;
+  }
 };
 
 // ---- outputs, taken with server::next() --------------------------------------------------------

@@ -107,23 +107,33 @@ TEST_CASE("turn: a stale or forged nonce is 438 with a fresh one") {
   world w;
   session a(w, w.alice, "alice", "alice-pw");
   a.challenge();
+  const auto fill = [](stun::writer& wr) { requested_transport(wr); };
+  // Without the session's automatic retry: the raw answers.
+  const auto once = [&](session& s) {
+    const auto k = s.key();
+    return s.status(w.exchange(s.me, s.signed_request(stun::method::allocate, fill), &*k));
+  };
   w.now += 600s;  // options::nonce_lifetime
-  REQUIRE(a.allocate() == 438);
+  REQUIRE(once(a) == 438);
   const auto m = stun::parse(a.last).value;
   REQUIRE(stun::realm(m) == "example.org");
-  REQUIRE(stun::nonce(m).has_value());
+  REQUIRE(!m.has(stun::attr::message_integrity));
   a.nonce = std::string(*stun::nonce(m));
-  REQUIRE(a.allocate() == 0);
+  REQUIRE(once(a) == 0);
   // Forged: right shape, wrong MAC.
   session b(w,
             {rtwire::turn::transport::udp, stun::address::v4(198, 51, 100, 9, 2), w.alice.local, 0},
             "bob", "bob-pw");
   b.challenge();
   b.nonce[20] = b.nonce[20] == '0' ? '1' : '0';
-  REQUIRE(b.allocate() == 438);
+  REQUIRE(once(b) == 438);
+  b.nonce = "short";
+  REQUIRE(once(b) == 438);
   // A nonce issued to another client is not valid here.
   b.nonce = a.nonce;
-  REQUIRE(b.allocate() == 438);
+  REQUIRE(once(b) == 438);
+  // The session retries a 438 once with the new nonce, as RFC 8489 §9.2.5 says.
+  REQUIRE(b.allocate() == 0);
 }
 
 TEST_CASE("turn: REQUESTED-TRANSPORT missing is 400, not UDP is 442") {
@@ -145,10 +155,10 @@ TEST_CASE("turn: DONT-FRAGMENT is 420 with UNKNOWN-ATTRIBUTES unless supported")
   REQUIRE(u);
   REQUIRE(stun::unknown_attribute_count(*u) == 1);
   REQUIRE(stun::unknown_attribute_at(*u, 0) == rtwire::turn::attr::dont_fragment);
-  // EVEN-PORT is not implemented: unknown too.
-  REQUIRE(a.allocate([](stun::writer& wr) {
-    wr.add(rtwire::turn::attr::even_port, std::array<std::byte, 1>{});
-  }) == 420);
+  // An unknown comprehension-required attribute: 420 too.
+  REQUIRE(a.allocate([](stun::writer& wr) { wr.add(0x0030, std::array<std::byte, 4>{}); }) == 420);
+  REQUIRE(stun::unknown_attribute_at(
+              *stun::parse(a.last).value.find(stun::attr::unknown_attributes), 0) == 0x0030);
 
   world w2([](rtwire::turn::options& o) { o.dont_fragment = true; });
   session b(w2, w2.alice, "alice", "alice-pw");
@@ -333,4 +343,78 @@ TEST_CASE("turn: REST API credentials authenticate until they expire") {
             {rtwire::turn::transport::udp, stun::address::v4(198, 51, 100, 3, 3), w.alice.local, 0},
             old, rtwire::turn::rest_password("north", old));
   REQUIRE(d.allocate() == 401);
+}
+
+TEST_CASE("turn: EVEN-PORT asks for an even relay port; RESERVATION-TOKEN is 508, both 400") {
+  world w;
+  w.auto_relay = false;
+  session a(w, w.alice, "alice", "alice-pw");
+  a.challenge();
+  const auto even = [](stun::writer& wr) {
+    requested_transport(wr);
+    wr.add(rtwire::turn::attr::even_port, std::array<std::byte, 1>{std::byte{0x80}});
+  };
+  const auto token = [](stun::writer& wr) {
+    requested_transport(wr);
+    wr.add(rtwire::turn::attr::reservation_token, std::array<std::byte, 8>{});
+  };
+  REQUIRE(a.status(a.call(stun::method::allocate, token)) == 508);
+  REQUIRE(a.status(a.call(stun::method::allocate, [&](stun::writer& wr) {
+    even(wr);
+    wr.add(rtwire::turn::attr::reservation_token, std::array<std::byte, 8>{});
+  })) == 400);
+  REQUIRE(a.status(a.call(stun::method::allocate, [](stun::writer& wr) {
+    requested_transport(wr);
+    wr.add(rtwire::turn::attr::even_port, std::array<std::byte, 2>{});
+  })) == 400);
+  const auto evs = a.call(stun::method::allocate, even);
+  REQUIRE(evs.size() == 1);
+  REQUIRE(evs[0].what == event::open_relay);
+  REQUIRE(evs[0].even_port);
+  REQUIRE(evs[0].reserve_next);
+  const stun::address relay = stun::address::v4(203, 0, 113, 1, 50000);
+  REQUIRE(w.srv->on_relay_opened(evs[0].token, relay, w.now) == std::error_code{});
+  REQUIRE(a.status(w.take()) == 0);
+  // The R bit: a RESERVATION-TOKEN for port 50001, claimed by another client's Allocate.
+  const auto tok = stun::parse(a.last).value.find(rtwire::turn::attr::reservation_token);
+  REQUIRE(tok);
+  REQUIRE(tok->value.size() == 8);
+  const bytes token_value(tok->value.begin(), tok->value.end());
+  session b(w,
+            {rtwire::turn::transport::udp, stun::address::v4(198, 51, 100, 4, 4), w.alice.local, 0},
+            "alice", "alice-pw");
+  b.challenge();
+  const auto claim = [&](stun::writer& wr) {
+    requested_transport(wr);
+    wr.add(rtwire::turn::attr::reservation_token, token_value);
+  };
+  const auto got = b.call(stun::method::allocate, claim);
+  REQUIRE(count(got, event::open_relay) == 0);  // the socket is already bound
+  REQUIRE(b.status(got) == 0);
+  REQUIRE(b.relayed() == stun::address::v4(203, 0, 113, 1, 50001));
+  // Used once: a third client's claim is 508.
+  session c(w,
+            {rtwire::turn::transport::udp, stun::address::v4(198, 51, 100, 5, 5), w.alice.local, 0},
+            "alice", "alice-pw");
+  c.challenge();
+  REQUIRE(c.status(c.call(stun::method::allocate, claim)) == 508);
+}
+
+TEST_CASE("turn: an unclaimed reserved port is closed after 30 s") {
+  world w;
+  session a(w, w.alice, "alice", "alice-pw");
+  REQUIRE(a.allocate([](stun::writer& wr) {
+    wr.add(rtwire::turn::attr::even_port, std::array<std::byte, 1>{std::byte{0x80}});
+  }) == 0);
+  REQUIRE(w.srv->next_deadline() == w.now + 30s);
+  w.now += 30s;
+  w.srv->on_timeout(w.now);
+  const auto evs = w.take();
+  REQUIRE(evs.size() == 1);
+  REQUIRE(evs[0].what == event::close_relay);
+  REQUIRE(evs[0].token == 0);
+  stun::address next = world::relay_address(1);
+  next.port = static_cast<std::uint16_t>(next.port + 1);
+  REQUIRE(evs[0].relay == next);
+  REQUIRE(w.srv->allocation_count() == 1);
 }

@@ -35,6 +35,8 @@ struct event {
   stun::address peer{};
   std::uint64_t token = 0;
   stun::family family{};
+  bool even_port = false;
+  bool reserve_next = false;
   std::string user;
 };
 
@@ -109,6 +111,8 @@ struct world {
         e.what = event::open_relay;
         e.token = r->token;
         e.family = r->family;
+        e.even_port = r->even_port;
+        e.reserve_next = r->reserve_next;
         e.client = r->client;
         e.user = std::string(r->user);
       } else if (auto* c = std::get_if<tn::close_relay>(&*o)) {

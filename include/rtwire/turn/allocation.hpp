@@ -58,6 +58,8 @@ struct allocation {
   std::array<std::byte, stun::transaction_id_size> transaction{};
   std::vector<std::byte> response;
   bool fingerprint = false;
+  /// EVEN-PORT with the R bit: the port after the relay is reserved (RFC 8656 §7.2 step 6).
+  bool reserve_next = false;
   std::vector<permission> permissions;
   std::vector<channel> channels;
   // limits::max_bytes_per_second: bytes relayed in the current one-second window.

@@ -62,7 +62,7 @@ constexpr const char* reason_phrase(int c) noexcept {
     case code::unauthenticated:
       return "Unauthenticated";
     case code::forbidden:
-      return "Forbidden";
+      return "Forbidden IP";  // the only 403 here is the peer policy's (coturn's phrase too)
     case code::unknown_attribute:
       return "Unknown Attribute";
     case code::allocation_mismatch:
@@ -130,13 +130,13 @@ inline bool valid_address_value(bytes_view v) noexcept {
 }
 
 /// True for the TURN attributes a server understands in requests and indications (RFC 8656
-/// §18); anything else comprehension-required gets 420 (RFC 8489 §6.3.1.1). EVEN-PORT and
-/// RESERVATION-TOKEN are not implemented and count as unknown (DONT-FRAGMENT is decided by the
-/// server's options).
+/// §18); anything else comprehension-required gets 420 (RFC 8489 §6.3.1.1). DONT-FRAGMENT is
+/// decided by the server's options.
 constexpr bool understood(std::uint16_t type) noexcept {
   return type == attr::channel_number || type == attr::lifetime || type == attr::xor_peer_address ||
          type == attr::data || type == attr::requested_address_family ||
-         type == attr::requested_transport;
+         type == attr::requested_transport || type == attr::even_port ||
+         type == attr::reservation_token;
 }
 
 }  // namespace rtwire::turn

@@ -211,32 +211,7 @@ class server {
     begin_input(now);
     const auto it = allocs_.find(token);
     if (it == allocs_.end() || it->second.open) return make_error_code(error::unknown_token);
-    allocation& a = it->second;
-    a.open = true;
-    a.relay = relay;
-    a.expires = now_ + a.lifetime;
-    by_relay_[relay] = token;
-    lower_deadline(a.expires);
-    // RFC 8656 §7.3: XOR-RELAYED-ADDRESS, LIFETIME, XOR-MAPPED-ADDRESS, integrity.
-    std::byte* p = reserve(max_response_bytes);
-    stun::writer w(
-        mutable_bytes_view(p, max_response_bytes),
-        stun::message_type(stun::message_class::success_response, stun::method::allocate),
-        a.transaction);
-    w.add_xor_address(attr::xor_relayed_address, relay);
-    w.add_u32(attr::lifetime, static_cast<std::uint32_t>(a.lifetime.count()));
-    w.add_xor_address(stun::attr::xor_mapped_address, a.client.remote);
-    if (!opts_.software.empty()) w.add_text(stun::attr::software, opts_.software);
-    const auto n = w.seal(&a.key, a.fingerprint);
-    if (!n) {
-      arena_.resize(pending_start_);
-      return n.error.code;
-    }
-    a.response.assign(p, p + n.value);
-    ++counters_.success_responses;
-    ++counters_.allocations;
-    commit(a.client, n.value);
-    return {};
+    return finish_allocate(it->second, relay);
   }
 
   /// The relay socket for `token` could not be opened: 508 (RFC 8656 §7.2).
@@ -290,6 +265,15 @@ class server {
     for (std::uint64_t t : gone) {
       ++counters_.allocations_expired;
       remove(t);
+    }
+    for (auto r = reservations_.begin(); r != reservations_.end();) {
+      if (r->second.expires <= now_) {
+        queue_.push_back({close_relay{0, r->second.relay}, 0, 0});
+        r = reservations_.erase(r);
+      } else {
+        next = std::min(next, r->second.expires);
+        ++r;
+      }
     }
     std::erase_if(keys_, [&](const auto& kv) { return kv.second.expires <= now_; });
     deadline_ = next;
@@ -600,6 +584,22 @@ class server {
       return error_response(c, m, code::unsupported_transport_protocol, &k, fp);
     // Step 4 (and RFC 8489 §6.3.1.1): DONT-FRAGMENT and other unknown attributes.
     if (reject_unknown(c, m, k, fp)) return;
+    // Steps 5-6: RESERVATION-TOKEN names a port reserved by an earlier EVEN-PORT with the R
+    // bit (an unknown or expired token: 508); with EVEN-PORT or REQUESTED-ADDRESS-FAMILY: 400.
+    const auto even = m.find(attr::even_port);
+    const auto rtok = m.find(attr::reservation_token);
+    if (rtok && (even || m.has(attr::requested_address_family) || rtok->value.size() != 8))
+      return error_response(c, m, code::bad_request, &k, fp);
+    if (even && even->value.size() != 1) return error_response(c, m, code::bad_request, &k, fp);
+    std::optional<stun::address> reserved;
+    if (rtok) {
+      std::uint64_t key = 0;
+      std::memcpy(&key, rtok->value.data(), 8);
+      const auto r = reservations_.find(key);
+      if (r == reservations_.end() || r->second.expires <= now_)
+        return error_response(c, m, code::insufficient_capacity, &k, fp);
+      reserved = r->second.relay;
+    }
     // Step 7: REQUESTED-ADDRESS-FAMILY, IPv4 by default.
     stun::family fam = stun::family::ipv4;
     if (const auto f = m.find(attr::requested_address_family)) {
@@ -609,6 +609,7 @@ class server {
         return error_response(c, m, code::address_family_not_supported, &k, fp);
       fam = v == 0x01 ? stun::family::ipv4 : stun::family::ipv6;
     }
+    if (reserved) fam = reserved->family;
     if ((fam == stun::family::ipv4 && !opts_.ipv4_relays) ||
         (fam == stun::family::ipv6 && !opts_.ipv6_relays))
       return error_response(c, m, code::address_family_not_supported, &k, fp);
@@ -632,7 +633,18 @@ class server {
     a.fingerprint = fp;
     by_client_[c] = token;
     ++per_user_[a.user];
-    queue_.push_back({open_relay{token, fam, c, a.user}, 0, 0});
+    if (reserved) {
+      // Step 5: the reserved socket becomes this allocation's relay; nothing to open.
+      std::uint64_t key = 0;
+      std::memcpy(&key, rtok->value.data(), 8);
+      reservations_.erase(key);
+      (void)finish_allocate(a, *reserved);
+      return;
+    }
+    // Step 6: EVEN-PORT asks for an even relay port; with its R bit (0x80) the caller also
+    // binds port + 1, reserved for a later Allocate with the RESERVATION-TOKEN.
+    a.reserve_next = even && (std::to_integer<unsigned>(even->value[0]) & 0x80u) != 0;
+    queue_.push_back({open_relay{token, fam, even.has_value(), a.reserve_next, c, a.user}, 0, 0});
   }
 
   /// The open allocation of `c` made by `user`, or nullptr after answering 437 / 441.
@@ -863,6 +875,51 @@ class server {
 
   // ---- plumbing ------------------------------------------------------------------------------
 
+  /// The relay is bound: RFC 8656 §7.3's success response (XOR-RELAYED-ADDRESS, LIFETIME,
+  /// XOR-MAPPED-ADDRESS, and RESERVATION-TOKEN when the next port was reserved), kept for
+  /// retransmissions.
+  std::error_code finish_allocate(allocation& a, const stun::address& relay) {
+    a.open = true;
+    a.relay = relay;
+    a.expires = now_ + a.lifetime;
+    by_relay_[relay] = a.token;
+    lower_deadline(a.expires);
+    std::array<std::byte, 8> rtoken{};
+    if (a.reserve_next) {
+      // §7.2 step 6: the R bit reserved relay port + 1 (the caller bound it) under a token.
+      const sha1::digest d = nonce_key_.mac(std::string_view("reservation"));
+      const std::uint64_t id = ++reservation_count_;
+      for (std::size_t i = 0; i < 8; ++i)
+        rtoken[i] = static_cast<std::byte>(d[i] ^ static_cast<std::uint8_t>(id >> (8 * i)));
+      stun::address next = relay;
+      next.port = static_cast<std::uint16_t>(relay.port + 1);
+      std::uint64_t key = 0;
+      std::memcpy(&key, rtoken.data(), 8);
+      reservations_[key] = {next, now_ + reservation_lifetime};
+      lower_deadline(now_ + reservation_lifetime);
+    }
+    std::byte* p = reserve(max_response_bytes);
+    stun::writer w(
+        mutable_bytes_view(p, max_response_bytes),
+        stun::message_type(stun::message_class::success_response, stun::method::allocate),
+        a.transaction);
+    w.add_xor_address(attr::xor_relayed_address, relay);
+    w.add_u32(attr::lifetime, static_cast<std::uint32_t>(a.lifetime.count()));
+    if (a.reserve_next) w.add(attr::reservation_token, rtoken);
+    w.add_xor_address(stun::attr::xor_mapped_address, a.client.remote);
+    if (!opts_.software.empty()) w.add_text(stun::attr::software, opts_.software);
+    const auto n = w.seal(&a.key, a.fingerprint);
+    if (!n) {
+      arena_.resize(pending_start_);
+      return n.error.code;
+    }
+    a.response.assign(p, p + n.value);
+    ++counters_.success_responses;
+    ++counters_.allocations;
+    commit(a.client, n.value);
+    return {};
+  }
+
   void begin_input(millis now) {
     now_ = std::max(now_, now);  // time never goes back
     if (head_ == queue_.size()) {
@@ -954,6 +1011,15 @@ class server {
   std::unordered_map<std::string, std::size_t, detail::string_hash, std::equal_to<>> per_user_;
   std::unordered_map<std::string, cached_key, detail::string_hash, std::equal_to<>> keys_;
   std::map<std::uint64_t, waiting_request> waiting_;
+  struct reservation {
+    stun::address relay{};
+    millis expires{};
+  };
+  /// RFC 8656 §7.2 step 6: a reserved port is held 30 s (RFC 8656 §14.9: "approximately 30
+  /// seconds"); at most one per allocation made with the R bit, so bounded like them.
+  static constexpr std::chrono::seconds reservation_lifetime{30};
+  std::unordered_map<std::uint64_t, reservation> reservations_;
+  std::uint64_t reservation_count_ = 0;
   std::unordered_map<std::uint64_t, stun::stream_framer> framers_;
   std::uint64_t next_token_ = 1;
   std::uint64_t indications_ = 0;

@@ -99,13 +99,18 @@ struct send_peer {
 };
 /// Open a UDP relay socket of `family` for the allocation `token`, then call on_relay_opened
 /// (token, its address) or on_relay_failed(token). `client` and `user` are for logging.
+/// With `even_port`, the port must be even; with `reserve_next`, the caller also binds port + 1
+/// and keeps it until a close_relay names it (RFC 8656 §7.2 step 6, EVEN-PORT with the R bit).
 struct open_relay {
   std::uint64_t token = 0;
   stun::family family = stun::family::ipv4;
+  bool even_port = false;
+  bool reserve_next = false;
   turn::client client{};
   std::string_view user{};
 };
-/// Close the relay socket bound to `relay` (the allocation `token` is gone).
+/// Close the relay socket bound to `relay` (the allocation `token` is gone; token 0: a reserved
+/// port that was never claimed).
 struct close_relay {
   std::uint64_t token = 0;
   stun::address relay{};

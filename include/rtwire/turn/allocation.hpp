@@ -1,7 +1,7 @@
 // rtwire — one TURN allocation's state (RFC 8656 §2.2, §9, §12): its relay, lifetime,
 // permissions and channel bindings. Internal to turn::server; public for inspection in tests.
 //
-//   const rtwire::turn::allocation* a = server.find_allocation(client);
+//   const rtwire::turn::allocation* a = server_of().find_allocation(alice);
 //   if (a != nullptr && a->has_permission(peer, now)) { /* the peer may send to the client */ }
 //
 // Tables are small vectors scanned linearly: they are bounded by limits::max_permissions and

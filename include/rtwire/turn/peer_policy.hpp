@@ -9,13 +9,13 @@
 //
 // An address is first canonicalised: IPv4 embedded in IPv6 as ::ffff:a.b.c.d (mapped),
 // ::a.b.c.d (compatible), 64:ff9b::a.b.c.d (NAT64, RFC 6052) or 2002:aabb:ccdd::/48 (6to4,
-// RFC 3056) is judged as the IPv4 address it reaches. It is then:
-//   1. permitted when an operator allow CIDR (or allow_loopback, for tests) contains it;
-//   2. otherwise denied when the built-in list contains it (0.0.0.0/8, 127.0.0.0/8,
-//      169.254.0.0/16, 224.0.0.0/4, 255.255.255.255, ::, ::1, fe80::/10, fc00::/7, fec0::/10,
-//      ff00::/8) or it is one of the relay's own addresses, or an operator deny CIDR contains
-//      it (the raw form is checked too, so ::1 is denied as itself);
-//   3. otherwise permitted.
+// RFC 3056) is judged as the IPv4 address it reaches. It is then
+// 1. permitted when an operator allow CIDR (or allow_loopback, for tests) contains it;
+// 2. otherwise denied when the built-in list contains it (0.0.0.0/8, 127.0.0.0/8,
+//    169.254.0.0/16, 224.0.0.0/4, 255.255.255.255, ::, ::1, fe80::/10, fc00::/7, fec0::/10,
+//    ff00::/8) or it is one of the relay's own addresses, or an operator deny CIDR contains
+//    it (the raw form is checked too, so ::1 is denied as itself);
+// 3. otherwise permitted.
 // Nothing allocates after the lists are built; permits() is a few comparisons per CIDR.
 #pragma once
 

@@ -418,3 +418,19 @@ TEST_CASE("turn: an unclaimed reserved port is closed after 30 s") {
   REQUIRE(evs[0].relay == next);
   REQUIRE(w.srv->allocation_count() == 1);
 }
+
+TEST_CASE("turn: a request longer than limits::max_message_bytes is dropped") {
+  world w([](rtwire::turn::options& o) { o.limits.max_message_bytes = 100; });
+  request r;
+  r.method = stun::method::allocate;
+  r.tid = make_tid(5);
+  r.fill = [](stun::writer& wr) {
+    requested_transport(wr);
+    wr.add_text(stun::attr::software, std::string(100, 's'));
+  };
+  REQUIRE(w.exchange(w.alice, r, nullptr).empty());
+  REQUIRE(w.srv->counters().dropped_malformed == 1);
+  r.fill = [](stun::writer& wr) { requested_transport(wr); };
+  bytes s;
+  REQUIRE(error_of(answer(w.exchange(w.alice, r, nullptr), s)) == 401);
+}

@@ -17,7 +17,7 @@ const stun::address peer = stun::address::v4(192, 0, 2, 50, 7000);
 const stun::address peer2 = stun::address::v4(192, 0, 2, 51, 7001);
 
 bytes send_indication(const stun::address& to, std::string_view payload, unsigned n = 1) {
-  std::array<std::byte, 1024> buf{};
+  std::vector<std::byte> buf(payload.size() + 64);
   stun::writer w(buf, stun::message_type(stun::message_class::indication, stun::method::send),
                  make_tid(n));
   w.add_xor_address(tn::attr::xor_peer_address, to);
@@ -90,6 +90,12 @@ TEST_CASE("turn: Send indications reach permitted peers only; Data indications c
   other_port.port = 9;
   w.send(w.alice, send_indication(other_port, "x"));
   REQUIRE(count(w.take(), event::send_peer) == 1);
+  // A Send indication larger than limits::max_message_bytes (which bounds requests) relays.
+  const std::string big(6000, 'b');
+  w.send(w.alice, send_indication(peer, big));
+  evs = w.take();
+  REQUIRE(evs.size() == 1);
+  REQUIRE(evs[0].data.size() == 6000);
   // Denied by the policy: dropped.
   w.send(w.alice, send_indication(stun::address::v4(127, 0, 0, 1, 80), "metadata?"));
   REQUIRE(w.take().empty());

@@ -285,7 +285,7 @@ class server : private detail::server_requests {
       client_channel_data(c, in);
       return;
     }
-    if ((first & 0xc0u) != 0 || in.size() > opts_.limits.max_message_bytes) {
+    if ((first & 0xc0u) != 0) {
       ++counters_.dropped_malformed;
       return;
     }
@@ -306,7 +306,8 @@ class server : private detail::server_requests {
       client_send(c, m);
       return;
     }
-    if (m.cls() != stun::message_class::request) {
+    // limits::max_message_bytes bounds requests; a Send indication may carry a whole datagram.
+    if (m.cls() != stun::message_class::request || in.size() > opts_.limits.max_message_bytes) {
       ++counters_.dropped_malformed;  // §6.3: other indications and responses are not ours
       return;
     }

@@ -36,7 +36,7 @@ struct limits {
   std::size_t max_pending_credentials = 256;   ///< requests waiting for on_credentials; beyond:
                                                ///< dropped (the client retransmits)
   std::size_t max_cached_keys = 4096;          ///< keys remembered per username
-  std::size_t max_message_bytes = 4096;        ///< a longer STUN request is dropped
+  std::size_t max_message_bytes = 4096;        ///< a longer STUN request is dropped (not a Send)
   /// Relayed bytes per second per allocation, both ways; 0: unlimited. Excess is dropped.
   std::size_t max_bytes_per_second = 0;
 };

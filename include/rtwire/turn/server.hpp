@@ -27,8 +27,20 @@
 // bounds every table by turn::limits. Malformed datagrams, indications and data it cannot relay
 // are dropped silently and counted (RFC 8656 §10.2, §12.5); requests get the RFC's error codes.
 //
-// Lifetimes: send_peer::payload points into the bytes of the input that produced it; every other
-// view in an output is valid until the next input call. Not thread-safe: one server per thread.
+// Every answer to a TURN request: success (signed with the user's key), or 400 (a malformed or
+// missing attribute, a channel number out of range or bound otherwise, MESSAGE-INTEGRITY without
+// USERNAME/REALM/NONCE), 401 (no or wrong credentials: with REALM and NONCE), 403 (a peer the
+// policy denies, checked before the family), 420 (an unknown comprehension-required attribute;
+// DONT-FRAGMENT unless options::dont_fragment), 437 (no allocation on this 5-tuple, or another
+// Allocate on one that has it), 438 (a stale nonce: with a new one), 440 (an address family
+// without relays), 441 (another user than the allocation's), 442 (not UDP), 443 (a peer or a
+// Refresh of another family), 486 (the user's allocation quota), 508 (server capacity, the
+// permission or channel quota, a relay that failed to open, an unknown reservation token).
+//
+// Lifetimes: send_peer::payload points into the bytes of the input that produced it (a TCP frame
+// split across reads is copied); every other view in an output is valid until the next input
+// call. A TCP connection's end must be reported with on_client_closed(). Not thread-safe: one
+// server per thread.
 #pragma once
 
 #include <algorithm>

@@ -59,12 +59,27 @@ int main(int argc, char** argv) {
                  "Also answer STUN Binding requests on this UDP port (0: a free one) and list "
                  "stun:HOST:PORT in GET /config")
       ->check(CLI::Range(0, 65535));
+  app.add_option("--turn", s.turn,
+                 "A TURN server HOST:PORT listed in GET /config as turn:HOST:PORT with TURN REST "
+                 "API credentials (needs --turn-secret)")
+      ->type_name("HOST:PORT");
+  app.add_option("--turn-secret", s.turn_secret,
+                 "The TURN REST API secret shared with the TURN server (--static-auth-secret)");
+  app.add_option("--turn-user", s.turn_user, "User part of the TURN REST username")
+      ->capture_default_str();
+  app.add_option("--turn-ttl", s.turn_ttl, "Seconds the TURN credentials stay valid")
+      ->check(CLI::Range(60u, 7u * 86400u))
+      ->capture_default_str();
   rtwire_examples::add_allow_origin(app, s.cors.allowed);
   rtwire_examples::add_http_limit_flags(app, s.http);
   if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
   if (!chat::json::accept(s.ice_servers_json) ||
       !chat::json::parse(s.ice_servers_json).is_array()) {
     std::fprintf(stderr, "chat_server: --ice-servers must be a JSON array\n");
+    return 2;
+  }
+  if (s.turn.empty() != s.turn_secret.empty()) {
+    std::fprintf(stderr, "chat_server: --turn and --turn-secret go together\n");
     return 2;
   }
   s.host = listen.host;

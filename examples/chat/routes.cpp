@@ -5,6 +5,9 @@
 //   GET  /sse         event stream                             GET /config  -> {"iceServers":[..]}
 //   GET  /poll        long poll                                POST /send   -> 202 {"ok":true}
 #include <cstdio>
+#include <ctime>
+
+#include <rtwire/turn/credentials.hpp>
 
 #include "server.hpp"
 
@@ -116,6 +119,15 @@ void server::serve_config(const session_ptr& http) {
     }
     servers.insert(servers.begin(), json{{"urls", "stun:" + std::string(host) + ":" +
                                                       std::to_string(settings_.stun_port)}});
+  }
+  // --turn: the TURN REST API credentials, minted per request and valid for --turn-ttl.
+  if (!settings_.turn.empty()) {
+    const auto expiry = static_cast<std::uint64_t>(std::time(nullptr)) + settings_.turn_ttl;
+    const std::string username = rtwire::turn::rest_username(expiry, settings_.turn_user);
+    servers.push_back(
+        json{{"urls", "turn:" + settings_.turn},
+             {"username", username},
+             {"credential", rtwire::turn::rest_password(settings_.turn_secret, username)}});
   }
   http->respond(200, "application/json", json{{"iceServers", servers}}.dump());
 }

@@ -34,6 +34,14 @@ struct settings {
   /// The UDP port of the built-in STUN server (--stun-port), 0 when it is off. GET /config then
   /// lists `stun:HOST:PORT` first, HOST being the host the page was loaded from.
   std::uint16_t stun_port = 0;
+  /// --turn HOST:PORT with --turn-secret: GET /config also lists `turn:HOST:PORT` with TURN REST
+  /// API credentials (username `expiry:user`, credential base64(HMAC-SHA1(secret, username)))
+  /// valid for turn_ttl seconds, for a TURN server sharing the secret (turn_server
+  /// --static-auth-secret). Empty: no TURN server.
+  std::string turn;
+  std::string turn_secret;
+  std::string turn_user = "chat";
+  std::uint32_t turn_ttl = 86400;
   config room{};
   rtwire_examples::http_limits http{};
   rtwire_examples::cors_policy cors;

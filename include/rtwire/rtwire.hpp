@@ -17,5 +17,6 @@
 #include "rtwire/sdp.hpp"
 #include "rtwire/sse.hpp"
 #include "rtwire/stun.hpp"
+#include "rtwire/turn.hpp"
 #include "rtwire/version.hpp"
 #include "rtwire/ws.hpp"

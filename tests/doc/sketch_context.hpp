@@ -26,6 +26,7 @@
 #include "rtwire/stun/ice.hpp"
 #include "rtwire/stun/integrity.hpp"
 #include "rtwire/stun/message.hpp"
+#include "rtwire/turn.hpp"
 #include "rtwire/ws/frame.hpp"
 
 namespace rtwire_sketch {
@@ -247,4 +248,42 @@ inline rtwire::bytes_view what_the_socket_gave_us;
 inline void close(const rtwire::error_at&) {}
 }  // namespace stun_framer
 
+namespace turn_peer_policy {
+inline rtwire::stun::address relay_ip{};
+inline rtwire::stun::address peer{};
+}  // namespace turn_peer_policy
+namespace turn_credentials {
+using rtwire_sketch::use;
+inline std::string_view user, realm;
+inline std::uint64_t unix_seconds_now = 0;
+}  // namespace turn_credentials
+namespace turn_protocol {
+using rtwire_sketch::use;
+inline rtwire::bytes_view datagram;
+}  // namespace turn_protocol
+namespace turn_types {
+using rtwire_sketch::use;
+}
+namespace turn_allocation {
+inline rtwire::turn::server* relay = nullptr;
+inline rtwire::turn::server& server_of() {
+  return *relay;
+}
+inline rtwire::turn::client alice{};
+inline rtwire::stun::address peer{};
+inline rtwire::turn::millis now{};
+}  // namespace turn_allocation
+namespace turn_server {
+inline std::array<std::byte, 32> random_secret{};
+inline rtwire::stun::address from{}, to{};
+inline rtwire::bytes_view datagram;
+inline rtwire::turn::millis now{};
+inline rtwire::turn::credential_store store;
+inline std::uint64_t unix_now = 0;
+inline void send_to(const rtwire::turn::client&, rtwire::bytes_view) {}
+inline void relay_send(const rtwire::turn::send_peer&) {}
+inline void open_socket(const rtwire::turn::open_relay&) {}
+inline void close_socket(const rtwire::turn::close_relay&) {}
+inline void arm_timer(rtwire::turn::millis) {}
+}  // namespace turn_server
 }  // namespace rtwire_sketch

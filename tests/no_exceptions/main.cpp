@@ -181,6 +181,33 @@ int main() {
           "hmac-sha256");
   }
 
+  {
+    // TURN: an unauthenticated Allocate is answered 401 with a nonce; the peer policy denies
+    // ::ffff:127.0.0.1; a CIDR error carries its offset.
+    namespace stun = rtwire::stun;
+    namespace turn = rtwire::turn;
+    turn::options o;
+    turn::server relay(o, rtwire::as_bytes("0123456789abcdef"));
+    std::array<std::byte, 64> req{};
+    const std::array<std::byte, 12> txid{};
+    stun::writer w(req, stun::message_type(stun::message_class::request, stun::method::allocate),
+                   txid);
+    w.add(turn::attr::requested_transport, std::array<std::byte, 4>{std::byte{17}});
+    const auto n = w.seal();
+    relay.on_client_datagram(stun::address::v4(192, 0, 2, 1, 1),
+                             stun::address::v4(192, 0, 2, 2, 3478),
+                             rtwire::bytes_view(req.data(), n.value), turn::millis{0});
+    const auto out = relay.next();
+    const auto* s = out ? std::get_if<turn::send_client>(&*out) : nullptr;
+    const auto answer = s ? stun::parse(s->data) : stun::result<stun::message_view>{};
+    check(answer.ok() && stun::error_code(answer.value) &&
+              stun::error_code(answer.value)->code == 401 && stun::nonce(answer.value),
+          "turn 401");
+    turn::peer_policy policy;
+    check(!policy.permits(*turn::parse_ip("::ffff:127.0.0.1")), "turn policy");
+    check(turn::parse_cidr("10.0.0.0/40").error.offset == 9, "turn cidr error");
+  }
+
   if (failures == 0) std::puts("no-exceptions build: all checks passed");
   return failures == 0 ? 0 : 1;
 }

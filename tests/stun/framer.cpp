@@ -87,6 +87,26 @@ TEST_CASE("stream framer: STUN and padded ChannelData at every split", "[stun][f
   }
 }
 
+TEST_CASE("stream framer: legacy_channel_range takes RFC 5766 channels up to 0x7FFF",
+          "[stun][framer]") {
+  // Off by default (0x5000 is an error, see below); on, 0x5000-0x7FFF frame like 0x4000-0x4FFF,
+  // and 0x80 (RTP) is still refused.
+  const std::string stream = unhex("5000 0003 616263 00") + rtwire::test::rfc5769_request +
+                             unhex("7fff 0001 ff 000000") + unhex("80 00 00 00");
+  const std::vector<std::string> expected{
+      "channel:50000003616263",
+      std::string("stun:").append(hex(rtwire::test::view(rtwire::test::rfc5769_request))),
+      "channel:7fff0001ff",
+  };
+  for (const auto& s : rtwire::test::all_splits(stream)) {
+    INFO(s.label);
+    const outcome o = run(s.chunks, {.legacy_channel_range = true});
+    CHECK(o.frames == expected);
+    CHECK(o.error ==
+          "stream frame is neither STUN nor ChannelData@" + std::to_string(stream.size() - 4));
+  }
+}
+
 TEST_CASE("stream framer errors carry the stream offset, at every split", "[stun][framer]") {
   struct bad {
     const char* what;

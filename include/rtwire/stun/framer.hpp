@@ -43,6 +43,9 @@ class stream_framer {
     /// §5: 20 + a 16-bit length that is a multiple of 4, at most 0xfffc) and any ChannelData
     /// (4 + 65535 + 1 padding byte).
     std::size_t max_frame_bytes = 20 + 0xfffc;
+    /// Also accept ChannelData numbered 0x5000-0x7FFF (RFC 5766's range, still used by coturn's
+    /// turnutils_uclient); off by default, RFC 8656 §12 allows only 0x4000-0x4FFF.
+    bool legacy_channel_range = false;
   };
 
   enum class status : std::uint8_t {
@@ -144,8 +147,9 @@ class stream_framer {
       // RFC 8489 §5: the message length is a multiple of 4.
       if (len % 4 != 0) return set_error(stun::error::length_not_multiple_of_4, at + 2);
       need = 20 + len;
-    } else if (first >= 0x40 && first <= 0x4f) {
-      // RFC 8656 §12: channel numbers 0x4000-0x4FFF; §12.5: padded to 4 bytes on a stream.
+    } else if (first >= 0x40 && first <= (opts_.legacy_channel_range ? 0x7fu : 0x4fu)) {
+      // RFC 8656 §12: channel numbers 0x4000-0x4FFF (RFC 5766 §11: up to 0x7FFF, behind
+      // legacy_channel_range); §12.5: padded to 4 bytes on a stream.
       kind = frame_kind::channel_data;
       need = 4 + ((len + 3) & ~std::size_t{3});
     } else {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -14,6 +15,7 @@
 #include "rtwire/core/bytes.hpp"
 #include "rtwire/core/error.hpp"
 #include "rtwire/ws/frame.hpp"
+#include "rtwire/ws/handshake.hpp"
 
 namespace rtwire_sketch {
 
@@ -63,6 +65,10 @@ inline std::size_t n_written = 0;
 inline void write_to_socket(rtwire::bytes_view) {}
 inline void close_socket() {}
 }  // namespace ws_connection
+namespace ws_deflate {
+inline rtwire::ws::upgrade_request request;
+inline std::span<const rtwire::ws::extension> accepted_extensions;
+}  // namespace ws_deflate
 namespace sse_decoder {
 inline std::string_view chunk;
 inline std::uint64_t reconnect_delay = 0;

@@ -21,10 +21,12 @@
 // caller supplies. Everything is bounded by `limits`.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
@@ -33,6 +35,7 @@
 #include "rtwire/core/bytes.hpp"
 #include "rtwire/core/error.hpp"
 #include "rtwire/core/utf8.hpp"
+#include "rtwire/ws/compression.hpp"
 #include "rtwire/ws/connection_options.hpp"
 #include "rtwire/ws/decoder.hpp"
 #include "rtwire/ws/detail/frame_writer.hpp"
@@ -45,13 +48,20 @@ namespace rtwire::ws {
 /// object per connection; movable (no pointers into itself).
 class connection {
  public:
-  explicit connection(role r, connection_options opts = {})
+  /// `codec`: the negotiated per-message compression (rtwire/ws/deflate_codec.hpp), or none.
+  /// With one, RSV1 on a message's first frame marks it compressed (RFC 7692 §6): such messages
+  /// are inflated (UTF-8 checked and limits::max_message_size enforced on the inflated bytes)
+  /// and every message sent is compressed when the codec finds it worth it.
+  explicit connection(role r, connection_options opts = {},
+                      std::unique_ptr<compression> codec = nullptr)
       : opts_(opts),
         role_(r),
         decoder_(
-            {.rules = {.masking = r == role::server ? mask_rule::required : mask_rule::forbidden,
+            {.rules = {.allowed_rsv = codec ? rsv1 : std::uint8_t{0},
+                       .masking = r == role::server ? mask_rule::required : mask_rule::forbidden,
                        .max_payload = opts.limit.max_frame_payload}}),
         small_bound_(small_bound(opts)),
+        codec_(std::move(codec)),
         writer_(r, opts.keys, opts.fragment_size) {}
 
   // ----------------------------------------------------------------------------------------------
@@ -148,6 +158,21 @@ class connection {
     if (sending_message_ && kind != sending_kind_)
       return make_error_code(ws::error::message_in_progress);
     const opcode first = sending_message_ ? opcode::continuation : kind;
+    if (!sending_message_) sending_compressed_ = codec_ != nullptr;
+    if (sending_compressed_) {
+      // RFC 7692 §7.2.1: each piece is deflated with a sync flush; the tail goes on the last.
+      z_out_.clear();
+      if (codec_->compress(data, last, z_out_)) {
+        // RFC 7692 §6.1: RSV1 on the first frame of the message only.
+        writer_.write_fragmented(first, z_out_, last, sending_message_ ? 0 : rsv1);
+        sending_message_ = !last;
+        sending_kind_ = kind;
+        return {};
+      }
+      // zlib could not allocate: send the message uncompressed if nothing of it was sent yet.
+      if (sending_message_) return make_error_code(ws::error::invalid_argument);
+      sending_compressed_ = false;
+    }
     sending_message_ = !last;
     sending_kind_ = kind;
     writer_.write_fragmented(first, data, last);
@@ -215,6 +240,9 @@ class connection {
   /// ends inside it); false between messages.
   bool receiving() const noexcept { return in_message_ || !decoder_.at_frame_boundary(); }
 
+  /// True when a per-message compression codec was given to the constructor.
+  bool compressing() const noexcept { return codec_ != nullptr; }
+
  private:
   // -- receiving ---------------------------------------------------------------------------------
 
@@ -229,6 +257,8 @@ class connection {
       message_.clear();
       release_message_ = false;
     }
+    // A compressed piece still being inflated (streaming: its output came in several events).
+    if (inflating_ && pump_inflate(ev)) return;
     for (;;) {
       if (state_ == connection_state::closed) {
         input_ = {};
@@ -243,6 +273,12 @@ class connection {
         return;
       }
       if (is_control(decoder_.header().op)) {
+        // RFC 7692 §6.1: an endpoint "MUST NOT set the Per-Message Compressed bit of control
+        // frames" (the decoder lets RSV1 through only when compression was negotiated).
+        if (r.frame_started && (decoder_.header().rsv & rsv1) != 0) {
+          fail_into(ev, ws::error::compressed_control_frame, decoder_.frame_offset());
+          return;
+        }
         if (control_frame(r, ev)) return;
         continue;
       }
@@ -294,12 +330,17 @@ class connection {
         return fail_into(ev, ws::error::unexpected_continuation, decoder_.frame_offset());
       if (h.op != opcode::continuation && in_message_)
         return fail_into(ev, ws::error::expected_continuation, decoder_.frame_offset());
+      // RFC 7692 §6.1: RSV1 marks a compressed message on its first frame only.
+      if (h.op == opcode::continuation && (h.rsv & rsv1) != 0)
+        return fail_into(ev, ws::error::compressed_continuation, decoder_.frame_offset());
       if (!in_message_) {
         in_message_ = true;
         message_op_ = h.op;
         message_size_ = 0;
         fragments_ = 0;
-        zero_copy_ = h.fin && opts_.mode == delivery::whole_message;
+        compressed_ = (h.rsv & rsv1) != 0;
+        inflated_ = 0;
+        zero_copy_ = h.fin && opts_.mode == delivery::whole_message && !compressed_;
         if (h.op == opcode::text) {
           validator_.reset();
           utf8_boundary_ = true;
@@ -313,6 +354,7 @@ class connection {
       if (opts_.mode == delivery::whole_message && message_size_ > opts_.limit.max_buffered_bytes)
         return fail_into(ev, ws::error::buffer_limit, decoder_.frame_offset() + 1);
     }
+    if (compressed_) return compressed_piece(r, ev);
     // The decoder hands over at most payload_block bytes a call, so text is validated block by
     // block while the block is in L1 (after the first block, unmasking and validation are one
     // pass: utf8::validator::feed_xor), and fails fast without unmasking the rest. The blocks
@@ -363,6 +405,90 @@ class connection {
     release_message_ = true;
     set_event(ev, type, bytes_view(message_), true, true, close_code::none);
     return true;
+  }
+
+  /// Takes the compressed payload of a frame that `r` starts or continues (all of it the input
+  /// holds, unmasked in place) and inflates it; true when `ev` is an event to return.
+  bool compressed_piece(const frame_decoder::result& r, event& ev) {
+    bytes_view piece = r.payload;
+    bool frame_finished = r.frame_finished;
+    if (!frame_finished && !input_.empty()) {
+      // The rest of the frame in this input, contiguous with the first piece.
+      const frame_decoder::result more = decoder_.decode(input_);
+      input_ = input_.subspan(more.consumed);
+      piece = bytes_view(piece.data(), piece.size() + more.payload.size());
+      frame_finished = more.frame_finished;
+    }
+    z_in_ = piece;
+    z_frame_done_ = frame_finished;
+    z_last_ = frame_finished && decoder_.header().fin;
+    inflating_ = true;
+    return pump_inflate(ev);
+  }
+
+  /// Inflates z_in_ (RFC 7692 §7.2.2): into message_ in whole_message mode, into inflate_buf_
+  /// piece by piece in streaming mode. Bomb-safe: zlib is never given room past the message
+  /// limit + 1 byte, so a message that inflates past it fails (1009) with at most that much
+  /// held. True when `ev` is an event to return; false when the piece is used up.
+  bool pump_inflate(event& ev) {
+    const bool whole = opts_.mode == delivery::whole_message;
+    const bool buffered_limit =
+        whole && opts_.limit.max_buffered_bytes < opts_.limit.max_message_size;
+    const std::uint64_t limit =
+        buffered_limit ? opts_.limit.max_buffered_bytes : opts_.limit.max_message_size;
+    const bool text = message_op_ == opcode::text;
+    const event_type type = text ? event_type::text : event_type::binary;
+    while (inflating_) {
+      const auto n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(inflate_chunk, limit + 1 - inflated_));
+      std::byte* out;
+      std::size_t old = 0;
+      if (whole) {
+        old = message_.size();
+        message_.resize(old + n);
+        out = message_.data() + old;
+      } else {
+        if (inflate_buf_.size() < inflate_chunk) inflate_buf_.resize(inflate_chunk);
+        out = inflate_buf_.data();
+      }
+      const compression::result z = codec_->decompress(z_in_, {out, n}, z_last_);
+      z_in_ = z_in_.subspan(z.consumed);
+      inflated_ += z.produced;
+      if (whole) message_.resize(old + z.produced);
+      // A codec that neither consumes nor produces while it has work would loop forever.
+      const bool stuck = z.status == compression::status::progress && z.consumed == 0 &&
+                         z.produced == 0 && (!z_in_.empty() || z_last_);
+      if (z.status == compression::status::bad_data || stuck)
+        return fail_into(ev, ws::error::bad_compressed_data, decoder_.frame_offset());
+      if (inflated_ > limit)
+        return fail_into(ev, buffered_limit ? ws::error::buffer_limit : ws::error::message_too_big,
+                         decoder_.frame_offset());
+      const bytes_view piece(out, z.produced);
+      // RFC 6455 §8.1 on the inflated text, still failing fast (Autobahn 6.x under 12.x/13.x).
+      if (text && !piece.empty() && validator_.feed(piece).status == utf8::status::invalid)
+        return fail_into(ev, ws::error::invalid_utf8, decoder_.frame_offset());
+      const bool drained =
+          z_last_ ? z.status == compression::status::message_end : z_in_.empty() && z.produced < n;
+      if (drained) inflating_ = false;
+      const bool message_end = drained && z_last_;
+      if (message_end) {
+        if (text && validator_.finish().status == utf8::status::invalid)
+          return fail_into(ev, ws::error::invalid_utf8, decoder_.frame_offset());
+        in_message_ = false;
+      }
+      if (!whole) {
+        const bool frame_end = drained && z_frame_done_;
+        if (piece.empty() && !frame_end) continue;
+        set_event(ev, type, piece, frame_end, message_end, close_code::none);
+        return true;
+      }
+      if (message_end) {
+        release_message_ = true;
+        set_event(ev, type, bytes_view(message_), true, true, close_code::none);
+        return true;
+      }
+    }
+    return false;
   }
 
   /// Validates the next piece of a text message (just unmasked, so still in L1); false, with
@@ -500,6 +626,14 @@ class connection {
   std::error_code send_message(opcode op, bytes_view data) {
     if (const auto ec = can_send()) return ec;
     if (sending_message_) return make_error_code(ws::error::message_in_progress);
+    if (codec_ && codec_->worth_compressing(data.size())) {
+      // RFC 7692 §7.2.1: one sync-flushed DEFLATE block run, tail removed, RSV1 on frame one.
+      z_out_.clear();
+      if (codec_->compress(data, true, z_out_)) {
+        writer_.write_fragmented(op, z_out_, true, rsv1);
+        return {};
+      }
+    }
     writer_.write_fragmented(op, data, true);
     return {};
   }
@@ -545,6 +679,21 @@ class connection {
   utf8::validator validator_{};
   bool utf8_boundary_ = true;  // the text so far ends on a code-point boundary
   std::vector<std::byte> message_;
+
+  // Per-message compression (RFC 7692), when negotiated.
+  std::unique_ptr<compression> codec_;
+  bool compressed_ = false;             // the message being received has RSV1
+  bool inflating_ = false;              // z_in_ (or zlib's pending output) is not drained yet
+  bool z_frame_done_ = false;           // z_in_ ends its frame
+  bool z_last_ = false;                 // z_in_ ends the message
+  bytes_view z_in_{};                   // compressed bytes not inflated yet (in the fed buffer)
+  std::uint64_t inflated_ = 0;          // inflated bytes of the message so far
+  std::vector<std::byte> inflate_buf_;  // streaming mode: one piece of inflated output
+  std::vector<std::byte> z_out_;        // a compressed message being sent
+  bool sending_compressed_ = false;
+  /// Inflated bytes per zlib call: the streaming piece size, and the step by which a whole
+  /// message grows (so memory tracks the inflated size, never more than the limit + 1).
+  static constexpr std::size_t inflate_chunk = 64 * 1024;
 
   // A control frame that arrived in pieces.
   std::array<std::byte, max_control_payload> control_{};

@@ -70,7 +70,7 @@ inline std::unique_ptr<compression> codec_for(const deflate_params& p, role r,
 
 /// Feeds `chunks` to a fresh connection of role `r` with a codec for `p`.
 inline outcome run(role r, const deflate_params& p, const std::vector<std::string_view>& chunks,
-                   delivery mode = delivery::whole_message, limits lim = {}) {
+                   delivery mode = delivery::whole_message, limits lim = {}, bool collect = true) {
   counting_keys keys;
   connection conn(r, {.mode = mode, .limit = lim, .keys = keys}, codec_for(p, r));
   outcome o;
@@ -86,7 +86,7 @@ inline outcome run(role r, const deflate_params& p, const std::vector<std::strin
       }
       if (ev.type != event_type::text && ev.type != event_type::binary) continue;
       o.largest_piece = std::max(o.largest_piece, ev.data.size());
-      partial.append(ev.text());
+      if (collect) partial.append(ev.text());
       if (ev.message_finished) {
         o.messages.push_back((ev.type == event_type::text ? "text:" : "binary:") + partial);
         partial.clear();

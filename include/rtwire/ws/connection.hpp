@@ -445,6 +445,13 @@ class connection {
       std::size_t old = 0;
       if (whole) {
         old = message_.size();
+        // Grow geometrically, straight to the limit + 1 byte once doubling would reach it: a
+        // bomb costs at most that (and the previous buffer while it moves, at most half).
+        if (old + n > message_.capacity()) {
+          std::uint64_t want = std::max<std::uint64_t>(2 * message_.capacity(), old + n);
+          if (want >= limit) want = limit + 1;
+          message_.reserve(static_cast<std::size_t>(want));
+        }
         message_.resize(old + n);
         out = message_.data() + old;
       } else {

@@ -39,6 +39,7 @@
 #include "rtwire/ws/connection_options.hpp"
 #include "rtwire/ws/decoder.hpp"
 #include "rtwire/ws/detail/frame_writer.hpp"
+#include "rtwire/ws/detail/message_inflater.hpp"
 #include "rtwire/ws/frame.hpp"
 
 namespace rtwire::ws {
@@ -258,7 +259,7 @@ class connection {
       release_message_ = false;
     }
     // A compressed piece still being inflated (streaming: its output came in several events).
-    if (inflating_ && pump_inflate(ev)) return;
+    if (inflater_.busy() && pump_inflate(ev)) return;
     for (;;) {
       if (state_ == connection_state::closed) {
         input_ = {};
@@ -339,7 +340,7 @@ class connection {
         message_size_ = 0;
         fragments_ = 0;
         compressed_ = (h.rsv & rsv1) != 0;
-        inflated_ = 0;
+        if (compressed_) inflater_.start_message();
         zero_copy_ = h.fin && opts_.mode == delivery::whole_message && !compressed_;
         if (h.op == opcode::text) {
           validator_.reset();
@@ -419,77 +420,42 @@ class connection {
       piece = bytes_view(piece.data(), piece.size() + more.payload.size());
       frame_finished = more.frame_finished;
     }
-    z_in_ = piece;
-    z_frame_done_ = frame_finished;
-    z_last_ = frame_finished && decoder_.header().fin;
-    inflating_ = true;
+    inflater_.take(piece, frame_finished, frame_finished && decoder_.header().fin);
     return pump_inflate(ev);
   }
 
-  /// Inflates z_in_ (RFC 7692 §7.2.2): into message_ in whole_message mode, into inflate_buf_
-  /// piece by piece in streaming mode. Bomb-safe: zlib is never given room past the message
-  /// limit + 1 byte, so a message that inflates past it fails (1009) with at most that much
-  /// held. True when `ev` is an event to return; false when the piece is used up.
+  /// Inflates the piece the inflater holds (RFC 7692 §7.2.2): into message_ in whole_message
+  /// mode, piece by piece in streaming mode, never past the message limit (1009 when crossed).
+  /// True when `ev` is an event to return; false when the piece is used up.
   bool pump_inflate(event& ev) {
     const bool whole = opts_.mode == delivery::whole_message;
-    const bool buffered_limit =
-        whole && opts_.limit.max_buffered_bytes < opts_.limit.max_message_size;
+    const bool buffered = whole && opts_.limit.max_buffered_bytes < opts_.limit.max_message_size;
     const std::uint64_t limit =
-        buffered_limit ? opts_.limit.max_buffered_bytes : opts_.limit.max_message_size;
+        buffered ? opts_.limit.max_buffered_bytes : opts_.limit.max_message_size;
     const bool text = message_op_ == opcode::text;
     const event_type type = text ? event_type::text : event_type::binary;
-    while (inflating_) {
-      const auto n =
-          static_cast<std::size_t>(std::min<std::uint64_t>(inflate_chunk, limit + 1 - inflated_));
-      std::byte* out;
-      std::size_t old = 0;
-      if (whole) {
-        old = message_.size();
-        // Grow geometrically, straight to the limit + 1 byte once doubling would reach it: a
-        // bomb costs at most that (and the previous buffer while it moves, at most half).
-        if (old + n > message_.capacity()) {
-          std::uint64_t want = std::max<std::uint64_t>(2 * message_.capacity(), old + n);
-          if (want >= limit) want = limit + 1;
-          message_.reserve(static_cast<std::size_t>(want));
-        }
-        message_.resize(old + n);
-        out = message_.data() + old;
-      } else {
-        if (inflate_buf_.size() < inflate_chunk) inflate_buf_.resize(inflate_chunk);
-        out = inflate_buf_.data();
-      }
-      const compression::result z = codec_->decompress(z_in_, {out, n}, z_last_);
-      z_in_ = z_in_.subspan(z.consumed);
-      inflated_ += z.produced;
-      if (whole) message_.resize(old + z.produced);
-      // A codec that neither consumes nor produces while it has work would loop forever.
-      const bool stuck = z.status == compression::status::progress && z.consumed == 0 &&
-                         z.produced == 0 && (!z_in_.empty() || z_last_);
-      if (z.status == compression::status::bad_data || stuck)
+    while (inflater_.busy()) {
+      const auto s = inflater_.next(*codec_, whole ? &message_ : nullptr, limit);
+      if (s.fault == detail::message_inflater::fault::bad_data)
         return fail_into(ev, ws::error::bad_compressed_data, decoder_.frame_offset());
-      if (inflated_ > limit)
-        return fail_into(ev, buffered_limit ? ws::error::buffer_limit : ws::error::message_too_big,
+      if (s.fault == detail::message_inflater::fault::over_limit)
+        return fail_into(ev, buffered ? ws::error::buffer_limit : ws::error::message_too_big,
                          decoder_.frame_offset());
-      const bytes_view piece(out, z.produced);
       // RFC 6455 §8.1 on the inflated text, still failing fast (Autobahn 6.x under 12.x/13.x).
-      if (text && !piece.empty() && validator_.feed(piece).status == utf8::status::invalid)
+      if (text && !s.piece.empty() && validator_.feed(s.piece).status == utf8::status::invalid)
         return fail_into(ev, ws::error::invalid_utf8, decoder_.frame_offset());
-      const bool drained =
-          z_last_ ? z.status == compression::status::message_end : z_in_.empty() && z.produced < n;
-      if (drained) inflating_ = false;
-      const bool message_end = drained && z_last_;
-      if (message_end) {
+      if (s.message_end) {
         if (text && validator_.finish().status == utf8::status::invalid)
           return fail_into(ev, ws::error::invalid_utf8, decoder_.frame_offset());
         in_message_ = false;
       }
       if (!whole) {
-        const bool frame_end = drained && z_frame_done_;
-        if (piece.empty() && !frame_end) continue;
-        set_event(ev, type, piece, frame_end, message_end, close_code::none);
+        const bool frame_end = s.drained && inflater_.frame_done();
+        if (s.piece.empty() && !frame_end) continue;
+        set_event(ev, type, s.piece, frame_end, s.message_end, close_code::none);
         return true;
       }
-      if (message_end) {
+      if (s.message_end) {
         release_message_ = true;
         set_event(ev, type, bytes_view(message_), true, true, close_code::none);
         return true;
@@ -689,18 +655,10 @@ class connection {
 
   // Per-message compression (RFC 7692), when negotiated.
   std::unique_ptr<compression> codec_;
-  bool compressed_ = false;             // the message being received has RSV1
-  bool inflating_ = false;              // z_in_ (or zlib's pending output) is not drained yet
-  bool z_frame_done_ = false;           // z_in_ ends its frame
-  bool z_last_ = false;                 // z_in_ ends the message
-  bytes_view z_in_{};                   // compressed bytes not inflated yet (in the fed buffer)
-  std::uint64_t inflated_ = 0;          // inflated bytes of the message so far
-  std::vector<std::byte> inflate_buf_;  // streaming mode: one piece of inflated output
-  std::vector<std::byte> z_out_;        // a compressed message being sent
+  bool compressed_ = false;  // the message being received has RSV1
+  detail::message_inflater inflater_;
+  std::vector<std::byte> z_out_;  // a compressed message being sent
   bool sending_compressed_ = false;
-  /// Inflated bytes per zlib call: the streaming piece size, and the step by which a whole
-  /// message grows (so memory tracks the inflated size, never more than the limit + 1).
-  static constexpr std::size_t inflate_chunk = 64 * 1024;
 
   // A control frame that arrived in pieces.
   std::array<std::byte, max_control_payload> control_{};

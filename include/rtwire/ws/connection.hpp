@@ -436,14 +436,14 @@ class connection {
     const event_type type = text ? event_type::text : event_type::binary;
     while (inflater_.busy()) {
       const auto s = inflater_.next(*codec_, whole ? &message_ : nullptr, limit);
+      // RFC 6455 §8.1 on the inflated text, still failing fast (Autobahn 6.x under 12.x/13.x).
+      if (text && !s.piece.empty() && validator_.feed(s.piece).status == utf8::status::invalid)
+        return fail_into(ev, ws::error::invalid_utf8, decoder_.frame_offset());
       if (s.fault == detail::message_inflater::fault::bad_data)
         return fail_into(ev, ws::error::bad_compressed_data, decoder_.frame_offset());
       if (s.fault == detail::message_inflater::fault::over_limit)
         return fail_into(ev, buffered ? ws::error::buffer_limit : ws::error::message_too_big,
                          decoder_.frame_offset());
-      // RFC 6455 §8.1 on the inflated text, still failing fast (Autobahn 6.x under 12.x/13.x).
-      if (text && !s.piece.empty() && validator_.feed(s.piece).status == utf8::status::invalid)
-        return fail_into(ev, ws::error::invalid_utf8, decoder_.frame_offset());
       if (s.message_end) {
         if (text && validator_.finish().status == utf8::status::invalid)
           return fail_into(ev, ws::error::invalid_utf8, decoder_.frame_offset());

@@ -70,22 +70,25 @@ class message_inflater {
     in_ = in_.subspan(z.consumed);
     inflated_ += z.produced;
     if (whole != nullptr) whole->resize(old + z.produced);
-    // A codec that neither consumes nor produces while it has work would loop forever.
+    const bytes_view piece(out, z.produced);
+    // A codec that neither consumes nor produces while it has work would loop forever. A fault
+    // still returns what was inflated before it, so the caller checks that first (the outcome
+    // then does not depend on how the input was split).
     const bool stuck = z.status == compression::status::progress && z.consumed == 0 &&
                        z.produced == 0 && (!in_.empty() || last_);
     if (z.status == compression::status::bad_data || stuck) {
       busy_ = false;
-      return {{}, true, false, fault::bad_data};
+      return {piece, true, false, fault::bad_data};
     }
     if (inflated_ > limit) {
       busy_ = false;
-      return {{}, true, false, fault::over_limit};
+      return {piece, true, false, fault::over_limit};
     }
     // Not last: drained when the input is used up and zlib had less to give than the room.
     const bool drained =
         last_ ? z.status == compression::status::message_end : in_.empty() && z.produced < n;
     if (drained) busy_ = false;
-    return {bytes_view(out, z.produced), drained, drained && last_, fault::none};
+    return {piece, drained, drained && last_, fault::none};
   }
 
  private:

@@ -435,7 +435,7 @@ class connection {
     const bool text = message_op_ == opcode::text;
     const event_type type = text ? event_type::text : event_type::binary;
     while (inflater_.busy()) {
-      const auto s = inflater_.next(*codec_, whole ? &message_ : nullptr, limit);
+      const auto s = inflater_.next(*codec_, limit);
       // RFC 6455 §8.1 on the inflated text, still failing fast (Autobahn 6.x under 12.x/13.x).
       if (text && !s.piece.empty() && validator_.feed(s.piece).status == utf8::status::invalid)
         return fail_into(ev, ws::error::invalid_utf8, decoder_.frame_offset());
@@ -455,6 +455,20 @@ class connection {
         set_event(ev, type, s.piece, frame_end, s.message_end, close_code::none);
         return true;
       }
+      // whole_message: a message inflated in one step is delivered from the inflater's chunk;
+      // a longer one is gathered in message_, which grows geometrically but never past the
+      // limit (it holds at most `limit` bytes: the step that crossed it failed above).
+      if (s.message_end && s.whole) {
+        set_event(ev, type, s.piece, true, true, close_code::none);
+        return true;
+      }
+      if (message_.size() + s.piece.size() > message_.capacity()) {
+        std::uint64_t want =
+            std::max<std::uint64_t>(2 * message_.capacity(), message_.size() + s.piece.size());
+        if (want >= limit) want = limit;
+        message_.reserve(static_cast<std::size_t>(want));
+      }
+      message_.insert(message_.end(), s.piece.begin(), s.piece.end());
       if (s.message_end) {
         release_message_ = true;
         set_event(ev, type, bytes_view(message_), true, true, close_code::none);

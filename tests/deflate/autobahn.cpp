@@ -70,7 +70,6 @@ std::vector<std::string> exchange(const pair_config& cfg, role from_role,
   connection to(to_role, {.mode = cfg.mode, .keys = keys}, make_deflate_codec(cfg.params, to_role));
   std::vector<std::string> got;
   std::string partial;
-  std::size_t compressed_total = 0;
   for (const auto& [text, m] : messages) {
     if (text)
       REQUIRE_FALSE(from.send_text(m));
@@ -78,7 +77,6 @@ std::vector<std::string> exchange(const pair_config& cfg, role from_role,
       REQUIRE_FALSE(from.send_binary(rtwire::as_bytes(m)));
     std::string wire(rtwire::as_chars(from.output()));
     from.consume_output(wire.size());
-    compressed_total += wire.size();
     for (std::size_t at = 0; at < wire.size(); at += 1000) {
       const std::size_t n = std::min<std::size_t>(1000, wire.size() - at);
       REQUIRE_FALSE(to.feed(wire.data() + at, n));

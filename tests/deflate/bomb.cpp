@@ -21,7 +21,10 @@ std::atomic<std::size_t> live_bytes{0};
 std::atomic<std::size_t> peak_bytes{0};
 }  // namespace
 
-void* operator new(std::size_t n) {
+// g++ 12 at -O3 inlines these into their callers and then reports the size header as
+// -Warray-bounds / -Wmismatched-new-delete (it assumes operator new's builtin semantics even for
+// a replacement): false positives, kept out of line.
+[[gnu::noinline]] void* operator new(std::size_t n) {
   auto* p = static_cast<std::max_align_t*>(std::malloc(n + sizeof(std::max_align_t)));
   if (p == nullptr) throw std::bad_alloc();
   *reinterpret_cast<std::size_t*>(p) = n;
@@ -31,7 +34,7 @@ void* operator new(std::size_t n) {
   }
   return p + 1;
 }
-void operator delete(void* q) noexcept {
+[[gnu::noinline]] void operator delete(void* q) noexcept {
   if (q == nullptr) return;
   auto* p = static_cast<std::max_align_t*>(q) - 1;
   live_bytes -= *reinterpret_cast<std::size_t*>(p);

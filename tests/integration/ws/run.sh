@@ -5,7 +5,10 @@
 #     permessage-deflate (RFC 7692) with several ws client option sets;
 #  2. examples/ws_client against an npm `ws` echo server, then against ws servers with several
 #     perMessageDeflate option sets (the agreement and the echo checked);
-#  3. the `rtwire ws decode` contract (when the rtwire CLI is given).
+#  3. the `rtwire ws decode` contract (when the rtwire CLI is given);
+#  4. headless Chromium (when installed; RTWIRE_CHROMIUM overrides /usr/bin/chromium, driven by
+#     playwright-core from browser/package-lock.json) negotiates permessage-deflate with
+#     ws_echo_server and echoes compressed messages; with --no-deflate, uncompressed.
 #
 #   tests/integration/ws/run.sh /path/to/ws_echo_server /path/to/ws_client [/path/to/rtwire]
 #
@@ -134,6 +137,30 @@ if [ -n "$cli" ]; then
   set -e
   [ $code -eq 1 ] && [[ "$out" == '{"event":"error","close_code":1002,'* ]] ||
     fail "ws decode: an unmasked client frame must be a 1002 error, got $code: $out"
+fi
+
+# 4. headless Chromium and permessage-deflate
+chromium=${RTWIRE_CHROMIUM:-/usr/bin/chromium}
+if [ -x "$chromium" ]; then
+  if [ ! -d browser/node_modules/playwright-core ]; then
+    (cd browser && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  for deflate in 1 0; do
+    bport=$(free_port)
+    flags=()
+    [ $deflate -eq 0 ] && flags=(--no-deflate)
+    "$server" --host 127.0.0.1 --port "$bport" --max-message 4194304 "${flags[@]}" \
+      2>"$tmp/browser_server.log" &
+    pids+=($!)
+    for _ in $(seq 50); do
+      grep -q listening "$tmp/browser_server.log" && break
+      sleep 0.1
+    done
+    timeout 120 node browser_deflate.mjs "$bport" "$deflate" "$chromium" ||
+      fail "chromium vs ws_echo_server (deflate $deflate)"
+  done
+else
+  echo "ws integration: $chromium not found, browser check skipped"
 fi
 
 [ $status -eq 0 ] && echo "ws integration: OK"

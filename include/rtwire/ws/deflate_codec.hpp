@@ -13,7 +13,9 @@
 // inflate that much, then fails with 1009. Sending (§7.2.1): each message is deflated with
 // Z_SYNC_FLUSH and the trailing 00 00 ff ff removed (an empty last piece becomes the single byte
 // 00 of §7.2.3.6). Context takeover (§7.1.1) is kept or the stream reset after every message, as
-// negotiated.
+// negotiated. Inflating is not a check of the peer's promised window: zlib also resolves
+// distances into the output of the current call, so a peer that compresses with a larger window
+// than agreed may be read; memory stays bounded by our window and the 16 KiB output chunk.
 //
 // Memory per connection (zlib 1.2.x, measured by allocated_bytes(); tests/ws/deflate_codec.cpp):
 // inflating holds zlib's inflate state (~7 KiB) plus a 2^w window (32 KiB at w = 15), allocated

@@ -25,9 +25,10 @@
 // peer was told it would never see). So rtwire never *compresses* with 8: a server refuses an
 // offer whose server_max_window_bits is 8 (that offer is declined and the next one considered),
 // policies and client offers are clamped to 9..15, and a client fails a response that asks it to
-// compress with client_max_window_bits=8. It *inflates* anything 8..15 with a window of at least
-// 9 bits (a larger inflate window accepts every stream made with a smaller one), so peers that
-// really compress with 8, or with 9 after agreeing 8, are read correctly. Refusing rather than
+// compress with client_max_window_bits=8. It *inflates* with a 15-bit window whatever was agreed
+// (a larger inflate window accepts every stream made with a smaller one; deflate_codec.hpp says
+// why not smaller), so peers that really compress with 8, or with 9 after agreeing 8, are read
+// correctly. Refusing rather than
 // raising: Beast raises its server window to 9 in the answer, which answers 9 to an offer of 8,
 // larger than offered (RFC 7692 §7.1.2.1 forbids it; a strict client fails the connection);
 // declining that one offer keeps the handshake valid, and browsers never offer 8.
@@ -73,7 +74,7 @@ struct deflate_params {
     return std::max(r == role::server ? server_max_window_bits : client_max_window_bits,
                     min_deflate_window_bits);
   }
-  /// The window this endpoint inflates with: the peer's, raised to 9.
+  /// The window the peer compresses with, raised to 9 (the codec inflates with 15 regardless).
   std::uint8_t inflate_window_bits(role r) const noexcept {
     return std::max(r == role::server ? client_max_window_bits : server_max_window_bits,
                     min_deflate_window_bits);

@@ -13,19 +13,23 @@
 // inflate that much, then fails with 1009. Sending (§7.2.1): each message is deflated with
 // Z_SYNC_FLUSH and the trailing 00 00 ff ff removed (an empty last piece becomes the single byte
 // 00 of §7.2.3.6). Context takeover (§7.1.1) is kept or the stream reset after every message, as
-// negotiated. Inflating is not a check of the peer's promised window: zlib also resolves
-// distances into the output of the current call, so a peer that compresses with a larger window
-// than agreed may be read; memory stays bounded by our window and the 16 KiB output chunk.
+// negotiated. Inflating always uses a 15-bit (32 KiB) window, whatever the peer promised: zlib
+// resolves distances into the output of the current call as well as into its window, so with a
+// smaller inflate window a peer that overshoots its promised window would be accepted or refused
+// depending on how its bytes were split into reads (found by fuzz/ws_deflate.cpp); with 32 KiB,
+// every valid DEFLATE stream reads the same at any split. The agreed window still bounds what a
+// conforming peer's compressor uses.
 //
 // Memory per connection (zlib 1.2.x, measured by allocated_bytes(); tests/ws/deflate_codec.cpp):
-// inflating holds zlib's inflate state (~7 KiB) plus a 2^w window (32 KiB at w = 15), allocated
-// at the first compressed message; deflating holds (2^(w+2) + 2^(memLevel+9)) bytes plus ~6 KiB,
-// 256 KiB at the defaults (w = 15, memLevel 8) and 8 KiB + 6 KiB at w = 9, memLevel 1. Smaller
-// windows and memLevel trade ratio for memory. With no context takeover on a side, that side's
-// stream can be released after each message (options::release_between_messages): memory is then
-// only held while a message is being compressed or inflated, for one allocation per message.
-// libdeflate is not a substitute: it has no streaming or sync-flush mode, and permessage-deflate
-// needs both (a message arrives in pieces; messages share one stream under context takeover).
+// inflating holds zlib's inflate state (~7 KiB) plus its 32 KiB window, allocated at the first
+// compressed message, and the connection a 16 KiB output chunk; deflating holds (2^(w+2) +
+// 2^(memLevel+9)) bytes plus ~6 KiB, 256 KiB at the defaults (w = 15, memLevel 8) and 8 KiB + 6 KiB
+// at w = 9, memLevel 1. Smaller windows and memLevel trade ratio for memory. With no context
+// takeover on a side, that side's stream can be released after each message
+// (options::release_between_messages): memory is then only held while a message is being compressed
+// or inflated, for one allocation per message. libdeflate is not a substitute: it has no streaming
+// or sync-flush mode, and permessage-deflate needs both (a message arrives in pieces; messages
+// share one stream under context takeover).
 #pragma once
 
 #include <zlib.h>
@@ -65,7 +69,9 @@ class deflate_codec final : public compression {
  public:
   deflate_codec(const deflate_params& params, role r, const deflate_codec_options& opts = {})
       : opts_(opts),
-        inflate_bits_(params.inflate_window_bits(r)),
+        // Always a 15-bit inflate window (see the comment at the top): the verdict on a peer's
+        // stream must not depend on how its bytes were split (DESIGN.md §1.5).
+        inflate_bits_(15),
         deflate_bits_(params.deflate_window_bits(r)),
         inflate_resets_(params.inflate_resets(r)),
         deflate_resets_(params.deflate_resets(r)) {
@@ -175,7 +181,7 @@ class deflate_codec final : public compression {
   /// Bytes zlib holds right now for this connection (both directions).
   std::size_t allocated_bytes() const noexcept { return allocated_; }
 
-  /// The windows in use: the peer's raised to 9 (inflate), ours (deflate).
+  /// The windows in use: 15 (inflate, see above), ours (deflate).
   int inflate_window_bits() const noexcept { return inflate_bits_; }
   int deflate_window_bits() const noexcept { return deflate_bits_; }
 

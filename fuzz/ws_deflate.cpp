@@ -98,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if ((sel & 0x80) == 0) {
     // Inflate path: the payload as a compressed text message, in one frame and fragmented,
     // followed by "Hello" (RFC 7692 §7.2.3.1) to see the stream is still usable.
-    const std::string hello = "\xc1\x07\xf2\x48\xcd\xc9\xc9\x07\x00";
+    const std::string hello("\xc1\x07\xf2\x48\xcd\xc9\xc9\x07\x00", 9);
     for (const std::size_t frag : {std::size_t{0}, fragment}) {
       const std::string wire = frames(payload, frag, opcode::text) + hello;
       const outcome whole = read(p, mode, wire, 0, 0);

@@ -8,7 +8,17 @@ install(
   TARGETS rtwire
   EXPORT rtwireTargets
   FILE_SET HEADERS DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
-  FILE_SET fmt_headers DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+  FILE_SET fmt_headers DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+  FILE_SET deflate_headers DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+
+# rtwire::deflate in its own export set: the package defines it only where zlib is found.
+if(TARGET rtwire_deflate)
+  install(TARGETS rtwire_deflate EXPORT rtwireDeflateTargets)
+  install(
+    EXPORT rtwireDeflateTargets
+    NAMESPACE rtwire::
+    DESTINATION "${RTWIRE_CMAKE_DIR}")
+endif()
 
 install(
   EXPORT rtwireTargets

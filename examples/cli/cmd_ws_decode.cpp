@@ -1,6 +1,6 @@
-// `rtwire ws decode --role client|server [--hex] [FILE|-]`: decodes the raw WebSocket frames one
-// endpoint sent (a capture of one direction, after the handshake) and prints one JSON line per
-// event:
+// `rtwire ws decode --role client|server [--hex] [--deflate [PARAMS]] [FILE|-]`: decodes the raw
+// WebSocket frames one endpoint sent (a capture of one direction, after the handshake) and prints
+// one JSON line per event:
 //   {"event":"text","data":"hi"}
 //   {"event":"binary","size":3,"hex":"010203"}
 //   {"event":"ping","hex":""}            {"event":"pong","hex":"..."}
@@ -9,16 +9,26 @@
 // The bytes are checked exactly as the receiving endpoint would check them (frames sent by a
 // client must be masked, by a server unmasked; UTF-8, close codes, RFC 6455 limits), with
 // rtwire::ws::connection in whole-message mode and its default limits. --hex reads the input as
-// hexadecimal text (whitespace ignored). Exit 0 when every frame was valid, 1 on a violation or
-// when the input ends inside a frame or fragmented message, 2 on a usage error.
+// hexadecimal text (whitespace ignored). --deflate: permessage-deflate (RFC 7692) was negotiated,
+// with PARAMS the server's answer ("server_no_context_takeover; client_max_window_bits=10", with
+// or without the leading "permessage-deflate;"; none: the defaults): messages with RSV1 are
+// inflated and printed as above (give PARAMS as --deflate=PARAMS, or before FILE). Exit 0 when
+// every frame was valid, 1 on a violation or when the input ends inside a frame or fragmented
+// message, 2 on a usage error (also: --deflate in a build without zlib, or invalid PARAMS).
 #include <rtwire/ws/connection.hpp>
+#include <rtwire/ws/deflate.hpp>
+#if RTWIRE_CLI_HAVE_DEFLATE
+#include <rtwire/ws/deflate_codec.hpp>
+#endif
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "commands.hpp"
 
@@ -66,7 +76,42 @@ void print_json(const nlohmann::ordered_json& j) {
   write_stdout(j.dump() + "\n");
 }
 
-int run_decode(const std::string& role_name, bool hex, const std::string& path, context& ctx) {
+/// The negotiated permessage-deflate parameters in `text` (the server's answer, RFC 7692 §7.1,
+/// with or without the extension name). False when they are not a valid answer.
+bool parse_deflate_params(std::string text, rtwire::ws::deflate_params& out) {
+  using namespace rtwire::ws;
+  if (text.rfind(permessage_deflate, 0) != 0)
+    text = std::string(permessage_deflate) + (text.empty() ? "" : "; " + text);
+  std::vector<extension> elements;
+  std::vector<extension_param> params;
+  elements.reserve(2);
+  params.reserve(8);
+  if (detail::parse_extensions(text, elements, params) != handshake_error{} ||
+      elements.size() != 1 || elements[0].name != permessage_deflate)
+    return false;
+  const deflate_element e = parse_deflate_element(elements[0], false);
+  if (e.issue != deflate_param_issue::none) return false;
+  out.server_no_context_takeover = e.server_no_context_takeover;
+  out.client_no_context_takeover = e.client_no_context_takeover;
+  if (e.server_max_window_bits != 0) out.server_max_window_bits = e.server_max_window_bits;
+  if (e.client_max_window_bits != 0) out.client_max_window_bits = e.client_max_window_bits;
+  return true;
+}
+
+int run_decode(const std::string& role_name, bool hex, const std::string& path,
+               const std::optional<std::string>& deflate, context& ctx) {
+  rtwire::ws::deflate_params params;
+  if (deflate && !parse_deflate_params(*deflate, params)) {
+    std::fprintf(stderr, "rtwire: --deflate: invalid permessage-deflate parameters '%s'\n",
+                 deflate->c_str());
+    return ctx.exit_code = exit_usage;
+  }
+#if !RTWIRE_CLI_HAVE_DEFLATE
+  if (deflate) {
+    std::fprintf(stderr, "rtwire: --deflate: this build has no zlib (rtwire::deflate)\n");
+    return ctx.exit_code = exit_usage;
+  }
+#endif
   std::string input;
   if (!read_input(path, input, ctx)) return exit_usage;
   if (hex) {
@@ -79,7 +124,11 @@ int run_decode(const std::string& role_name, bool hex, const std::string& path, 
   }
   // The bytes were sent BY `role_name`, so they are received by the other role.
   const auto receiver = role_name == "client" ? rtwire::ws::role::server : rtwire::ws::role::client;
-  rtwire::ws::connection conn(receiver);
+  std::unique_ptr<rtwire::ws::compression> codec;
+#if RTWIRE_CLI_HAVE_DEFLATE
+  if (deflate) codec = rtwire::ws::make_deflate_codec(params, receiver);
+#endif
+  rtwire::ws::connection conn(receiver, {}, std::move(codec));
   if (const auto ec = conn.feed(input.data(), input.size())) {
     std::fprintf(stderr, "rtwire: %s\n", ec.message().c_str());
     return ctx.exit_code = exit_usage;
@@ -136,12 +185,31 @@ void add_ws_decode_command(CLI::App& ws_group, context& ctx) {
   auto role = std::make_shared<std::string>();
   auto hex = std::make_shared<bool>(false);
   auto path = std::make_shared<std::string>();
+  auto deflate = std::make_shared<std::optional<std::string>>();
   decode->add_option("--role", *role, "Which endpoint sent the bytes")
       ->required()
       ->check(CLI::IsMember({"client", "server"}));
   decode->add_flag("--hex", *hex, "The input is hexadecimal text");
+  decode
+      ->add_option_function<std::string>(
+          "--deflate", [deflate](const std::string& v) { *deflate = v; },
+          "permessage-deflate was negotiated, with these parameters (the server's answer)")
+      ->expected(0, 1)
+      ->type_name("[PARAMS]");
   decode->add_option("FILE", *path, "Input file, or - for standard input (the default)");
-  decode->callback([role, hex, path, &ctx] { run_decode(*role, *hex, *path, ctx); });
+  decode->callback([role, hex, path, deflate, decode, &ctx] {
+    // A bare --deflate right before FILE takes FILE as its value: give FILE back unless the
+    // value reads as parameters.
+    std::optional<std::string> params = *deflate;
+    if (!params && decode->count("--deflate") > 0) params = std::string();
+    std::string file = *path;
+    rtwire::ws::deflate_params ignored;
+    if (params && file.empty() && !params->empty() && !parse_deflate_params(*params, ignored)) {
+      file = *params;
+      params = std::string();
+    }
+    run_decode(*role, *hex, file, params, ctx);
+  });
 }
 
 }  // namespace rtwire_cli

@@ -4,16 +4,24 @@
 // rtwire never draws random numbers itself).
 //
 //   ws_client --host 127.0.0.1 --port 9001 [--path /] [--binary] [--fragment BYTES] [--ping]
-//             [--close CODE] [MESSAGE...]
+//             [--close CODE] [--no-deflate] [--deflate-window BITS] [--verbose] [MESSAGE...]
 //
 // Sends each MESSAGE (or each line of standard input when none is given) as a text message (or
 // binary with --binary), auto-fragmented into frames of BYTES when --fragment is given, preceded
 // by a ping when --ping is given, and waits for as many replies. Then it closes with CODE (1000
 // by default) and waits for the server's close. Output, one line per event:
 //   text <data>    binary <hex>    pong <hex>    close <code> <reason>
-// Exit 0 after a clean close, 1 otherwise.
+// Exit 0 after a clean close, 1 otherwise. permessage-deflate (RFC 7692) is offered by default
+// when rtwire::deflate (zlib) was available at build time (--no-deflate: not offered;
+// --deflate-window BITS, 9-15: the largest LZ77 window either side may use); a server answer
+// that breaks RFC 7692 §7.1 fails the connection. --verbose prints the agreed extension on
+// stderr ("deflate: <Sec-WebSocket-Extensions>" or "deflate: off").
 #include <rtwire/ws/connection.hpp>
+#include <rtwire/ws/deflate.hpp>
 #include <rtwire/ws/handshake.hpp>
+#if RTWIRE_EXAMPLES_HAVE_DEFLATE
+#include <rtwire/ws/deflate_codec.hpp>
+#endif
 
 #include <asio.hpp>
 
@@ -24,6 +32,7 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -42,6 +51,9 @@ struct settings {
   bool ping = false;
   std::size_t fragment = 0;
   int close_code = 1000;
+  bool deflate = RTWIRE_EXAMPLES_HAVE_DEFLATE != 0;
+  unsigned deflate_window = 15;
+  bool verbose = false;
   std::vector<std::string> messages;
 };
 
@@ -85,7 +97,13 @@ int run(const settings& s) {
   ws::client_handshake hs;
   std::string request;
   const std::string host = s.host + ":" + s.port;
-  if (const auto ec = hs.write_request(request, {.host = host, .target = s.path}, nonce)) {
+  const auto bits = static_cast<std::uint8_t>(s.deflate_window);
+  const ws::deflate_offer offer =
+      ws::make_deflate_offer({.client_max_window_bits = bits,
+                              .server_max_window_bits = bits < 15 ? bits : std::uint8_t{0}});
+  const std::string_view extensions = s.deflate ? offer.text() : std::string_view{};
+  if (const auto ec = hs.write_request(
+          request, {.host = host, .target = s.path, .extensions = extensions}, nonce)) {
     std::fprintf(stderr, "ws_client: %s\n", ec.message().c_str());
     return 1;
   }
@@ -105,7 +123,28 @@ int run(const settings& s) {
     break;
   }
 
-  ws::connection conn(ws::role::client, {.fragment_size = s.fragment, .keys = keys});
+  // RFC 7692 §7.1: check the server's permessage-deflate answer against the offer.
+  ws::deflate_params params;
+  bool compressed = false;
+  if (s.deflate) {
+    if (const auto ec = ws::accept_deflate_response(hs.extensions(), offer, params, compressed)) {
+      std::fprintf(stderr, "ws_client: handshake failed: %s\n", ec.message().c_str());
+      return 1;
+    }
+  }
+  if (s.verbose) {
+    std::string agreed = "off";
+    for (const rtwire::http1::header_field& f : hs.response().headers.all())
+      if (compressed && rtwire::ascii::equals_lower(f.name, "sec-websocket-extensions"))
+        agreed = std::string(f.value);
+    std::fprintf(stderr, "deflate: %s\n", agreed.c_str());
+  }
+  std::unique_ptr<ws::compression> codec;
+#if RTWIRE_EXAMPLES_HAVE_DEFLATE
+  if (compressed) codec = ws::make_deflate_codec(params, ws::role::client);
+#endif
+  ws::connection conn(ws::role::client, {.fragment_size = s.fragment, .keys = keys},
+                      std::move(codec));
   std::size_t next_message = 0, expected = 0;
   bool close_sent = false;
   auto send_next = [&] {
@@ -183,6 +222,14 @@ int main(int argc, char** argv) {
   app.add_option("--path", s.path, "Request target")->capture_default_str();
   app.add_flag("--binary", s.binary, "Send binary messages");
   app.add_flag("--ping", s.ping, "Send a ping before each message");
+  bool no_deflate = false;
+  app.add_flag("--no-deflate", no_deflate, "Do not offer permessage-deflate (RFC 7692)");
+  app.add_option("--deflate-window", s.deflate_window,
+                 "permessage-deflate: largest LZ77 window, bits (9-15)")
+      ->check(CLI::Range(9, 15))
+      ->type_name("BITS")
+      ->capture_default_str();
+  app.add_flag("--verbose", s.verbose, "Print the agreed permessage-deflate on stderr");
   app.add_option("--fragment", s.fragment, "Split messages into frames of at most BYTES (0: no)")
       ->type_name("BYTES");
   app.add_option("--close", s.close_code, "Close code to send at the end")
@@ -190,6 +237,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("messages", s.messages, "Messages to send (default: each line of stdin)");
   if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
+  if (no_deflate) s.deflate = false;
   s.host = target.host;
   s.port = std::to_string(target.port);
   if (s.messages.empty()) {

@@ -4,6 +4,12 @@
 // on stderr when it ends.
 //
 //   ws_echo_server --host 127.0.0.1 --port 9001 [--max-message BYTES] [--protocol NAME]...
+//                  [--no-deflate] [--deflate-window BITS]
+//
+// permessage-deflate (RFC 7692) is negotiated by default when the client offers it (every
+// browser does) and rtwire::deflate (zlib) was available at build time: --no-deflate turns it
+// off, --deflate-window BITS (9-15) bounds the LZ77 window of both directions (the server's
+// compressor, and the client's when its offer lets the server choose).
 //
 // --protocol NAME (repeatable): the subprotocols the server speaks; the first one the client
 // offers, in the client's order, is selected (RFC 6455 §4.2.2 /5.5.3), so that a browser's
@@ -13,7 +19,11 @@
 // output(). One session object per connection on a single-threaded io_context (plain completion
 // handlers, so it builds with every compiler Asio supports) serves many clients at once.
 #include <rtwire/ws/connection.hpp>
+#include <rtwire/ws/deflate.hpp>
 #include <rtwire/ws/handshake.hpp>
+#if RTWIRE_EXAMPLES_HAVE_DEFLATE
+#include <rtwire/ws/deflate_codec.hpp>
+#endif
 
 #include <asio.hpp>
 
@@ -40,7 +50,15 @@ struct settings {
   unsigned short port = 9001;
   std::size_t max_message = 16u << 20;  // Autobahn section 9 sends 16 MiB messages
   std::vector<std::string> protocols;
+  bool deflate = RTWIRE_EXAMPLES_HAVE_DEFLATE != 0;  // permessage-deflate when zlib is linked
+  unsigned deflate_window = 15;
   rtwire_examples::http_limits http{};
+
+  ws::connection_options connection() const {
+    return {.limit = {.max_frame_payload = max_message,
+                      .max_message_size = max_message,
+                      .max_buffered_bytes = max_message}};
+  }
 };
 
 /// One client: read → feed → act on events → write output → read again. Owned by the shared_ptr
@@ -48,11 +66,7 @@ struct settings {
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket socket, const settings& config)
-      : socket_(std::move(socket)),
-        config_(config),
-        conn_(ws::role::server, {.limit = {.max_frame_payload = config.max_message,
-                                           .max_message_size = config.max_message,
-                                           .max_buffered_bytes = config.max_message}}) {}
+      : socket_(std::move(socket)), config_(config), conn_(ws::role::server, config.connection()) {}
 
   ~session() {
     std::fprintf(stderr, "%s: %s, %zu messages echoed\n", peer_.c_str(), outcome().c_str(),
@@ -106,10 +120,22 @@ class session : public std::enable_shared_from_this<session> {
         for (const std::string& p : config_.protocols)
           if (offered == p && chosen.empty()) chosen = offered;
       }
-      if (const auto e = handshake_.accept(reply, {.protocol = chosen})) {
+      // permessage-deflate (RFC 7692 §7.1): answer the first acceptable offer, if any.
+      const auto bits = static_cast<std::uint8_t>(config_.deflate_window);
+      const ws::deflate_answer deflate =
+          ws::negotiate_deflate(handshake_.request().extensions, {.enabled = config_.deflate,
+                                                                  .server_max_window_bits = bits,
+                                                                  .client_max_window_bits = bits});
+      if (const auto e =
+              handshake_.accept(reply, {.protocol = chosen, .extensions = deflate.response()})) {
         std::fprintf(stderr, "accept failed: %s\n", e.message().c_str());
         return;
       }
+#if RTWIRE_EXAMPLES_HAVE_DEFLATE
+      if (deflate.accepted)
+        conn_ = ws::connection(ws::role::server, config_.connection(),
+                               ws::make_deflate_codec(deflate.params, ws::role::server));
+#endif
       upgraded_ = true;
     } else {
       handshake_.write_rejection(reply);
@@ -220,6 +246,13 @@ int main(int argc, char** argv) {
   app.add_option("--max-message", config.max_message, "Largest message, bytes")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  bool no_deflate = false;
+  app.add_flag("--no-deflate", no_deflate, "Do not negotiate permessage-deflate (RFC 7692)");
+  app.add_option("--deflate-window", config.deflate_window,
+                 "permessage-deflate: largest LZ77 window, bits (9-15)")
+      ->check(CLI::Range(9, 15))
+      ->type_name("BITS")
+      ->capture_default_str();
   app.add_option("--protocol", config.protocols,
                  "Subprotocol to select when the client offers it (repeatable)")
       ->type_name("NAME")
@@ -227,6 +260,7 @@ int main(int argc, char** argv) {
       ->expected(1);
   rtwire_examples::add_http_limit_flags(app, config.http);
   if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
+  if (no_deflate) config.deflate = false;
   try {
     asio::io_context io;
     rtwire_examples::listener acceptor(

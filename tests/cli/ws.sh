@@ -108,6 +108,34 @@ status=$?
 set -e
 [[ $status -eq 2 ]] || fail "ws decode bad role exit $status"
 
+# rtwire ws decode --deflate [PARAMS]: permessage-deflate messages (RFC 7692 §7.2.3.2's two
+# "Hello"s, the second one using the first's context) are inflated; the same JSON lines.
+printf 'c1 07 f2 48 cd c9 c9 07 00 c1 05 f2 00 11 00 00' >"$tmp/deflate.hex"
+if "$rtwire" ws decode --role server --hex --deflate "$tmp/deflate.hex" >"$tmp/out" 2>"$tmp/err"; then
+  printf '%s\n' '{"event":"text","data":"Hello"}' '{"event":"text","data":"Hello"}' >"$tmp/expected"
+  diff -u "$tmp/expected" "$tmp/out" || fail "ws decode --deflate"
+  "$rtwire" ws decode --role server --hex --deflate="permessage-deflate; server_max_window_bits=15" \
+    "$tmp/deflate.hex" | diff -u "$tmp/expected" - || fail "ws decode --deflate=PARAMS"
+  # server_no_context_takeover: the second message may not refer to the first (1007).
+  set +e
+  "$rtwire" ws decode --role server --hex --deflate server_no_context_takeover "$tmp/deflate.hex" >"$tmp/out"
+  status=$?
+  set -e
+  [[ $status -eq 1 ]] || fail "ws decode --deflate no takeover exit $status"
+  grep -q '^{"event":"error","close_code":1007,' "$tmp/out" || fail "ws decode no takeover: $(cat "$tmp/out")"
+  # Without --deflate, RSV1 is a protocol error; invalid PARAMS are a usage error.
+  set +e
+  "$rtwire" ws decode --role server --hex "$tmp/deflate.hex" >"$tmp/out"
+  status=$?
+  "$rtwire" ws decode --role server --hex --deflate "client_max_window_bits" "$tmp/deflate.hex" >/dev/null 2>&1
+  status2=$?
+  set -e
+  [[ $status -eq 1 ]] && grep -q '"close_code":1002' "$tmp/out" || fail "ws decode RSV1 without --deflate"
+  [[ $status2 -eq 2 ]] || fail "ws decode --deflate invalid params exit $status2"
+else
+  grep -q "no zlib" "$tmp/err" || fail "ws decode --deflate: $(cat "$tmp/err")"
+fi
+
 "$rtwire" ws handshake --help | grep -q "FILE" || fail "--help"
 "$rtwire" --version | grep -q "^rtwire [0-9]" || fail "--version"
 echo "cli ws: all checks passed"

@@ -28,6 +28,7 @@
 #include "rtwire/stun/message.hpp"
 #include "rtwire/turn.hpp"
 #include "rtwire/ws/frame.hpp"
+#include "rtwire/ws/handshake.hpp"
 
 namespace rtwire_sketch {
 
@@ -120,6 +121,10 @@ inline std::size_t n_written = 0;
 inline void write_to_socket(rtwire::bytes_view) {}
 inline void close_socket() {}
 }  // namespace ws_connection
+namespace ws_deflate {
+inline rtwire::ws::upgrade_request request;
+inline std::span<const rtwire::ws::extension> accepted_extensions;
+}  // namespace ws_deflate
 namespace sse_decoder {
 inline std::string_view chunk;
 inline std::uint64_t reconnect_delay = 0;

@@ -47,15 +47,26 @@ int main() {
   rtwire::ws::client_handshake client;
   std::array<std::byte, 16> nonce{};
   std::string request;
-  check(!client.write_request(request, {.host = "example.com", .target = "/chat"}, nonce),
+  // permessage-deflate negotiated along (RFC 7692 §7.1; the codec itself needs zlib).
+  const rtwire::ws::deflate_offer offer = rtwire::ws::make_deflate_offer({});
+  check(!client.write_request(
+            request, {.host = "example.com", .target = "/chat", .extensions = offer.text()}, nonce),
         "client request");
   rtwire::ws::server_handshake server;
   check(server.feed(request).status == rtwire::ws::server_handshake::state::request_ready,
         "server request_ready");
+  const rtwire::ws::deflate_answer deflate_answer =
+      rtwire::ws::negotiate_deflate(server.request().extensions, {.server_max_window_bits = 12});
+  check(deflate_answer.accepted, "deflate negotiated");
   std::string response;
-  check(!server.accept(response), "server accept");
+  check(!server.accept(response, {.extensions = deflate_answer.response()}), "server accept");
   check(client.feed(response).status == rtwire::ws::client_handshake::state::accepted,
         "client accepted");
+  rtwire::ws::deflate_params agreed;
+  bool compressed = false;
+  check(!rtwire::ws::accept_deflate_response(client.extensions(), offer, agreed, compressed) &&
+            compressed && agreed == deflate_answer.params && agreed.server_max_window_bits == 12,
+        "deflate answer accepted");
 
   // WebSocket frames: a client's masked text message decoded by a server connection.
   std::uint8_t counter = 0;

@@ -21,10 +21,12 @@
 // caller supplies. Everything is bounded by `limits`.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
@@ -33,146 +35,35 @@
 #include "rtwire/core/bytes.hpp"
 #include "rtwire/core/error.hpp"
 #include "rtwire/core/utf8.hpp"
+#include "rtwire/ws/compression.hpp"
+#include "rtwire/ws/connection_options.hpp"
 #include "rtwire/ws/decoder.hpp"
+#include "rtwire/ws/detail/frame_writer.hpp"
+#include "rtwire/ws/detail/message_inflater.hpp"
 #include "rtwire/ws/frame.hpp"
 
 namespace rtwire::ws {
-
-/// Which end of the connection this object is (RFC 6455 §5.1: clients mask, servers do not).
-enum class role : std::uint8_t { client, server };
-
-/// How text and binary messages are delivered to the caller.
-enum class delivery : std::uint8_t {
-  /// One event per message, with the whole payload (reassembled from fragments when needed, up to
-  /// limits::max_buffered_bytes). frame_finished and message_finished are always true.
-  whole_message,
-  /// One event per piece of payload as it arrives, in place in the caller's buffer, never copied;
-  /// frame_finished / message_finished mark the ends.
-  streaming,
-};
-
-/// RFC 6455 §7 closing states, seen from this endpoint.
-enum class connection_state : std::uint8_t {
-  /// Data may flow both ways.
-  open,
-  /// We sent a close frame (close()) and wait for the peer's: no more sending, frames from the
-  /// peer are still delivered (they may have been sent before it saw our close).
-  closing,
-  /// The closing handshake is complete, the connection failed, or the transport ended: drain
-  /// output() and close the transport (RFC 6455 §7.1.1: the server closes TCP first).
-  closed,
-};
-
-/// Limits on what the peer can make the connection accept or hold (DESIGN.md §1.6). The defaults
-/// pass every case of Autobahn TestSuite section 9 (16 MiB messages, 4 MiB messages in 64-byte
-/// fragments) while bounding memory per connection to max_buffered_bytes.
-struct limits {
-  /// Largest frame payload accepted; larger frames fail at their header with frame_too_big (1009).
-  std::uint64_t max_frame_payload = 16u << 20;
-  /// Largest message (sum of its frames); exceeding it fails with message_too_big (1009) as soon
-  /// as a frame header announces it.
-  std::uint64_t max_message_size = 16u << 20;
-  /// Most data frames in one message; more fail with too_many_fragments (1008, a policy).
-  std::size_t max_fragments = 1u << 17;
-  /// Most bytes held to reassemble one message in delivery::whole_message mode; a message that
-  /// would need more fails with buffer_limit (1009) at the frame header that announces it.
-  /// (streaming mode buffers nothing but control payloads, at most 125 bytes.)
-  std::size_t max_buffered_bytes = 16u << 20;
-};
-
-/// A caller-supplied source of masking keys (RFC 6455 §5.3: each key "MUST be derived from a
-/// strong source of entropy", unpredictable per frame). Wraps a reference to any callable
-/// returning masking_key; the callable must outlive every connection using it.
-class key_source {
- public:
-  key_source() = default;
-  template <class F>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, key_source> &&
-           std::is_invocable_r_v<masking_key, F&>) key_source(F& f)
-  noexcept  // NOLINT(google-explicit-constructor): a view, like std::span
-      : state_(static_cast<void*>(&f)),
-        call_([](void* s) -> masking_key { return (*static_cast<F*>(s))(); }) {}
-
-  explicit operator bool() const noexcept { return call_ != nullptr; }
-  masking_key operator()() const { return call_(state_); }
-
- private:
-  void* state_ = nullptr;
-  masking_key (*call_)(void*) = nullptr;
-};
-
-struct connection_options {
-  delivery mode = delivery::whole_message;
-  limits limit{};
-  /// RFC 6455 §5.5.2: answer every ping with a pong carrying the same payload (queued in
-  /// output() while the connection is open). The ping event is delivered either way.
-  bool auto_pong = true;
-  /// When not 0, send_text/send_binary/send_fragment split payloads into frames of at most this
-  /// many bytes (RFC 6455 §5.4 fragmentation).
-  std::size_t fragment_size = 0;
-  /// Masking keys for the client role (required there; unused by a server).
-  key_source keys{};
-};
-
-/// What next() produced.
-enum class event_type : std::uint8_t {
-  /// All fed input is consumed: feed() more (after sending output()).
-  need_more,
-  /// A text message (whole_message mode), valid UTF-8; or a piece of one (streaming), valid so
-  /// far: a piece may end, and the next begin, inside a code point.
-  text,
-  /// A binary message or a piece of one.
-  binary,
-  /// A ping with its payload (a pong is already queued when auto_pong is on).
-  ping,
-  /// A pong with its payload.
-  pong,
-  /// The peer's close frame, validated (code, reason). Our reply (echoing the code) is queued if
-  /// we had not sent a close: the closing handshake is complete and the state is closed.
-  close,
-  /// The peer broke the protocol or a limit: failure() has the reason, offset and close code, and
-  /// a close frame with `code` is queued. Sticky: every later next() returns it again.
-  error,
-};
-
-struct event {
-  event_type type = event_type::need_more;
-  /// text/binary: the message or piece; ping/pong: the payload; close: the reason bytes.
-  /// Points into the fed buffer (unmasked in place) or into the connection (a reassembled
-  /// message, a control payload that arrived in pieces). Valid until the next call to next(),
-  /// feed() or receive_eof(), and while the fed buffer is alive and unmodified.
-  bytes_view data{};
-  /// text/binary: this piece ends a frame / ends the message (always true in whole_message mode).
-  bool frame_finished = false;
-  bool message_finished = false;
-  /// close: the peer's code (close_code::no_status for an empty close frame);
-  /// error: the close code sent to the peer (close_code::abnormal when none could be).
-  close_code code = close_code::none;
-
-  std::string_view text() const noexcept { return as_chars(data); }
-  /// close: the reason, valid UTF-8.
-  std::string_view reason() const noexcept { return as_chars(data); }
-};
-
-/// The sticky failure of a connection: the rtwire::error_at every parser reports (what went
-/// wrong; `offset` is the stream offset, bytes fed since the connection began, of the offending
-/// byte) plus the close code the connection sent.
-struct connection_error : error_at {
-  close_code close = close_code::none;
-};
 
 /// One WebSocket connection after the opening handshake: parses the peer's frames into events,
 /// enforces RFC 6455 and the limits, and encodes what the caller sends. Not thread-safe; one
 /// object per connection; movable (no pointers into itself).
 class connection {
  public:
-  explicit connection(role r, connection_options opts = {})
+  /// `codec`: the negotiated per-message compression (rtwire/ws/deflate_codec.hpp), or none.
+  /// With one, RSV1 on a message's first frame marks it compressed (RFC 7692 §6): such messages
+  /// are inflated (UTF-8 checked and limits::max_message_size enforced on the inflated bytes)
+  /// and every message sent is compressed when the codec finds it worth it.
+  explicit connection(role r, connection_options opts = {},
+                      std::unique_ptr<compression> codec = nullptr)
       : opts_(opts),
         role_(r),
         decoder_(
-            {.rules = {.masking = r == role::server ? mask_rule::required : mask_rule::forbidden,
+            {.rules = {.allowed_rsv = codec ? rsv1 : std::uint8_t{0},
+                       .masking = r == role::server ? mask_rule::required : mask_rule::forbidden,
                        .max_payload = opts.limit.max_frame_payload}}),
-        small_bound_(small_bound(opts)) {}
+        small_bound_(small_bound(opts)),
+        codec_(std::move(codec)),
+        writer_(r, opts.keys, opts.fragment_size) {}
 
   // ----------------------------------------------------------------------------------------------
   // Receiving
@@ -268,9 +159,24 @@ class connection {
     if (sending_message_ && kind != sending_kind_)
       return make_error_code(ws::error::message_in_progress);
     const opcode first = sending_message_ ? opcode::continuation : kind;
+    if (!sending_message_) sending_compressed_ = codec_ != nullptr;
+    if (sending_compressed_) {
+      // RFC 7692 §7.2.1: each piece is deflated with a sync flush; the tail goes on the last.
+      z_out_.clear();
+      if (codec_->compress(data, last, z_out_)) {
+        // RFC 7692 §6.1: RSV1 on the first frame of the message only.
+        writer_.write_fragmented(first, z_out_, last, sending_message_ ? 0 : rsv1);
+        sending_message_ = !last;
+        sending_kind_ = kind;
+        return {};
+      }
+      // zlib could not allocate: send the message uncompressed if nothing of it was sent yet.
+      if (sending_message_) return make_error_code(ws::error::invalid_argument);
+      sending_compressed_ = false;
+    }
     sending_message_ = !last;
     sending_kind_ = kind;
-    write_fragmented(first, data, last);
+    writer_.write_fragmented(first, data, last);
     return {};
   }
 
@@ -302,19 +208,10 @@ class connection {
   // ----------------------------------------------------------------------------------------------
 
   /// Bytes to send to the peer, in order. Valid until the next non-const call.
-  bytes_view output() const noexcept { return bytes_view(out_).subspan(out_head_); }
+  bytes_view output() const noexcept { return writer_.output(); }
 
   /// Marks the first `n` bytes of output() as sent (n ≤ output().size()).
-  void consume_output(std::size_t n) noexcept {
-    out_head_ += n < output().size() ? n : output().size();
-    if (out_head_ == out_.size()) {
-      out_.clear();
-      out_head_ = 0;
-    } else if (out_head_ > 65536 && out_head_ > out_.size() / 2) {
-      out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(out_head_));
-      out_head_ = 0;
-    }
-  }
+  void consume_output(std::size_t n) noexcept { writer_.consume(n); }
 
   connection_state state() const noexcept { return state_; }
 
@@ -344,6 +241,9 @@ class connection {
   /// ends inside it); false between messages.
   bool receiving() const noexcept { return in_message_ || !decoder_.at_frame_boundary(); }
 
+  /// True when a per-message compression codec was given to the constructor.
+  bool compressing() const noexcept { return codec_ != nullptr; }
+
  private:
   // -- receiving ---------------------------------------------------------------------------------
 
@@ -358,6 +258,8 @@ class connection {
       message_.clear();
       release_message_ = false;
     }
+    // A compressed piece still being inflated (streaming: its output came in several events).
+    if (inflater_.busy() && pump_inflate(ev)) return;
     for (;;) {
       if (state_ == connection_state::closed) {
         input_ = {};
@@ -372,6 +274,12 @@ class connection {
         return;
       }
       if (is_control(decoder_.header().op)) {
+        // RFC 7692 §6.1: an endpoint "MUST NOT set the Per-Message Compressed bit of control
+        // frames" (the decoder lets RSV1 through only when compression was negotiated).
+        if (r.frame_started && (decoder_.header().rsv & rsv1) != 0) {
+          fail_into(ev, ws::error::compressed_control_frame, decoder_.frame_offset());
+          return;
+        }
         if (control_frame(r, ev)) return;
         continue;
       }
@@ -423,12 +331,17 @@ class connection {
         return fail_into(ev, ws::error::unexpected_continuation, decoder_.frame_offset());
       if (h.op != opcode::continuation && in_message_)
         return fail_into(ev, ws::error::expected_continuation, decoder_.frame_offset());
+      // RFC 7692 §6.1: RSV1 marks a compressed message on its first frame only.
+      if (h.op == opcode::continuation && (h.rsv & rsv1) != 0)
+        return fail_into(ev, ws::error::compressed_continuation, decoder_.frame_offset());
       if (!in_message_) {
         in_message_ = true;
         message_op_ = h.op;
         message_size_ = 0;
         fragments_ = 0;
-        zero_copy_ = h.fin && opts_.mode == delivery::whole_message;
+        compressed_ = (h.rsv & rsv1) != 0;
+        if (compressed_) inflater_.start_message();
+        zero_copy_ = h.fin && opts_.mode == delivery::whole_message && !compressed_;
         if (h.op == opcode::text) {
           validator_.reset();
           utf8_boundary_ = true;
@@ -442,6 +355,7 @@ class connection {
       if (opts_.mode == delivery::whole_message && message_size_ > opts_.limit.max_buffered_bytes)
         return fail_into(ev, ws::error::buffer_limit, decoder_.frame_offset() + 1);
     }
+    if (compressed_) return compressed_piece(r, ev);
     // The decoder hands over at most payload_block bytes a call, so text is validated block by
     // block while the block is in L1 (after the first block, unmasking and validation are one
     // pass: utf8::validator::feed_xor), and fails fast without unmasking the rest. The blocks
@@ -492,6 +406,76 @@ class connection {
     release_message_ = true;
     set_event(ev, type, bytes_view(message_), true, true, close_code::none);
     return true;
+  }
+
+  /// Takes the compressed payload of a frame that `r` starts or continues (all of it the input
+  /// holds, unmasked in place) and inflates it; true when `ev` is an event to return.
+  bool compressed_piece(const frame_decoder::result& r, event& ev) {
+    bytes_view piece = r.payload;
+    bool frame_finished = r.frame_finished;
+    if (!frame_finished && !input_.empty()) {
+      // The rest of the frame in this input, contiguous with the first piece.
+      const frame_decoder::result more = decoder_.decode(input_);
+      input_ = input_.subspan(more.consumed);
+      piece = bytes_view(piece.data(), piece.size() + more.payload.size());
+      frame_finished = more.frame_finished;
+    }
+    inflater_.take(piece, frame_finished, frame_finished && decoder_.header().fin);
+    return pump_inflate(ev);
+  }
+
+  /// Inflates the piece the inflater holds (RFC 7692 §7.2.2): into message_ in whole_message
+  /// mode, piece by piece in streaming mode, never past the message limit (1009 when crossed).
+  /// True when `ev` is an event to return; false when the piece is used up.
+  bool pump_inflate(event& ev) {
+    const bool whole = opts_.mode == delivery::whole_message;
+    const bool buffered = whole && opts_.limit.max_buffered_bytes < opts_.limit.max_message_size;
+    const std::uint64_t limit =
+        buffered ? opts_.limit.max_buffered_bytes : opts_.limit.max_message_size;
+    const bool text = message_op_ == opcode::text;
+    const event_type type = text ? event_type::text : event_type::binary;
+    while (inflater_.busy()) {
+      const auto s = inflater_.next(*codec_, limit);
+      // RFC 6455 §8.1 on the inflated text, still failing fast (Autobahn 6.x under 12.x/13.x).
+      if (text && !s.piece.empty() && validator_.feed(s.piece).status == utf8::status::invalid)
+        return fail_into(ev, ws::error::invalid_utf8, decoder_.frame_offset());
+      if (s.fault == detail::message_inflater::fault::bad_data)
+        return fail_into(ev, ws::error::bad_compressed_data, decoder_.frame_offset());
+      if (s.fault == detail::message_inflater::fault::over_limit)
+        return fail_into(ev, buffered ? ws::error::buffer_limit : ws::error::message_too_big,
+                         decoder_.frame_offset());
+      if (s.message_end) {
+        if (text && validator_.finish().status == utf8::status::invalid)
+          return fail_into(ev, ws::error::invalid_utf8, decoder_.frame_offset());
+        in_message_ = false;
+      }
+      if (!whole) {
+        const bool frame_end = s.drained && inflater_.frame_done();
+        if (s.piece.empty() && !frame_end) continue;
+        set_event(ev, type, s.piece, frame_end, s.message_end, close_code::none);
+        return true;
+      }
+      // whole_message: a message inflated in one step is delivered from the inflater's chunk;
+      // a longer one is gathered in message_, which grows geometrically but never past the
+      // limit (it holds at most `limit` bytes: the step that crossed it failed above).
+      if (s.message_end && s.whole) {
+        set_event(ev, type, s.piece, true, true, close_code::none);
+        return true;
+      }
+      if (message_.size() + s.piece.size() > message_.capacity()) {
+        std::uint64_t want =
+            std::max<std::uint64_t>(2 * message_.capacity(), message_.size() + s.piece.size());
+        if (want >= limit) want = limit;
+        message_.reserve(static_cast<std::size_t>(want));
+      }
+      message_.insert(message_.end(), s.piece.begin(), s.piece.end());
+      if (s.message_end) {
+        release_message_ = true;
+        set_event(ev, type, bytes_view(message_), true, true, close_code::none);
+        return true;
+      }
+    }
+    return false;
   }
 
   /// Validates the next piece of a text message (just unmasked, so still in L1); false, with
@@ -622,14 +606,22 @@ class connection {
 
   std::error_code can_send() const noexcept {
     if (close_sent_ || failure_) return make_error_code(ws::error::send_after_close);
-    if (role_ == role::client && !opts_.keys) return make_error_code(ws::error::missing_key_source);
+    if (!writer_.can_write()) return make_error_code(ws::error::missing_key_source);
     return {};
   }
 
   std::error_code send_message(opcode op, bytes_view data) {
     if (const auto ec = can_send()) return ec;
     if (sending_message_) return make_error_code(ws::error::message_in_progress);
-    write_fragmented(op, data, true);
+    if (codec_ && codec_->worth_compressing(data.size())) {
+      // RFC 7692 §7.2.1: one sync-flushed DEFLATE block run, tail removed, RSV1 on frame one.
+      z_out_.clear();
+      if (codec_->compress(data, true, z_out_)) {
+        writer_.write_fragmented(op, z_out_, true, rsv1);
+        return {};
+      }
+    }
+    writer_.write_fragmented(op, data, true);
     return {};
   }
 
@@ -641,46 +633,10 @@ class connection {
     return {};
   }
 
-  /// Writes `data` as one frame, or as frames of fragment_size bytes (RFC 6455 §5.4: the first
-  /// with `first`, the others continuations, FIN on the last one when `last`).
-  void write_fragmented(opcode first, bytes_view data, bool last) {
-    const std::size_t max = opts_.fragment_size;
-    if (max == 0 || data.size() <= max) return write_frame_out(first, data, last);
-    opcode op = first;
-    while (data.size() > max) {
-      write_frame_out(op, data.first(max), false);
-      data = data.subspan(max);
-      op = opcode::continuation;
-    }
-    write_frame_out(op, data, last);
-  }
-
-  void write_frame_out(opcode op, bytes_view payload, bool fin) {
-    // A client without a key source cannot send anything (it cannot mask); the send functions
-    // report missing_key_source, automatic replies are dropped.
-    if (role_ == role::client && !opts_.keys) return;
-    frame_header h{.fin = fin, .op = op};
-    // RFC 6455 §5.3: a client masks every frame with a fresh, unpredictable key.
-    if (role_ == role::client) {
-      h.masked = true;
-      h.key = opts_.keys();
-    }
-    write_frame(out_, h, payload);
-  }
+  void write_frame_out(opcode op, bytes_view payload, bool fin) { writer_.write(op, payload, fin); }
 
   void write_close(close_code code, std::string_view reason) {
-    std::array<std::byte, max_control_payload> body{};
-    std::size_t n = 0;
-    if (code != close_code::none) {
-      const auto c = static_cast<std::uint16_t>(code);
-      body[0] = static_cast<std::byte>(c >> 8);
-      body[1] = static_cast<std::byte>(c & 0xFF);
-      if (!reason.empty()) std::memcpy(body.data() + 2, reason.data(), reason.size());
-      n = 2 + reason.size();
-    }
-    if (role_ == role::client && !opts_.keys) return;  // cannot mask: nothing may be sent
-    write_frame_out(opcode::close, bytes_view(body.data(), n), true);
-    close_sent_ = true;
+    if (writer_.write_close(code, reason)) close_sent_ = true;
   }
 
   connection_options opts_;
@@ -711,6 +667,13 @@ class connection {
   bool utf8_boundary_ = true;  // the text so far ends on a code-point boundary
   std::vector<std::byte> message_;
 
+  // Per-message compression (RFC 7692), when negotiated.
+  std::unique_ptr<compression> codec_;
+  bool compressed_ = false;  // the message being received has RSV1
+  detail::message_inflater inflater_;
+  std::vector<std::byte> z_out_;  // a compressed message being sent
+  bool sending_compressed_ = false;
+
   // A control frame that arrived in pieces.
   std::array<std::byte, max_control_payload> control_{};
   std::size_t control_size_ = 0;
@@ -724,8 +687,7 @@ class connection {
   // Sending.
   bool sending_message_ = false;
   opcode sending_kind_ = opcode::text;
-  std::vector<std::byte> out_;
-  std::size_t out_head_ = 0;
+  detail::frame_writer writer_;
 
   // The copy of read-only input (feed(std::string_view)), unmasked in place.
   std::vector<std::byte> owned_input_;

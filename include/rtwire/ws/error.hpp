@@ -92,6 +92,11 @@ enum class error {
   message_in_progress,
   missing_key_source,
   input_pending,
+  // permessage-deflate (RFC 7692), when negotiated: 1002 for a misplaced RSV1, 1007 for data
+  // that does not inflate.
+  compressed_control_frame,
+  compressed_continuation,
+  bad_compressed_data,
 };
 
 namespace detail {
@@ -100,7 +105,7 @@ struct error_desc {
   static constexpr const char* name = "rtwire.ws";
   using e = error;
   using c = condition;
-  static constexpr std::array<error_entry<error>, 24> entries{{
+  static constexpr std::array<error_entry<error>, 27> entries{{
       {e::reserved_bits_set, "RSV1/RSV2/RSV3 set without a negotiated extension (RFC 6455 §5.2)",
        c::protocol_violation},
       {e::reserved_opcode, "reserved opcode (RFC 6455 §5.2)", c::protocol_violation},
@@ -144,6 +149,13 @@ struct error_desc {
        c::api_misuse},
       {e::missing_key_source, "the client role needs a masking key source", c::api_misuse},
       {e::input_pending, "feed() called before next() consumed the previous input", c::api_misuse},
+      {e::compressed_control_frame, "RSV1 (compressed) set on a control frame (RFC 7692 §6.1)",
+       c::protocol_violation},
+      {e::compressed_continuation, "RSV1 (compressed) set on a continuation frame (RFC 7692 §6.1)",
+       c::protocol_violation},
+      {e::bad_compressed_data,
+       "a compressed message does not inflate as DEFLATE data (RFC 7692 §7.2.2)",
+       c::protocol_violation},
   }};
   static_assert(rtwire::detail::table_is_dense(entries));
 };
@@ -166,6 +178,7 @@ constexpr close_code close_code_for(error e) noexcept {
   switch (e) {
     case error::invalid_utf8:
     case error::invalid_close_reason:
+    case error::bad_compressed_data:
       return close_code::invalid_payload;
     case error::frame_too_big:
     case error::message_too_big:
@@ -231,6 +244,9 @@ enum class handshake_error {
   protocol_not_offered,
   extension_not_offered,
   invalid_argument,
+  // The server's permessage-deflate answer breaks RFC 7692 §7.1 (unknown, duplicate or invalid
+  // parameter, a window larger than offered, an unsupported configuration): the client fails.
+  bad_deflate_response,
 };
 
 namespace detail {
@@ -239,7 +255,7 @@ struct handshake_error_desc {
   static constexpr const char* name = "rtwire.ws.handshake";
   using e = handshake_error;
   using c = condition;
-  static constexpr std::array<error_entry<handshake_error>, 29> entries{{
+  static constexpr std::array<error_entry<handshake_error>, 30> entries{{
       {e::method_not_get, "the opening handshake must be a GET request", c::protocol_violation},
       {e::http_version_too_old, "the opening handshake needs HTTP/1.1 or higher",
        c::protocol_violation},
@@ -294,6 +310,9 @@ struct handshake_error_desc {
       {e::extension_not_offered, "an accepted extension was not offered by the client",
        c::api_misuse},
       {e::invalid_argument, "an argument is not a valid header value, token or URI", c::api_misuse},
+      {e::bad_deflate_response,
+       "the server's permessage-deflate parameters break RFC 7692 §7.1 or what was offered",
+       c::protocol_violation},
   }};
   static_assert(rtwire::detail::table_is_dense(entries));
 };

@@ -1,7 +1,11 @@
 // The npm `ws` client against examples/ws_echo_server: random message sizes and kinds (text with
 // multi-byte characters, binary), messages fragmented at random byte positions (splitting UTF-8
 // sequences), pings, close codes, many connections at once, and protocol violations written
-// raw to the socket, each of which must be answered with the right close code.
+// raw to the socket, each of which must be answered with the right close code. Half the echo
+// sessions negotiate permessage-deflate (RFC 7692) with a different option set each (window bits,
+// context takeover, ws's threshold 0 so every message is compressed); the violations run without
+// it (RSV1 must stay a 1002 there) and again with it (RSV1 on control and continuation frames,
+// bad DEFLATE data).
 //
 //   node client_vs_echo_server.mjs PORT [--seed N] [--messages N]
 import { WebSocket } from 'ws';
@@ -49,9 +53,21 @@ function randomBinary(bytes) {
   return b;
 }
 
-function open() {
+// perMessageDeflate option sets of the npm ws client (false: not offered).
+const deflateSets = [
+  false,
+  { threshold: 0 },
+  { threshold: 0, serverNoContextTakeover: true, clientNoContextTakeover: true },
+  { threshold: 0, serverMaxWindowBits: 10, clientMaxWindowBits: 9 },
+  { threshold: 0, clientNoContextTakeover: true, serverMaxWindowBits: 15 },
+  { threshold: 0, serverNoContextTakeover: true, clientMaxWindowBits: 12 },
+  { threshold: 64, serverMaxWindowBits: 9 },
+  false,
+];
+function open(perMessageDeflate = false) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { maxPayload: 64 << 20 });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { maxPayload: 64 << 20,
+                                                          perMessageDeflate });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });
@@ -68,7 +84,11 @@ function check(ok, what) {
 
 // 1. Echo of random messages, some fragmented at random byte positions, pings in between.
 async function echoSession(id, count) {
-  const ws = await open();
+  const deflate = deflateSets[id % deflateSets.length];
+  const ws = await open(deflate);
+  // The server answers every offer it can honour (zlib: windows 9-15).
+  check((ws.extensions.includes('permessage-deflate')) === (deflate !== false),
+        `session ${id}: extensions '${ws.extensions}' for ${JSON.stringify(deflate)}`);
   for (let i = 0; i < count; ++i) {
     const binary = random() < 0.5;
     const size = randomSize();
@@ -121,8 +141,8 @@ function frame(first, payload, { mask = true } = {}) {
   const body = Buffer.from(payload.map((b, i) => b ^ key[i & 3]));
   return Buffer.concat([head, key, body]);
 }
-async function violation(name, bytes, expected) {
-  const ws = await open();
+async function violation(name, bytes, expected, deflate = false) {
+  const ws = await open(deflate);
   const closed = next(ws, 'close');
   ws.on('error', () => {});  // ws reports the server's close as an error for some codes
   ws._socket.write(bytes);
@@ -140,6 +160,14 @@ await violation('invalid UTF-8 across fragments',
                 1007);
 await violation('reserved opcode', frame(0x83, Buffer.alloc(0)), 1002);
 await violation('RSV1 without extension', frame(0xc1, Buffer.from('x')), 1002);
+// With permessage-deflate negotiated (RFC 7692 §6.1, §7.2.2).
+await violation('deflate: RSV1 on a ping', frame(0xc9, Buffer.alloc(0)), 1002, { threshold: 0 });
+await violation('deflate: RSV1 on a continuation',
+                Buffer.concat([frame(0x41, Buffer.from([0xf2, 0x48])),
+                               frame(0xc0, Buffer.from([0xcd, 0xc9, 0xc9, 0x07, 0x00]))]),
+                1002, { threshold: 0 });
+await violation('deflate: not DEFLATE data', frame(0xc1, Buffer.from([0xff, 0xff])), 1007,
+                { threshold: 0 });
 await violation('unmasked client frame', frame(0x81, Buffer.from('x'), { mask: false }), 1002);
 await violation('fragmented ping', frame(0x09, Buffer.alloc(0)), 1002);
 await violation('continuation with nothing to continue', frame(0x80, Buffer.from('x')), 1002);

@@ -242,11 +242,11 @@ namespace detail {
 /// The bytes `fields` take as field lines, or error::invalid_field_name/_value for the first
 /// field that is not writable (RFC 9110 §5.1, §5.5: a name is a token; a value holds no CR, LF,
 /// NUL or other control, so no caller-supplied text can end a line early and inject a field).
-inline std::error_code measure_fields(std::span<const header_field> fields,
-                                      std::size_t& size) noexcept {
+inline std::error_code measure_fields(std::span<const header_field> fields, std::size_t& size,
+                                      bool validate = true) noexcept {
   for (const header_field& f : fields) {
-    if (!is_token(f.name)) return error::invalid_field_name;
-    if (!is_field_value(f.value)) return error::invalid_field_value;
+    if (validate && !is_token(f.name)) return error::invalid_field_name;
+    if (validate && !is_field_value(f.value)) return error::invalid_field_value;
     size += f.name.size() + 2 + f.value.size() + 2;
   }
   return {};
@@ -280,6 +280,26 @@ void put_head(B& buf, std::size_t size, const std::string_view (&parts)[N],
   put(p, "\r\n");
 }
 
+/// write_response_head() for rtwire's own codecs, whose `fields` are constants or values they
+/// have already validated (the WebSocket 101: a computed accept key, an offered subprotocol
+/// token): with `fields_checked` only `more`, the application's fields, is validated again.
+/// Validating the known fields cost a fifth of a whole server handshake.
+template <output_buffer B>
+std::error_code write_response_head(B& buf, int status, std::span<const header_field> fields,
+                                    std::span<const header_field> more, bool fields_checked) {
+  if (status < 100 || status > 999) return error::invalid_status;
+  const std::string_view reason = reason_phrase(status);
+  std::size_t size = 13 + reason.size() + 2 + 2;
+  if (auto ec = detail::measure_fields(fields, size, !fields_checked)) return ec;
+  if (auto ec = detail::measure_fields(more, size)) return ec;
+  char line[] = "HTTP/1.1 000 ";
+  line[9] = static_cast<char>('0' + status / 100);
+  line[10] = static_cast<char>('0' + status / 10 % 10);
+  line[11] = static_cast<char>('0' + status % 10);
+  detail::put_head(buf, size, {std::string_view(line, 13), reason, "\r\n"}, fields, more);
+  return {};
+}
+
 }  // namespace detail
 
 /// Appends a whole HTTP/1.1 response head with one allocation: `HTTP/1.1 <status>
@@ -292,17 +312,7 @@ void put_head(B& buf, std::size_t size, const std::string_view (&parts)[N],
 template <output_buffer B>
 std::error_code write_response_head(B& buf, int status, std::span<const header_field> fields,
                                     std::span<const header_field> more = {}) {
-  if (status < 100 || status > 999) return error::invalid_status;
-  const std::string_view reason = reason_phrase(status);
-  std::size_t size = 13 + reason.size() + 2 + 2;
-  if (auto ec = detail::measure_fields(fields, size)) return ec;
-  if (auto ec = detail::measure_fields(more, size)) return ec;
-  char line[] = "HTTP/1.1 000 ";
-  line[9] = static_cast<char>('0' + status / 100);
-  line[10] = static_cast<char>('0' + status / 10 % 10);
-  line[11] = static_cast<char>('0' + status % 10);
-  detail::put_head(buf, size, {std::string_view(line, 13), reason, "\r\n"}, fields, more);
-  return {};
+  return detail::write_response_head(buf, status, fields, more, /*fields_checked=*/false);
 }
 
 /// Appends a whole HTTP/1.1 request head with one allocation: `<method> <target> HTTP/1.1`, the

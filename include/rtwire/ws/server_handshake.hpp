@@ -171,7 +171,10 @@ class server_handshake {
     std::size_t n = 3;
     if (!opts.protocol.empty()) fields[n++] = {"Sec-WebSocket-Protocol", opts.protocol};
     if (!opts.extensions.empty()) fields[n++] = {"Sec-WebSocket-Extensions", opts.extensions};
-    if (http1::write_response_head(out, 101, std::span(fields.data(), n), opts.headers))
+    // Every field here is known to be valid (constants, a base64 key, an offered token, an
+    // extension list checked above), so only the caller's opts.headers are validated again.
+    if (http1::detail::write_response_head(out, 101, std::span(fields.data(), n), opts.headers,
+                                           /*fields_checked=*/true))
       return handshake_error::invalid_argument;
     state_ = state::accepted;
     return {};

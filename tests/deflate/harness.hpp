@@ -14,18 +14,13 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "ws/autobahn_harness.hpp"
 
 namespace rtwire::test::deflate {
 
 using namespace rtwire::ws;
 
-struct counting_keys {
-  std::uint8_t n = 0;
-  masking_key operator()() {
-    ++n;
-    return {n, static_cast<std::uint8_t>(n * 7), 0x5A, 0xC3};
-  }
-};
+using rtwire::test::ws::counting_keys;  // deterministic masking keys, as the ws tests use
 
 inline std::string hex(std::string_view s) {
   static const char* digits = "0123456789abcdef";

@@ -187,11 +187,7 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
   };
 
   redis_client(asio::io_context& io, options o)
-      : options_(std::move(o)),
-        socket_(io),
-        connect_timer_(io),
-        command_timer_(io),
-        retry_(io) {}
+      : options_(std::move(o)), socket_(io), connect_timer_(io), command_timer_(io), retry_(io) {}
 
   /// Pub/Sub and MONITOR answer a command many times; this client's contract is one callback per
   /// command, so they are refused (use a stream and XREAD BLOCK instead).

@@ -209,8 +209,9 @@ TEST_CASE("redis_client: a command given while disconnected fails at once, never
   redis_process server(port);
   const auto since = std::chrono::steady_clock::now();
   REQUIRE(run_until(
-      io, [&] { return c->connected(); }, 4000ms));
-  CHECK(std::chrono::steady_clock::now() - since < 2500ms);
+      io, [&] { return c->connected(); }, 6000ms));
+  // At most the 2 s backoff cap plus the connect itself (slack for a loaded CI machine).
+  CHECK(std::chrono::steady_clock::now() - since < 3500ms);
   CHECK(states.up());
   CHECK(call(io, *c, {"GET", "late"}).is_nil());
   c->stop();
@@ -235,14 +236,14 @@ TEST_CASE("redis_client: a lost connection fails what is pending and reconnects"
   const auto since = std::chrono::steady_clock::now();
   REQUIRE(run_until(
       io, [&] { return blocked.has_value(); }, 3000ms));
-  CHECK(std::chrono::steady_clock::now() - since < 1000ms);
+  CHECK(std::chrono::steady_clock::now() - since < 2000ms);  // EOF, not a timeout (40 s)
   CHECK(blocked->failed());
   CHECK(blocked->text.find("unavailable: connection lost") == 0);
   REQUIRE(run_until(io, [&] { return states.down(); }));
 
   server.emplace(port);
   REQUIRE(run_until(
-      io, [&] { return c->connected(); }, 4000ms));
+      io, [&] { return c->connected(); }, 6000ms));
   CHECK(call(io, *c, {"PING"}).text == "PONG");
   c->stop();
 }
@@ -273,7 +274,7 @@ TEST_CASE("redis_client: a reply that does not come in time drops the connection
       io, [&] { return replies.size() == 2; }, 3000ms));
   const auto took = std::chrono::steady_clock::now() - since;
   CHECK(took >= 190ms);
-  CHECK(took < 1500ms);
+  CHECK(took < 3000ms);
   for (const auto& r : replies) {
     CHECK(r.failed());
     CHECK(r.text == "unavailable: timeout: Redis did not answer in time");
@@ -282,7 +283,7 @@ TEST_CASE("redis_client: a reply that does not come in time drops the connection
 
   SECTION("stop() fails what is pending and stops reconnecting") {
     REQUIRE(run_until(
-        io, [&] { return c->connected(); }, 4000ms));
+        io, [&] { return c->connected(); }, 6000ms));
     std::optional<redis_reply> pending;
     c->command(
         {"PING"}, [&](const redis_reply& r) { pending = r; }, 10'000ms);

@@ -1,0 +1,200 @@
+// rtwire_load: flags and the URL, the latency histogram and counters, and the run state both modes
+// share. Part of examples/load (see main.cpp); not part of the library.
+#pragma once
+
+#include <rtwire/core/http1.hpp>
+#include <rtwire/sse/decoder.hpp>
+#include <rtwire/ws/connection.hpp>
+#include <rtwire/ws/handshake.hpp>
+
+#include <sys/resource.h>
+#include <asio.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace rtwire_load {
+using asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+namespace ws = rtwire::ws;
+
+inline std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch())
+      .count();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Flags and the URL.
+// ---------------------------------------------------------------------------------------------
+
+struct settings {
+  std::string url;
+  std::size_t connections = 1;
+  std::size_t size = 64;
+  double rate = 0;  // messages per second, all connections together; 0: as fast as echoes return
+  double duration = 10;
+  std::size_t pipeline = 1;
+  double hold = 0;
+  double drain = 2;
+  std::size_t connect_concurrency = 256;
+  double connect_timeout = 30;
+  bool text = false;
+  std::string publish_path = "/publish";
+};
+
+struct parsed_url {
+  bool websocket = true;
+  std::string host;
+  std::string port;
+  std::string target;  // path + query
+  std::string query;   // without '?'
+};
+
+/// ws://host[:port][/path][?query] or http://...; nullopt for anything else.
+inline std::optional<parsed_url> parse_url(std::string_view url) {
+  parsed_url u;
+  if (url.starts_with("ws://")) {
+    url.remove_prefix(5);
+    u.port = "80";
+  } else if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+    u.websocket = false;
+    u.port = "80";
+  } else {
+    return std::nullopt;  // wss:// and https:// need TLS, which this tool does not speak
+  }
+  const std::size_t slash = url.find_first_of("/?");
+  std::string_view authority = url.substr(0, slash);
+  u.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
+  if (u.target.front() == '?') u.target.insert(0, "/");
+  if (const std::size_t q = u.target.find('?'); q != std::string::npos)
+    u.query = u.target.substr(q + 1);
+  if (const std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    u.port = std::string(authority.substr(colon + 1));
+    authority = authority.substr(0, colon);
+  }
+  u.host = std::string(authority);
+  if (u.host.empty() || u.port.empty() ||
+      u.port.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return u;
+}
+
+/// RLIMIT_NOFILE: the soft limit up to what `wanted` descriptors need (and the hard limit too
+/// when the process may raise it). Returns the soft limit in force.
+inline rlim_t raise_fd_limit(std::size_t wanted) {
+  rlimit l{};
+  if (getrlimit(RLIMIT_NOFILE, &l) != 0) return 0;
+  const auto need = static_cast<rlim_t>(wanted + 64);
+  if (l.rlim_cur >= need) return l.rlim_cur;
+  rlimit want = l;
+  want.rlim_cur = need;
+  if (want.rlim_max != RLIM_INFINITY && want.rlim_max < need) want.rlim_max = need;
+  if (setrlimit(RLIMIT_NOFILE, &want) != 0) {  // not privileged: up to the hard limit
+    want = l;
+    want.rlim_cur = l.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &want) != 0) return l.rlim_cur;
+  }
+  return want.rlim_cur;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Statistics: counters and a log-linear (HDR-style) latency histogram.
+// ---------------------------------------------------------------------------------------------
+
+/// Values in nanoseconds; 64 sub-buckets per power of two, so any reported percentile is within
+/// 1/64 (1.6 %) of the recorded value. Fixed size, no allocation per sample.
+class histogram {
+ public:
+  void record(std::int64_t ns) {
+    const auto v = static_cast<std::uint64_t>(std::max<std::int64_t>(ns, 0));
+    ++counts_[index(v)];
+    ++count_;
+    sum_ += static_cast<double>(v);
+    max_ = std::max(max_, v);
+  }
+  std::uint64_t count() const { return count_; }
+  double mean() const { return count_ ? sum_ / static_cast<double>(count_) : 0; }
+  std::uint64_t max() const { return max_; }
+  /// The value at quantile q (0..1): the midpoint of the bucket holding the q-th sample.
+  std::uint64_t quantile(double q) const {
+    if (count_ == 0) return 0;
+    const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(count_ - 1)) + 1;
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < counts_.size(); ++i) {
+      seen += counts_[i];
+      if (seen >= rank) return std::min(midpoint(i), max_);
+    }
+    return max_;
+  }
+
+ private:
+  static constexpr unsigned sub_bits = 7;  // values below 128 are exact
+  static std::size_t index(std::uint64_t v) {
+    if (v < (1u << sub_bits)) return static_cast<std::size_t>(v);
+    const auto shift = static_cast<unsigned>(std::bit_width(v)) - sub_bits;
+    return static_cast<std::size_t>(shift) * 64 + static_cast<std::size_t>(v >> shift);
+  }
+  static std::uint64_t midpoint(std::size_t i) {
+    if (i < (1u << sub_bits)) return i;
+    const std::size_t shift = i / 64 - 1;
+    const std::uint64_t mantissa = i - shift * 64;
+    return (mantissa << shift) + ((std::uint64_t{1} << shift) >> 1);
+  }
+  std::array<std::uint64_t, 64 * 60> counts_{};
+  std::uint64_t count_ = 0;
+  double sum_ = 0;
+  std::uint64_t max_ = 0;
+};
+
+struct stats {
+  std::size_t open = 0;
+  std::size_t failed = 0;
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+  std::uint64_t errors = 0;
+  std::vector<std::string> error_samples;
+  histogram latency;
+
+  void error(const std::string& what) {
+    ++errors;
+    if (error_samples.size() < 10) error_samples.push_back(what);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// 3. The run: phases shared by both modes.
+// ---------------------------------------------------------------------------------------------
+
+enum class phase { connecting, holding, running, draining, closing, done };
+
+struct run_state {
+  run_state(const settings& c, parsed_url u) : config(c), url(std::move(u)) {}
+  const settings& config;
+  parsed_url url;
+  asio::io_context io;
+  tcp::endpoint endpoint;
+  stats st;
+  phase now = phase::connecting;
+  std::string payload;  // the message every WebSocket connection sends
+  std::mt19937_64 random{std::random_device{}()};
+  std::int64_t run_start = 0;
+  std::int64_t run_end = 0;
+};
+
+}  // namespace rtwire_load

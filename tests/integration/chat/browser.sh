@@ -44,25 +44,12 @@ if [ ! -x "$chromium" ]; then
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../netns.sh"
 if [ "${RTWIRE_CHAT_IN_NETNS:-}" != 1 ]; then
-  # Outside the namespace: dependencies first (the namespace has no route to the registry).
-  if [ ! -d "$here/browser/node_modules/playwright-core" ]; then
-    (cd "$here/browser" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
-  exec timeout --kill-after=10 "${RTWIRE_CHAT_BROWSER_TIMEOUT:-420}" \
-    "${sudo[@]}" unshare --net --pid --fork --mount-proc --kill-child \
-    env RTWIRE_CHAT_IN_NETNS=1 bash "$0" "$server" "${args[@]}"
+  netns_reenter RTWIRE_CHAT_IN_NETNS "${RTWIRE_CHAT_BROWSER_TIMEOUT:-420}" "$here/browser" \
+    "$0" "$server" "${args[@]}"
 fi
-
-# Inside the namespace (PID 1's child): the network WebRTC needs.
-ip link set lo up
-ip link add rtwire0 type veth peer name rtwire1
-ip addr add 192.0.2.10/24 dev rtwire0
-ip link set rtwire0 up
-ip link set rtwire1 up
-ip route add default via 192.0.2.1 dev rtwire0
+netns_network
 
 cd "$here"
 node browser.mjs --server "$server" --chromium "$chromium" "${args[@]}"

@@ -26,23 +26,12 @@ if [ ! -x "$chromium" ]; then
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 modules="$here/../chat/browser"
+source "$here/../netns.sh"
 if [ "${RTWIRE_TURN_IN_NETNS:-}" != 1 ]; then
-  if [ ! -d "$modules/node_modules/playwright-core" ]; then
-    (cd "$modules" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
-  exec timeout --kill-after=10 "${RTWIRE_TURN_BROWSER_TIMEOUT:-120}" \
-    "${sudo[@]}" unshare --net --pid --fork --mount-proc --kill-child \
-    env RTWIRE_TURN_IN_NETNS=1 bash "$0" "$turn" "$chat"
+  netns_reenter RTWIRE_TURN_IN_NETNS "${RTWIRE_TURN_BROWSER_TIMEOUT:-120}" "$modules" \
+    "$0" "$turn" "$chat"
 fi
-
-ip link set lo up
-ip link add rtwire0 type veth peer name rtwire1
-ip addr add 192.0.2.10/24 dev rtwire0
-ip link set rtwire0 up
-ip link set rtwire1 up
-ip route add default via 192.0.2.1 dev rtwire0
+netns_network
 
 tmp=$(mktemp -d)
 "$turn" --host 192.0.2.10 --port 3478 --realm rtwire.test --static-auth-secret browser-secret \

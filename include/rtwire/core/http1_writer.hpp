@@ -117,7 +117,7 @@ constexpr std::string_view reason_phrase(int status) noexcept {
       return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
-    case 501:
+    case 501:  // RFC 9110 §15.6.2: the status's reason phrase, not a to-do marker
       return "Not Implemented";
     case 502:
       return "Bad Gateway";

@@ -29,6 +29,8 @@
 //   from the io_context's thread.
 #pragma once
 
+#include <rtwire/core/ascii.hpp>
+
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
@@ -42,6 +44,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -191,12 +194,10 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
 
   /// Pub/Sub and MONITOR answer a command many times; this client's contract is one callback per
   /// command, so they are refused (use a stream and XREAD BLOCK instead).
-  static bool is_push_command(const std::string& name) {
-    std::string upper(name);
-    for (char& ch : upper)
-      if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
-    return upper == "SUBSCRIBE" || upper == "PSUBSCRIBE" || upper == "SSUBSCRIBE" ||
-           upper == "MONITOR";
+  static bool is_push_command(std::string_view name) noexcept {
+    using rtwire::ascii::iequals;  // command names are case-insensitive
+    return iequals(name, "SUBSCRIBE") || iequals(name, "PSUBSCRIBE") ||
+           iequals(name, "SSUBSCRIBE") || iequals(name, "MONITOR");
   }
 
   // -- Connecting ------------------------------------------------------------------------------

@@ -26,6 +26,15 @@ namespace rtwire::test {
 inline std::atomic<std::size_t> allocations{0};
 /// Bytes currently allocated through operator new (requested sizes).
 inline std::atomic<std::size_t> live_bytes{0};
+/// The highest live_bytes seen since the last reset_peak().
+inline std::atomic<std::size_t> peak_bytes{0};
+
+/// Starts a new peak measurement at the current live_bytes, and returns that baseline.
+inline std::size_t reset_peak() noexcept {
+  const std::size_t now = live_bytes.load();
+  peak_bytes.store(now);
+  return now;
+}
 
 #ifdef RTWIRE_TEST_ASAN
 inline constexpr bool allocation_counting = false;
@@ -43,7 +52,10 @@ inline void* counted_new(std::size_t n) noexcept {
   if (raw == nullptr) return nullptr;
   *static_cast<std::size_t*>(raw) = n;
   allocations.fetch_add(1, std::memory_order_relaxed);
-  live_bytes.fetch_add(n, std::memory_order_relaxed);
+  const std::size_t now = live_bytes.fetch_add(n, std::memory_order_relaxed) + n;
+  std::size_t peak = peak_bytes.load(std::memory_order_relaxed);
+  while (now > peak && !peak_bytes.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
   return static_cast<char*>(raw) + header;
 }
 

@@ -463,9 +463,14 @@ async function fallback(base) {
 
 // Cuts `a`'s connections through `proxy`, keeps it away for a while during which `b` and `a`
 // both send, then lets it back and checks the exact sequence on both pages.
+// Without `refuse` the proxy is down (every connection reset) until the page is let back. With
+// `refuse` it stays up and answers those kinds of request with 403: the page's retries of the
+// dropped transport fail and the next transport in the fallback order connects at once. (A full
+// outage would walk the page through the whole order at a pace set by the machine's speed: a
+// transport never established is abandoned on its first failure.)
 async function dropAndResume(proxy, a, b, tag, refuse = null) {
   const before = (await messages(b)).length;
-  proxy.down = true;
+  proxy.down = !refuse;
   if (refuse) refuse.forEach((k) => proxy.refuse.add(k));
   proxy.cut();
   await waitFor(a.page, () => document.getElementById('conn').dataset.state !== 'online', null,

@@ -51,7 +51,7 @@ class redis_subscriber : public std::enable_shared_from_this<redis_subscriber> {
     millis connect_timeout{2000};
     millis max_backoff{2000};
     /// Empty: `rt:sub:<16 random hex digits>`.
-    std::string home_channel;
+    std::string home_channel{};
   };
 
   static std::shared_ptr<redis_subscriber> create(asio::io_context& io, options o) {

@@ -312,11 +312,11 @@ void cluster_log::handle(room_state& r, cluster_event ev, bool retried) {
       ++stats_.duplicates;  // a late notification of a history already left behind
       return;
     }
-    if (retried) {  // a fill since it arrived did not find that epoch in Redis
+    if (retried) {  // a fill sent after it arrived did not find that epoch in Redis
       ++stats_.malformed;
       return;
     }
-    hold(r, std::move(ev), retried);  // a new epoch: the fill reports the reset first
+    hold(r, std::move(ev), true);  // a new epoch: the fill reports the reset first
     return fill(r);
   }
   const std::uint64_t last = r.cache.last_offset();
@@ -406,7 +406,7 @@ void cluster_log::filled(const std::string& room, std::uint64_t gen, const redis
   r->buffered.clear();
   for (auto& h : held) {
     if ((r = find(room, gen)) == nullptr) return;
-    handle(*r, std::move(h.ev), true);
+    handle(*r, std::move(h.ev), h.retried);
   }
   if ((r = find(room, gen)) != nullptr && r->refill && !r->filling) fill(*r);
 }

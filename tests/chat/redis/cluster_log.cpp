@@ -268,6 +268,13 @@ TEST_CASE("cluster_log: gaps are filled from the stream, duplicates and junk dro
   REQUIRE(run_until(c.io, [&] { return a.log->stats().malformed == 7; }));
   CHECK(a.log->stats().duplicates == duplicates + 1);
   CHECK(a.events("r") == 3);
+  // A well-formed notification of an epoch Redis does not have: one fill, then dropped.
+  const auto fills = a.log->stats().fills;
+  c.call({"PUBLISH", cluster_log::channel("r"), "abc 9 message {}"});
+  REQUIRE(run_until(c.io, [&] { return a.log->stats().malformed == 8; }));
+  CHECK(a.log->stats().fills == fills + 1);
+  CHECK(a.of("r", record::reset).empty());
+  CHECK(a.events("r") == 3);
 
   // A stream entry that does not parse is skipped: the node cannot deliver it, so it resets
   // past it (cursor_too_old), never a silent gap.
@@ -282,7 +289,7 @@ TEST_CASE("cluster_log: gaps are filled from the stream, duplicates and junk dro
   CHECK(resets[0].at == cursor{e, 4});
   CHECK(resets[0].why == logerr::error::cursor_too_old);
   CHECK(a.of("r", record::event).back().at == cursor{e, 5});
-  CHECK(a.log->stats().malformed == 8);
+  CHECK(a.log->stats().malformed == 9);
   // The reset came before the event after it.
   CHECK(a.seen[a.seen.size() - 2].kind == record::reset);
 }
@@ -388,9 +395,13 @@ TEST_CASE("cluster_log: MAXLEN trims the stream; an old cursor gets a reset", "[
   node a(c.io, c.server.port(), {.history = 10}), b(c.io, c.server.port(), {.history = 10});
   c.serve(a, "r");
   const std::uint64_t e = a.of("r", record::ready).front().at.epoch;
-  for (int i = 1; i <= 300; ++i)
-    REQUIRE(c.publish(a, "r", "\"n\":" + std::to_string(i)));
-  REQUIRE(run_until(c.io, [&] { return a.events("r") == 300; }));
+  std::size_t published = 0;
+  for (int i = 1; i <= 300; ++i)  // all in flight at once
+    a.log->publish("r", "message", "{\"id\":\"", "\"}", [&](const chat::publish_result& r) {
+      CHECK(r);
+      ++published;
+    });
+  REQUIRE(run_until(c.io, [&] { return published == 300 && a.events("r") == 300; }));
   const auto len = c.call({"XLEN", cluster_log::log_key("r")}).integer;
   CHECK(len >= 10);
   CHECK(len < 300);  // MAXLEN ~ trims whole nodes of the stream
@@ -415,7 +426,8 @@ TEST_CASE("cluster_log: MAXLEN trims the stream; an old cursor gets a reset", "[
 
 TEST_CASE("cluster_log: Redis unreachable, publishes fail with unavailable", "[redis]") {
   cluster c;
-  node a(c.io, c.server.port());
+  // The publish deadline (and with it the reply's timeout, twice as long) kept short.
+  node a(c.io, c.server.port(), {.publish_deadline = 300ms});
   c.serve(a, "r");
   REQUIRE(c.publish(a, "r", "\"n\":1"));
   REQUIRE(run_until(c.io, [&] { return a.events("r") == 1; }));

@@ -28,7 +28,9 @@
 //   `s`, and PUBLISH the event. The offset is assigned inside Redis, so each room has one total
 //   order whichever node publishes. The script refuses to run after a deadline measured on
 //   Redis's clock (TIME): a publish the node already reported as failed (timeout, e.g. a paused
-//   Redis that resumes later) can never take effect afterwards.
+//   Redis that resumes later) can never take effect afterwards. The node measures Redis's clock
+//   against its own steady clock with TIME (again every clock_resync), so node clocks need not
+//   agree; a step of Redis's own clock larger than the deadline's slack would defeat it.
 // - Fan-out: PUBLISH to `rt:{<room>}:ev`, one channel per room, SUBSCRIBEd by the nodes that
 //   serve the room. Chosen over one XREAD BLOCK loop on a bus stream because PUBLISH is not a
 //   key, so the script still touches one hash slot (cluster-friendly, no cross-slot bus), and a
@@ -45,6 +47,8 @@
 //   and fed with append_at(), bounded by `history`. read_after() answers from it when it holds
 //   the range; otherwise it asks Redis (the authority): a cursor older than the stream's first
 //   entry, from another epoch or from the future gets a reset.
+//
+// The scripts and the parsing of Redis's answers are in cluster_redis.hpp.
 //
 // Outcomes are spelled out on each function. Lifetime: create() gives a shared_ptr; callbacks
 // of commands in flight keep nothing alive (they are dropped once the log is destroyed).

@@ -111,6 +111,8 @@ bool cluster_log::serve(const std::string& room) {
                                                   .max_bytes = options_.cache_bytes}));
   channel_rooms_[channel(room)] = room;
   sub_->subscribe(channel(room));  // on_subscribed fills it
+  // Already subscribed (the subscriber is shared, or kept the channel): no confirmation comes.
+  if (sub_->subscribed(channel(room))) fill(*rooms_.at(room));
   return true;
 }
 

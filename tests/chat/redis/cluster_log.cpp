@@ -523,7 +523,16 @@ TEST_CASE("cluster_log: refused input and corrupt Redis data", "[redis]") {
   a.log->release("r");
   CHECK_FALSE(a.log->serving("r"));
   c.call({"DEL", cluster_log::meta_key("r"), cluster_log::log_key("r")});
-  REQUIRE(c.publish(a, "r", "\"n\":4"));
+  const auto unheard = c.publish(a, "r", "\"n\":4");
+  REQUIRE(unheard);
   rtwire_test::run_for(c.io, 200ms);
   CHECK(a.events("r") == 0);
+  CHECK_FALSE(a.log->held("r"));
+  // Served again: ready at the current head, and it hears the room again.
+  REQUIRE(a.log->serve("r"));
+  REQUIRE(run_until(c.io, [&] { return a.of("r", record::ready).size() == 2; }));
+  CHECK(a.of("r", record::ready).back().at == unheard.at);
+  REQUIRE(c.publish(a, "r", "\"n\":5"));
+  REQUIRE(run_until(c.io, [&] { return a.events("r") == 1; }));
+  CHECK(a.of("r", record::event).back().at == cursor{unheard.at.epoch, 2});
 }

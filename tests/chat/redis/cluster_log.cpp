@@ -536,3 +536,65 @@ TEST_CASE("cluster_log: refused input and corrupt Redis data", "[redis]") {
   REQUIRE(run_until(c.io, [&] { return a.events("r") == 1; }));
   CHECK(a.of("r", record::event).back().at == cursor{unheard.at.epoch, 2});
 }
+
+TEST_CASE("cluster_log: a node that missed more than the stream keeps resets, then goes on",
+          "[redis]") {
+  cluster c;
+  node a(c.io, c.server.port(), {.history = 10}), b(c.io, c.server.port(), {.history = 10});
+  c.serve(a, "r");
+  c.serve(b, "r");
+  const std::uint64_t e = a.of("r", record::ready).front().at.epoch;
+  REQUIRE(c.publish(a, "r", "\"n\":1"));
+  REQUIRE(run_until(c.io, [&] { return b.events("r") == 1; }));
+
+  b.sub->stop();  // b hears nothing while 300 events come and MAXLEN ~ 10 trims most
+  std::size_t published = 0;
+  for (int i = 2; i <= 301; ++i)
+    a.log->publish("r", "message", "{\"id\":\"", "\"}", [&](const chat::publish_result& r) {
+      CHECK(r);
+      ++published;
+    });
+  REQUIRE(run_until(c.io, [&] { return published == 300 && a.events("r") == 301; }));
+  const auto first = c.call({"XRANGE", cluster_log::log_key("r"), "-", "+", "COUNT", "1"});
+  const std::uint64_t oldest = std::stoull(first.elements[0].elements[0].text);
+  REQUIRE(oldest > 2);
+
+  b.sub->start();  // resubscribed: the fill finds offsets 2..oldest-1 gone
+  REQUIRE(run_until(c.io, [&] { return b.events("r") == 1 + (301 - oldest + 1); }));
+  const auto resets = b.of("r", record::reset);
+  REQUIRE(resets.size() == 1);
+  CHECK(resets[0].at == cursor{e, oldest - 1});
+  CHECK(resets[0].why == logerr::error::cursor_too_old);
+  const auto events = b.of("r", record::event);
+  CHECK(events[0].at == cursor{e, 1});
+  for (std::size_t i = 1; i < events.size(); ++i)
+    CHECK(events[i].at == cursor{e, oldest + i - 1});
+  CHECK(b.log->held("r") == rtwire::log::held_range{e, 292, 301});
+}
+
+TEST_CASE("cluster_log: notifications past max_buffered are fetched from the stream", "[redis]") {
+  cluster c;
+  node a(c.io, c.server.port(), {.max_buffered = 2});
+  c.serve(a, "r");
+  const std::uint64_t e = a.of("r", record::ready).front().at.epoch;
+  REQUIRE(c.publish(a, "r", "\"n\":1"));
+  REQUIRE(run_until(c.io, [&] { return a.events("r") == 1; }));
+  // Offsets 2..7 in the stream; 3..7 announced back to back (one write from Redis): 3 is held
+  // and starts a fill, 4 is held while it is in flight, 5, 6 and 7 are dropped (the stream has
+  // them: the fill brings them all).
+  const auto text = [&](int n) { return expected_json({e, std::uint64_t(n)}, "\"n\":0"); };
+  for (int n = 2; n <= 7; ++n)
+    c.call({"XADD", cluster_log::log_key("r"), std::to_string(n) + "-0", "t", "message", "j",
+            text(n)});
+  c.call({"HSET", cluster_log::meta_key("r"), "s", "7"});
+  int answered = 0;
+  for (int n = 3; n <= 7; ++n)
+    c.admin->command({"PUBLISH", cluster_log::channel("r"),
+                      hex_of(e) + " " + std::to_string(n) + " message " + text(n)},
+                     [&](const redis_reply&) { ++answered; });
+  REQUIRE(run_until(c.io, [&] { return answered == 5 && a.events("r") == 7; }));
+  rtwire_test::run_for(c.io, 200ms);
+  check_events(a, "r", e, 1, 7);
+  CHECK(a.log->stats().dropped == 3);
+  CHECK(a.of("r", record::reset).empty());
+}

@@ -4,6 +4,7 @@
 #include <rtwire/core/log_error.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <random>
 #include <utility>
@@ -316,9 +317,9 @@ void cluster_log::script(const std::string& sha, const std::string& body,
       timeout);
 }
 
-void cluster_log::with_clock(std::function<void(std::optional<std::int64_t>)> then) {
+void cluster_log::with_clock(clock_handler then) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (clock_offset_ && t0 - clock_taken_ < options_.clock_resync) return then(clock_offset_);
+  if (clock_offset_ && t0 - clock_taken_ < options_.clock_resync) return then(clock_offset_, {});
   clock_waiters_.push_back(std::move(then));
   if (clock_waiters_.size() > 1) return;  // a TIME is already on its way
   commands_->command({"TIME"}, [weak = weak_from_this(), t0](const redis_reply& r) {
@@ -338,8 +339,9 @@ void cluster_log::with_clock(std::function<void(std::optional<std::int64_t>)> th
     }
     auto waiters = std::move(self->clock_waiters_);
     self->clock_waiters_.clear();
+    const std::string why = offset ? std::string() : "cannot read Redis's clock: " + why_failed(r);
     for (auto& w : waiters)
-      w(offset);
+      w(offset, why);
   });
 }
 
@@ -351,11 +353,11 @@ void cluster_log::publish(const std::string& room, const std::string& type,
   if (!valid_type(type)) return done({"invalid", "the type is not [a-z0-9_-]{1,64}", {}});
   const auto since = std::chrono::steady_clock::now();
   with_clock([weak = weak_from_this(), room, type, prefix = std::string(json_prefix),
-              suffix = std::string(json_suffix), since,
-              done = std::move(done)](std::optional<std::int64_t> offset) mutable {
+              suffix = std::string(json_suffix), since, done = std::move(done)](
+                 std::optional<std::int64_t> offset, const std::string& why) mutable {
     auto self = weak.lock();
     if (!self) return;
-    if (!offset) return done({"unavailable", "cannot read Redis's clock (TIME)", {}});
+    if (!offset) return done({"unavailable", why, {}});
     const auto& o = self->options_;
     const auto sent = std::chrono::duration_cast<millis>(since.time_since_epoch());
     const std::int64_t deadline = *offset + (sent + o.publish_deadline).count();

@@ -209,8 +209,9 @@ class cluster_log : public std::enable_shared_from_this<cluster_log> {
               std::vector<std::string> args, std::function<void(const redis_reply&)> done,
               std::optional<millis> timeout = std::nullopt);
   /// Runs `then` with Redis's clock minus the steady clock (ms), measured with TIME at most
-  /// options::clock_resync ago; nullopt when TIME failed.
-  void with_clock(std::function<void(std::optional<std::int64_t>)> then);
+  /// options::clock_resync ago; nullopt and why when TIME failed.
+  using clock_handler = std::function<void(std::optional<std::int64_t>, const std::string&)>;
+  void with_clock(clock_handler then);
 
   room_state* find(const std::string& room, std::uint64_t generation);
   void notified(const std::string& channel, const std::string& payload);
@@ -235,7 +236,7 @@ class cluster_log : public std::enable_shared_from_this<cluster_log> {
   std::uint64_t generation_ = 0;  // tells apart two servings of one room (release, serve)
   std::optional<std::int64_t> clock_offset_;
   std::chrono::steady_clock::time_point clock_taken_;
-  std::vector<std::function<void(std::optional<std::int64_t>)>> clock_waiters_;
+  std::vector<clock_handler> clock_waiters_;
   std::mt19937_64 rng_;
   counters stats_;
 };

@@ -432,6 +432,17 @@ TEST_CASE("cluster_log: Redis unreachable, publishes fail with unavailable", "[r
   REQUIRE(c.publish(a, "r", "\"n\":1"));
   REQUIRE(run_until(c.io, [&] { return a.events("r") == 1; }));
 
+  SECTION("never reached: Redis's clock cannot be read, nothing is sent") {
+    node z(c.io, rtwire_test::free_port());  // nothing listens there
+    const auto r = c.publish(z, "r", "\"n\":2");
+    CHECK(r.error == "unavailable");
+    CHECK(r.detail == "cannot read Redis's clock: unavailable: not connected to Redis");
+    CHECK(c.read(z, "r", {1, 0}).error == "unavailable");
+    CHECK(z.log->serve("r"));
+    rtwire_test::run_for(c.io, 100ms);
+    CHECK_FALSE(z.log->held("r"));
+    CHECK(c.call({"HGET", cluster_log::meta_key("r"), "s"}).text == "1");
+  }
   SECTION("paused: the publish times out, and is refused when Redis resumes") {
     c.server.kill(SIGSTOP);
     const auto since = std::chrono::steady_clock::now();

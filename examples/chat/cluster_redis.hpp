@@ -39,7 +39,8 @@ struct lua_script {
 // as whatever it held belongs to a history nobody can name any more.
 
 /// ARGV: new epoch, MAXLEN, type, prefix, suffix, channel, deadline (Redis ms). Returns
-/// {epoch, offset}. XADD comes before `s` is raised: a failing XADD changes nothing.
+/// {epoch, offset}. XADD comes before HINCRBY raises `s`: Redis does not roll a script back, so
+/// a failing XADD must come first to change nothing.
 inline const lua_script& publish_script() {
   static const lua_script s(R"lua(
 local t = redis.call('TIME')
@@ -55,11 +56,15 @@ end
 if not string.match(e, '^[0-9a-f]+$') or #e > 16 or string.match(e, '^0.') then
   return redis.error_reply('RTCORRUPT the epoch in ' .. KEYS[1] .. ' is not lowercase hex')
 end
-local s = (tonumber(redis.call('HGET', KEYS[1], 's')) or 0) + 1
+local top = redis.call('HGET', KEYS[1], 's') or '0'
+if not string.match(top, '^%d+$') or #top > 15 then
+  return redis.error_reply('RTCORRUPT the top offset in ' .. KEYS[1] .. ' is not a number')
+end
+local s = tonumber(top) + 1
 local id = string.format('%d', s)
 local text = ARGV[4] .. e .. '-' .. id .. ARGV[5]
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], id .. '-0', 't', ARGV[3], 'j', text)
-redis.call('HSET', KEYS[1], 's', id)
+redis.call('HINCRBY', KEYS[1], 's', 1)
 redis.call('PUBLISH', ARGV[6], e .. ' ' .. id .. ' ' .. ARGV[3] .. ' ' .. text)
 return {e, s}
 )lua");

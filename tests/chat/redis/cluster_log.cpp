@@ -527,6 +527,12 @@ TEST_CASE("cluster_log: refused input and corrupt Redis data", "[redis]") {
   CHECK(c.call({"XLEN", cluster_log::log_key("r")}).integer == 2);  // nothing written
   const auto read = c.read(a, "r", {1, 0});
   CHECK(read.error == "unavailable");
+  // A top offset that is not a number (HINCRBY would fail after XADD): refused before writing.
+  c.call({"HSET", cluster_log::meta_key("r"), "e", hex_of(second.at.epoch), "s", "x"});
+  const auto bad_top = c.publish(a, "r", "\"n\":3");
+  CHECK(bad_top.error == "unavailable");
+  CHECK(bad_top.detail.find("Redis refused: RTCORRUPT the top offset") == 0);
+  CHECK(c.call({"XLEN", cluster_log::log_key("r")}).integer == 2);
   rtwire_test::run_for(c.io, 100ms);
   CHECK(a.events("r") == 0);
 

@@ -24,6 +24,10 @@
 // - Reconnection: after a failed connect or a lost connection it tries again after 50 ms,
 //   doubling up to `max_backoff` (2 s by default); on_state() reports each change.
 // - One callback per command: SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and MONITOR are refused.
+// - Pub/Sub mode (options::pubsub, used by redis_subscriber.hpp on a connection of its own): then
+//   command() refuses everything, send_pubsub() sends SUBSCRIBE / UNSUBSCRIBE, and every reply
+//   they cause (confirmations, messages) goes to on_push(). TCP keepalive is on, as a quiet
+//   subscriber has no replies whose timeout would notice a dead peer.
 // - Lifetime: create() gives a shared_ptr; pending waits keep the client alive. stop() closes the
 //   connection (failing what is pending) and stops reconnecting. Single-threaded: call it only
 //   from the io_context's thread.
@@ -118,6 +122,8 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
     millis connect_timeout{2000};
     millis command_timeout{2000};
     millis max_backoff{2000};
+    /// Pub/Sub mode: see the header comment.
+    bool pubsub = false;
   };
 
   static std::shared_ptr<redis_client> create(asio::io_context& io, options o) {
@@ -128,6 +134,7 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
   ~redis_client() {
     running_ = false;
     on_state_ = nullptr;
+    on_push_ = nullptr;
     drop("client destroyed");
   }
 
@@ -150,10 +157,36 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
 
   bool connected() const noexcept { return ctx_ != nullptr && connected_; }
 
+  /// Pub/Sub mode: where the replies of send_pubsub()'s commands go (each one a RESP array such
+  /// as ["message", channel, payload] or ["subscribe", channel, count]), in order.
+  void on_push(reply_handler h) { on_push_ = std::move(h); }
+
+  /// Pub/Sub mode only: sends SUBSCRIBE or UNSUBSCRIBE with `args` (command name first). False
+  /// when nothing was sent: not connected, not in Pub/Sub mode, another command, or hiredis
+  /// refused it (it refuses UNSUBSCRIBE while the connection has no subscription).
+  bool send_pubsub(const std::vector<std::string>& args) {
+    using rtwire::ascii::iequals;
+    if (!connected() || !options_.pubsub || args.empty()) return false;
+    if (!iequals(args.front(), "SUBSCRIBE") && !iequals(args.front(), "UNSUBSCRIBE")) return false;
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lens;
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    // The callback is kept by hiredis per channel and runs for every reply about it; it finds
+    // this client through the context (c->data), so no per-command state is needed.
+    return redisAsyncCommandArgv(ctx_, &redis_client::on_push_reply, nullptr,
+                                 static_cast<int>(args.size()), argv.data(),
+                                 lens.data()) == REDIS_OK;
+  }
+
   /// Sends `args` (binary-safe) and calls `done` exactly once. `timeout` (default: options::
   /// command_timeout) bounds the wait for the reply; a blocking command needs more than it blocks.
   void command(const std::vector<std::string>& args, reply_handler done,
                std::optional<millis> timeout = std::nullopt) {
+    if (options_.pubsub)
+      return done(redis_reply::failure("not supported: the connection is in Pub/Sub mode"));
     if (!connected()) return done(redis_reply::failure("unavailable: not connected to Redis"));
     if (!args.empty() && is_push_command(args.front()))
       return done(
@@ -213,6 +246,7 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
     }
     ctx_ = c;
     connected_ = false;
+    if (options_.pubsub) (void)redisEnableKeepAlive(&c->c);  // best effort
     socket_.assign(c->c.fd);  // before the hooks: setting the connect callback calls addWrite
     c->data = this;
     c->ev.data = this;
@@ -294,6 +328,13 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
     call->done(redis_reply::copy(static_cast<const redisReply*>(reply)));
   }
 
+  static void on_push_reply(redisAsyncContext* c, void* reply, void* /*privdata*/) {
+    // nullptr: the context is being freed; on_cleanup() reports the lost connection.
+    auto* self = static_cast<redis_client*>(c->data);
+    if (reply == nullptr || self == nullptr || !self->on_push_) return;
+    self->on_push_(redis_reply::copy(static_cast<const redisReply*>(reply)));
+  }
+
   void arm_command_timer() {
     command_timer_.cancel();
     if (deadlines_.empty()) return;
@@ -369,6 +410,7 @@ class redis_client : public std::enable_shared_from_this<redis_client> {
   std::string pending_reason_;
   millis backoff_{0};
   state_handler on_state_;
+  reply_handler on_push_;
 };
 
 }  // namespace rtwire_examples

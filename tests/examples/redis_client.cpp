@@ -3,12 +3,6 @@
 // accepts and never answers.
 #include "common/redis_client.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -18,75 +12,17 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "support/redis_server.hpp"
 
 using namespace std::chrono_literals;
 using rtwire_examples::redis_client;
 using rtwire_examples::redis_reply;
 using kind = redis_reply::kind;
+using rtwire_test::free_port;
+using rtwire_test::redis_process;
+using rtwire_test::run_until;
 
 namespace {
-
-std::uint16_t free_port() {
-  asio::io_context io;
-  asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
-bool port_accepts(std::uint16_t port) {
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  asio::error_code ec;
-  s.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-  return !ec;
-}
-
-/// redis-server on 127.0.0.1:port, without persistence; killed when destroyed.
-class redis_process {
- public:
-  explicit redis_process(std::uint16_t port) : port_(port) { start(); }
-  ~redis_process() { kill(SIGTERM); }
-  redis_process(const redis_process&) = delete;
-  redis_process& operator=(const redis_process&) = delete;
-
-  void start() {
-    const std::string port = std::to_string(port_);
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int null = open("/dev/null", O_WRONLY);  // keep the test's output readable
-      dup2(null, 1);
-      dup2(null, 2);
-      execl(RTWIRE_REDIS_SERVER, "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--loglevel", "warning",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    REQUIRE(pid_ > 0);
-    for (int i = 0; i < 500 && !port_accepts(port_); ++i)
-      std::this_thread::sleep_for(10ms);
-    REQUIRE(port_accepts(port_));
-  }
-
-  void kill(int signal) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, signal);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  std::uint16_t port_;
-  pid_t pid_ = -1;
-};
-
-/// Runs `io` until `done()` holds or `limit` passes; true when done() held.
-bool run_until(asio::io_context& io, const std::function<bool()>& done,
-               std::chrono::milliseconds limit = 5000ms) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  io.restart();
-  while (!done() && std::chrono::steady_clock::now() < end)
-    io.run_for(5ms);
-  return done();
-}
 
 /// Sends one command and runs the loop until its reply (or failure) arrives.
 redis_reply call(asio::io_context& io, redis_client& c, const std::vector<std::string>& args,

@@ -5,6 +5,7 @@
 #include <rtwire/ws/prepared.hpp>
 
 #include <array>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,14 +65,14 @@ std::vector<std::string> client_reads(const deflate_params& p, const std::string
 TEST_CASE("server_no_context_takeover: compressed once, the shared frame on every connection",
           "[deflate][prepared]") {
   auto once = make_deflate_codec(no_takeover, role::server);
-  for (std::size_t size : {0, 100, 125, 4096, 70000}) {
+  for (std::size_t size : std::initializer_list<std::size_t>{0, 100, 125, 4096, 70000}) {
     const std::string text = room_text(size);
     INFO("size " << text.size());
     prepared_message m;
     REQUIRE_FALSE(prepare_text(m, text, {.codec = once.get()}));
     REQUIRE(m.compressed());
     CHECK(m.shared_context_key() == 15);
-    for (std::size_t frag : {0, 50}) {
+    for (std::size_t frag : std::initializer_list<std::size_t>{0, 50}) {
       INFO("fragment_size " << frag);
       // History before the message does not matter: each message starts from an empty window.
       connection c(role::server, {.fragment_size = frag}, codec_for(no_takeover, role::server));

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -191,13 +192,14 @@ TEST_CASE(
     "send(prepared) writes send_text/send_binary's exact bytes, at every length boundary "
     "and fragment size",
     "[ws][prepared]") {
-  for (std::size_t size : {0, 1, 125, 126, 127, 65535, 65536, 65537}) {
+  for (std::size_t size :
+       std::initializer_list<std::size_t>{0, 1, 125, 126, 127, 65535, 65536, 65537}) {
     std::string payload(size, 'x');
     for (std::size_t i = 0; i < size; ++i)
       payload[i] = static_cast<char>('a' + i % 26);
     for (opcode kind : {opcode::text, opcode::binary}) {
       const prepared_message m = make(kind, payload);
-      for (std::size_t frag : {0, 1000, 125, 126, 65535, 65536}) {
+      for (std::size_t frag : std::initializer_list<std::size_t>{0, 1000, 125, 126, 65535, 65536}) {
         INFO("size " << size << " kind " << static_cast<int>(kind) << " fragment_size " << frag);
         const connection_options o{.fragment_size = frag};
         const std::string expected = normal_bytes(kind, payload, o);
@@ -222,7 +224,7 @@ TEST_CASE(
   const std::string big(300, 'b');
   const prepared_message m = make(opcode::text, big);
   const prepared_message small = make(opcode::binary, "s");
-  for (std::size_t frag : {0, 128}) {
+  for (std::size_t frag : std::initializer_list<std::size_t>{0, 128}) {
     const connection_options o{.fragment_size = frag};
     connection normal(role::server, o);
     REQUIRE_FALSE(normal.send_text("first"));
@@ -329,6 +331,36 @@ TEST_CASE("the prepared message lives while a connection holds it, and no longer
   CHECK(sent == normal_bytes(opcode::text, std::string(1000, 'q'), {.fragment_size = 100}));
   CHECK(bytes.expired());
   (void)expected;
+}
+
+TEST_CASE("send_borrowed: the same bytes, no reference taken, the caller keeps the message",
+          "[ws][prepared][lifetime]") {
+  const std::string text(200, 'w');
+  const prepared_message m = make(opcode::text, text);
+  for (std::size_t frag : std::initializer_list<std::size_t>{0, 64}) {
+    INFO(frag);
+    connection c(role::server, {.fragment_size = frag});
+    REQUIRE_FALSE(c.send_text("own"));
+    REQUIRE_FALSE(c.send_borrowed(m));
+    REQUIRE_FALSE(c.send(m));
+    CHECK(m.use_count() == 1 + (frag == 0 ? 1 : 4));  // only send() holds it
+    std::array<bytes_view, 2> iov{};
+    REQUIRE(c.gather_output(iov) == 2);
+    CHECK(iov[1].data() == (frag == 0 ? m.frame().data() : m.payload().data()));
+    connection twin(role::server, {.fragment_size = frag});
+    REQUIRE_FALSE(twin.send_text("own"));
+    REQUIRE_FALSE(twin.send_text(text));
+    REQUIRE_FALSE(twin.send_text(text));
+    CHECK(drain(c, 33) == std::string(as_chars(twin.output())));
+    CHECK(m.use_count() == 1);
+  }
+  connection closed(role::server);
+  REQUIRE_FALSE(closed.close());
+  CHECK(closed.send_borrowed(m) == error::send_after_close);
+  counting_keys keys;
+  connection client(role::client, {.keys = keys});
+  CHECK(client.send_borrowed(m) == error::prepared_for_client);
+  CHECK(closed.send_borrowed(prepared_message{}) == error::invalid_argument);
 }
 
 TEST_CASE("send(prepared) obeys the normal send path's rules, queueing nothing on error",

@@ -81,10 +81,10 @@ class frame_writer {
   }
 
   /// Queues the unmasked frame `frame` (its header of `header` bytes, then the payload) by
-  /// reference: `owner` keeps the bytes alive until they are consumed. With fragment_size set
-  /// and a longer payload, writes each fragment's header into the own bytes and references the
-  /// payload's slices (RFC 6455 §5.4; RFC 7692 §6.1: `rsv` on the first fragment only). Only
-  /// for the server role (RFC 6455 §5.1: the caller checks).
+  /// reference: `owner` keeps the bytes alive until they are consumed (null: the caller does). With
+  /// fragment_size set and a longer payload, writes each fragment's header into the own bytes and
+  /// references the payload's slices (RFC 6455 §5.4; RFC 7692 §6.1: `rsv` on the first fragment
+  /// only). Only for the server role (RFC 6455 §5.1: the caller checks).
   void write_shared(std::shared_ptr<const void> owner, bytes_view frame, std::size_t header,
                     opcode op, std::uint8_t rsv) {
     const bytes_view payload = frame.subspan(header);
@@ -168,15 +168,16 @@ class frame_writer {
   }
 
  private:
-  /// One piece of the output when shared frames are queued: shared bytes (owner set) or a
-  /// range of out_ (owner null; an offset, as out_ may move when it grows).
+  /// One piece of the output when shared frames are queued: shared bytes (data set; owner
+  /// holds them, or is null when the caller keeps them alive) or a range of out_ (data null;
+  /// an offset, as out_ may move when it grows).
   struct piece {
     std::shared_ptr<const void> owner;
     const std::byte* data = nullptr;  // shared: the bytes; own: nullptr
     std::size_t begin = 0;            // own: the range's start in out_
     std::size_t size = 0;
     bytes_view view(const std::vector<std::byte>& own) const noexcept {
-      return owner ? bytes_view(data, size) : bytes_view(own).subspan(begin, size);
+      return data != nullptr ? bytes_view(data, size) : bytes_view(own).subspan(begin, size);
     }
   };
 

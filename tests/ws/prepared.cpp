@@ -260,6 +260,49 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("output that never drains fully stays bounded, and in order", "[ws][prepared]") {
+  // Each round queues 20 KiB of the connection's own frames and a prepared frame, then sends
+  // all but the last 10 bytes: pieces are always pending while megabytes go through.
+  const prepared_message m = make(opcode::binary, std::string(50, 'p'));
+  const std::string own(20000, 'o');
+  connection c(role::server);
+  connection twin(role::server);
+  std::string expected;  // what twin sent that c has not sent yet
+  std::size_t total = 0;
+  bool in_order = true;
+  auto check_sent = [&](bytes_view piece) {
+    in_order = in_order && expected.compare(0, piece.size(), as_chars(piece)) == 0;
+    expected.erase(0, piece.size());
+    total += piece.size();
+  };
+  std::size_t peak = 0;
+  const std::size_t base = rtwire::test::live_bytes.load();
+  for (int round = 0; round < 200; ++round) {
+    REQUIRE_FALSE(c.send_text(own));
+    REQUIRE_FALSE(c.send(m));
+    REQUIRE_FALSE(twin.send_text(own));
+    REQUIRE_FALSE(twin.send_binary(m.payload()));
+    expected += as_chars(twin.output());
+    twin.consume_output(twin.output().size());
+    while (c.pending_output() > 10) {
+      const bytes_view out = c.output();
+      const std::size_t n = std::min(out.size(), c.pending_output() - 10);
+      check_sent(out.first(n));
+      c.consume_output(n);
+    }
+    peak = std::max(peak, rtwire::test::live_bytes.load() - base);
+  }
+  check_sent(as_bytes(drain(c, 4096)));
+  CHECK(in_order);
+  CHECK(expected.empty());
+  CHECK(total > 4000000);
+  if constexpr (rtwire::test::allocation_counting) {
+    // 4 MB went through; the connection held a bounded window of it (its sent front is
+    // dropped once it is most of the buffer), not all of it.
+    CHECK(peak < 512 * 1024);
+  }
+}
+
 TEST_CASE("send(prepared) queues the payload by reference, never a copy", "[ws][prepared]") {
   const std::string payload(70000, 'z');
   const prepared_message m = make(opcode::binary, payload);

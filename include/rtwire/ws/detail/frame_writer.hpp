@@ -137,13 +137,15 @@ class frame_writer {
     while (n > 0 && head_ < pieces_.size()) {
       piece& p = pieces_[head_];
       const std::size_t left = p.size - offset_;
-      if (n < left) {
-        offset_ += n;
-        piece_bytes_ -= n;
-        return;
+      const std::size_t take = n < left ? n : left;
+      n -= take;
+      piece_bytes_ -= take;
+      // out_ holds, in order: sent bytes, the own pieces still queued, the tail.
+      if (p.data == nullptr) out_sent_ = p.begin + offset_ + take;
+      if (take < left) {
+        offset_ += take;
+        break;
       }
-      n -= left;
-      piece_bytes_ -= left;
       p.owner.reset();
       ++head_;
       offset_ = 0;
@@ -151,19 +153,34 @@ class frame_writer {
         // Every piece is sent, own ones included: the own bytes left are the tail's.
         pieces_.clear();
         head_ = 0;
+        out_sent_ = out_head_;
       } else if (head_ >= 64 && head_ * 2 >= pieces_.size()) {
         pieces_.erase(pieces_.begin(), pieces_.begin() + static_cast<std::ptrdiff_t>(head_));
         head_ = 0;
       }
     }
+    if (!pieces_.empty()) {
+      // Own pieces refer to out_ by offset: drop its sent front only once it is most of out_
+      // (amortised O(1) per byte), moving the offsets with it.
+      if (out_sent_ > 65536 && out_sent_ > out_.size() / 2) {
+        out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(out_sent_));
+        for (std::size_t i = head_; i < pieces_.size(); ++i)
+          if (pieces_[i].data == nullptr) pieces_[i].begin -= out_sent_;
+        out_head_ -= out_sent_;
+        out_sent_ = 0;
+      }
+      return;
+    }
     out_head_ += n < own_tail().size() ? n : own_tail().size();
-    if (!pieces_.empty()) return;  // own pieces still refer to out_'s front
+    out_sent_ = out_head_;
     if (out_head_ == out_.size()) {
       out_.clear();
       out_head_ = 0;
+      out_sent_ = 0;
     } else if (out_head_ > 65536 && out_head_ > out_.size() / 2) {
       out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(out_head_));
       out_head_ = 0;
+      out_sent_ = 0;
     }
   }
 
@@ -207,6 +224,7 @@ class frame_writer {
   std::size_t head_ = 0;         // first piece not fully consumed
   std::size_t offset_ = 0;       // bytes of pieces_[head_] already consumed
   std::size_t piece_bytes_ = 0;  // bytes of the pieces not yet consumed
+  std::size_t out_sent_ = 0;     // out_[0, out_sent_) is sent (while pieces are queued)
 };
 
 }  // namespace rtwire::ws::detail

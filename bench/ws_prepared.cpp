@@ -5,7 +5,6 @@
 // - BM_ws_fanout_naive: send_text() on every connection (frames and copies the payload each time).
 // - BM_ws_fanout_prepared: prepare_text() once per message (UTF-8 checked, framed, one
 //   allocation), then send(prepared) on every connection (a reference: no payload copy).
-// - BM_ws_fanout_borrowed: the same with send_borrowed() (no atomic count per connection).
 // - BM_ws_fanout_deflate_naive / _prepared: the same with permessage-deflate and
 //   server_no_context_takeover (window 9, memLevel 1 to keep 10 000 zlib streams small): naive
 //   compresses on every connection, prepared compresses once and shares the compressed frame.
@@ -91,22 +90,6 @@ void BM_ws_fanout_prepared(benchmark::State& state) {
   report(state, conns.size());
 }
 BENCHMARK(BM_ws_fanout_prepared)->Arg(100)->Arg(4096)->Unit(benchmark::kMicrosecond);
-
-// The same without a reference per connection (send_borrowed: the caller keeps the message
-// alive until every connection wrote it; here, until write_out()).
-void BM_ws_fanout_borrowed(benchmark::State& state) {
-  const std::string text = message(static_cast<std::size_t>(state.range(0)));
-  auto conns = room(fanout_connections);
-  for (auto _ : state) {
-    rtwire::ws::prepared_message msg;
-    if (rtwire::ws::prepare_text(msg, text)) state.SkipWithError("prepare failed");
-    for (auto& c : conns)
-      if (c.send_borrowed(msg)) state.SkipWithError("send failed");
-    write_out(conns);
-  }
-  report(state, conns.size());
-}
-BENCHMARK(BM_ws_fanout_borrowed)->Arg(100)->Arg(4096)->Unit(benchmark::kMicrosecond);
 
 #ifdef RTWIRE_BENCH_HAVE_ZLIB
 const rtwire::ws::deflate_params shared_params{.server_no_context_takeover = true,

@@ -376,36 +376,6 @@ TEST_CASE("the prepared message lives while a connection holds it, and no longer
   (void)expected;
 }
 
-TEST_CASE("send_borrowed: the same bytes, no reference taken, the caller keeps the message",
-          "[ws][prepared][lifetime]") {
-  const std::string text(200, 'w');
-  const prepared_message m = make(opcode::text, text);
-  for (std::size_t frag : std::initializer_list<std::size_t>{0, 64}) {
-    INFO(frag);
-    connection c(role::server, {.fragment_size = frag});
-    REQUIRE_FALSE(c.send_text("own"));
-    REQUIRE_FALSE(c.send_borrowed(m));
-    REQUIRE_FALSE(c.send(m));
-    CHECK(m.use_count() == 1 + (frag == 0 ? 1 : 4));  // only send() holds it
-    std::array<bytes_view, 2> iov{};
-    REQUIRE(c.gather_output(iov) == 2);
-    CHECK(iov[1].data() == (frag == 0 ? m.frame().data() : m.payload().data()));
-    connection twin(role::server, {.fragment_size = frag});
-    REQUIRE_FALSE(twin.send_text("own"));
-    REQUIRE_FALSE(twin.send_text(text));
-    REQUIRE_FALSE(twin.send_text(text));
-    CHECK(drain(c, 33) == std::string(as_chars(twin.output())));
-    CHECK(m.use_count() == 1);
-  }
-  connection closed(role::server);
-  REQUIRE_FALSE(closed.close());
-  CHECK(closed.send_borrowed(m) == error::send_after_close);
-  counting_keys keys;
-  connection client(role::client, {.keys = keys});
-  CHECK(client.send_borrowed(m) == error::prepared_for_client);
-  CHECK(closed.send_borrowed(prepared_message{}) == error::invalid_argument);
-}
-
 TEST_CASE("send(prepared) obeys the normal send path's rules, queueing nothing on error",
           "[ws][prepared][errors]") {
   const prepared_message m = make(opcode::text, "hi");

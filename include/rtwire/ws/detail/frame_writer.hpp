@@ -34,6 +34,9 @@ class frame_writer {
   /// functions report missing_key_source, automatic replies are dropped).
   bool can_write() const noexcept { return !client_ || static_cast<bool>(keys_); }
 
+  /// True for the client role (frames are masked).
+  bool client() const noexcept { return client_; }
+
   /// Appends one frame; `rsv` are the RSV bits (an extension's, e.g. RSV1 for a compressed
   /// message's first frame).
   void write(opcode op, bytes_view payload, bool fin, std::uint8_t rsv = 0) {
@@ -81,7 +84,7 @@ class frame_writer {
   }
 
   /// Queues the unmasked frame `frame` (its header of `header` bytes, then the payload) by
-  /// reference: `owner` keeps the bytes alive until they are consumed (null: the caller does). With
+  /// reference: `owner` keeps the bytes alive until they are consumed. With
   /// fragment_size set and a longer payload, writes each fragment's header into the own bytes and
   /// references the payload's slices (RFC 6455 §5.4; RFC 7692 §6.1: `rsv` on the first fragment
   /// only). Only for the server role (RFC 6455 §5.1: the caller checks).
@@ -185,9 +188,8 @@ class frame_writer {
   }
 
  private:
-  /// One piece of the output when shared frames are queued: shared bytes (data set; owner
-  /// holds them, or is null when the caller keeps them alive) or a range of out_ (data null;
-  /// an offset, as out_ may move when it grows).
+  /// One piece of the output when shared frames are queued: shared bytes (data set, owner
+  /// holds them) or a range of out_ (data null; an offset, as out_ may move when it grows).
   struct piece {
     std::shared_ptr<const void> owner;
     const std::byte* data = nullptr;  // shared: the bytes; own: nullptr

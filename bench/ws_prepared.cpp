@@ -4,7 +4,7 @@
 //
 // - BM_ws_fanout_naive: send_text() on every connection (frames and copies the payload each time).
 // - BM_ws_fanout_prepared: prepare_text() once per message (UTF-8 checked, framed, one
-//   allocation), then send(prepared) on every connection (a reference: no payload copy).
+//   buffer), then send(prepared) on every connection (a reference: no payload copy).
 // - BM_ws_fanout_deflate_naive / _prepared: the same with permessage-deflate and
 //   server_no_context_takeover (window 9, memLevel 1 to keep 10 000 zlib streams small): naive
 //   compresses on every connection, prepared compresses once and shares the compressed frame.

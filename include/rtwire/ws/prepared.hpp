@@ -116,7 +116,8 @@ class prepared_message {
   friend std::error_code prepare(prepared_message& out, opcode kind, bytes_view payload,
                                  const prepare_options& opts);
   struct body {
-    // [plain header][payload][compressed header][compressed payload], one allocation.
+    // [plain header][payload][compressed header][compressed payload], in one buffer (two
+    // allocations per prepare(): this and the count with the body).
     std::vector<std::byte> bytes;
     std::size_t plain_header = 0;
     std::size_t plain_size = 0;

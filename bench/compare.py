@@ -45,6 +45,15 @@ RATIOS = [
      "BM_sse_fanout_prepared/100", "BM_sse_fanout_naive/100", None),
     ("SSE fan-out to 10 000 streams, 4 KiB, prepared / naive", "sse",
      "BM_sse_fanout_prepared/4096", "BM_sse_fanout_naive/4096", None),
+    # Encode once, send to many (WebSocket): 10 000 connections; deflate: server_no_context_takeover.
+    ("WS fan-out to 10 000 connections, 100 B, prepared / naive", "ws_prepared",
+     "BM_ws_fanout_prepared/100", "BM_ws_fanout_naive/100", None),
+    ("WS fan-out to 10 000 connections, 4 KiB, prepared / naive", "ws_prepared",
+     "BM_ws_fanout_prepared/4096", "BM_ws_fanout_naive/4096", None),
+    ("WS deflate fan-out to 10 000 connections, 100 B, prepared / naive", "ws_prepared",
+     "BM_ws_fanout_deflate_prepared/100", "BM_ws_fanout_deflate_naive/100", None),
+    ("WS deflate fan-out to 10 000 connections, 4 KiB, prepared / naive", "ws_prepared",
+     "BM_ws_fanout_deflate_prepared/4096", "BM_ws_fanout_deflate_naive/4096", None),
     # README's peer lines.
     ("server handshake, rtwire / websocketpp", "handshake",
      "rtwire_server_handshake", "websocketpp_server_handshake", None),

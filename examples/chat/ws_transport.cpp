@@ -5,11 +5,16 @@
 // already queued (nothing queued is dropped; later events wait in the room log and the session's
 // mailbox), and its session enters the grace period: it resumes with resume=TOKEN and `join`
 // with `since`.
+//
+// A room event goes to every member with the same text: its frame is built once
+// (rtwire/ws/prepared.hpp) by the first member's deliver() and queued by reference on the others.
 #include <rtwire/ws/connection.hpp>
 #include <rtwire/ws/handshake.hpp>
+#include <rtwire/ws/prepared.hpp>
 
 #include <array>
 #include <cstdio>
+#include <string_view>
 
 #include "server.hpp"
 
@@ -17,6 +22,19 @@ namespace chat {
 namespace ws = rtwire::ws;
 
 namespace {
+
+/// The frame of the room event being fanned out: hub::publish() delivers one event to every
+/// member in one loop, so the last one prepared is the one the next member needs (same text:
+/// compared, not assumed). Only logged room events (with an id) are prepared; direct ones are
+/// sent as they come. thread_local: one per thread that runs deliveries (main.cpp runs one).
+const ws::prepared_message* prepared_room_event(const event& ev) {
+  thread_local ws::prepared_message last;
+  if (ev.id.empty()) return nullptr;
+  if (last.empty() || rtwire::as_chars(last.payload()) != ev.json) {
+    if (ws::prepare_text(last, ev.json)) return nullptr;  // not UTF-8: send_text as before
+  }
+  return &last;
+}
 
 class ws_session : public sink, public std::enable_shared_from_this<ws_session> {
  public:
@@ -92,7 +110,10 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
       arm_close_timer();
       return write();
     }
-    (void)conn_.send_text(ev.json);
+    if (const ws::prepared_message* frame = prepared_room_event(ev))
+      (void)conn_.send(*frame);
+    else
+      (void)conn_.send_text(ev.json);
     srv_.rooms().count_delivery();
     write();
   }
@@ -107,7 +128,7 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
 
  private:
   /// Bytes queued for the client and not yet written (in flight included).
-  std::size_t unsent() const noexcept { return conn_.output().size() + sending_.size(); }
+  std::size_t unsent() const noexcept { return conn_.pending_output() + sending_.size(); }
 
   session* mine() {
     if (client_.empty()) return nullptr;
@@ -195,16 +216,24 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
                         });
       return;
     }
-    const rtwire::bytes_view out = conn_.output();
-    if (out.empty()) {
+    if (conn_.pending_output() == 0) {
       if (conn_.state() == ws::connection_state::closed) finish();
       return;
     }
     // Copy out: deliver() appends to the connection's output (which may reallocate) while this
-    // write is in flight.
+    // write is in flight. Its pieces (own frames, prepared room events) in order.
     writing_ = true;
-    sending_.assign(reinterpret_cast<const char*>(out.data()), out.size());
-    conn_.consume_output(out.size());
+    sending_.clear();
+    std::array<rtwire::bytes_view, 16> pieces;
+    while (conn_.pending_output() != 0) {
+      const std::size_t n = conn_.gather_output(pieces);
+      std::size_t taken = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        sending_.append(reinterpret_cast<const char*>(pieces[i].data()), pieces[i].size());
+        taken += pieces[i].size();
+      }
+      conn_.consume_output(taken);
+    }
     asio::async_write(socket_, asio::buffer(sending_),
                       [self = shared_from_this()](asio::error_code ec, std::size_t) {
                         self->writing_ = false;

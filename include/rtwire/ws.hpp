@@ -9,3 +9,4 @@
 #include "rtwire/ws/error.hpp"
 #include "rtwire/ws/frame.hpp"
 #include "rtwire/ws/handshake.hpp"
+#include "rtwire/ws/prepared.hpp"

@@ -27,6 +27,7 @@
 #include "rtwire/stun/integrity.hpp"
 #include "rtwire/stun/message.hpp"
 #include "rtwire/turn.hpp"
+#include "rtwire/ws/connection.hpp"
 #include "rtwire/ws/frame.hpp"
 #include "rtwire/ws/handshake.hpp"
 
@@ -121,6 +122,11 @@ inline std::size_t n_written = 0;
 inline void write_to_socket(rtwire::bytes_view) {}
 inline void close_socket() {}
 }  // namespace ws_connection
+namespace ws_prepared {
+inline std::string_view text;
+inline std::vector<rtwire::ws::connection> members;
+inline std::size_t sent = 0;
+}  // namespace ws_prepared
 namespace ws_deflate {
 inline rtwire::ws::upgrade_request request;
 inline std::span<const rtwire::ws::extension> accepted_extensions;

@@ -61,6 +61,15 @@ class compression {
     return true;
   }
 
+  /// Non-zero when every message this codec sends is compressed on its own, from an empty
+  /// context (RFC 7692 §7.1.1.1: a server that agreed to server_no_context_takeover), so that
+  /// the bytes another codec answering the same value produced for a message are exactly what
+  /// the peer can inflate here: a prepared message (rtwire/ws/prepared.hpp) compressed once is
+  /// then shared by every such connection. The value names the settings the peer's inflater
+  /// depends on (for permessage-deflate, the LZ77 window bits). 0, the default: a message
+  /// depends on the ones before it (context takeover) and this codec must compress each one.
+  virtual std::uint32_t shared_context_key() const noexcept { return 0; }
+
  protected:
   compression() = default;
   compression(const compression&) = default;

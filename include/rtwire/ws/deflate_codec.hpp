@@ -178,6 +178,13 @@ class deflate_codec final : public compression {
     return size >= opts_.min_size;
   }
 
+  /// RFC 7692 §7.1.1: without context takeover on our side every message starts from an empty
+  /// window, so bytes compressed by any codec with the same window are valid here (the level
+  /// and memLevel change the bytes, not their validity). With takeover: 0, never shared.
+  std::uint32_t shared_context_key() const noexcept override {
+    return deflate_resets_ ? static_cast<std::uint32_t>(deflate_bits_) : 0u;
+  }
+
   /// Bytes zlib holds right now for this connection (both directions).
   std::size_t allocated_bytes() const noexcept { return allocated_; }
 

@@ -97,6 +97,10 @@ enum class error {
   compressed_control_frame,
   compressed_continuation,
   bad_compressed_data,
+  // Prepared messages (rtwire/ws/prepared.hpp): the caller's mistakes, nothing is sent.
+  prepared_for_client,
+  text_not_utf8,
+  compression_not_shareable,
 };
 
 namespace detail {
@@ -105,7 +109,7 @@ struct error_desc {
   static constexpr const char* name = "rtwire.ws";
   using e = error;
   using c = condition;
-  static constexpr std::array<error_entry<error>, 27> entries{{
+  static constexpr std::array<error_entry<error>, 30> entries{{
       {e::reserved_bits_set, "RSV1/RSV2/RSV3 set without a negotiated extension (RFC 6455 §5.2)",
        c::protocol_violation},
       {e::reserved_opcode, "reserved opcode (RFC 6455 §5.2)", c::protocol_violation},
@@ -156,6 +160,15 @@ struct error_desc {
       {e::bad_compressed_data,
        "a compressed message does not inflate as DEFLATE data (RFC 7692 §7.2.2)",
        c::protocol_violation},
+      {e::prepared_for_client,
+       "a prepared message is an unmasked server frame: a client masks every frame with a key "
+       "of its own (RFC 6455 §5.1, §5.3)",
+       c::api_misuse},
+      {e::text_not_utf8, "text to send is not valid UTF-8 (RFC 6455 §5.6)", c::bad_input},
+      {e::compression_not_shareable,
+       "the codec keeps its context between messages: compressed bytes cannot be shared "
+       "(RFC 7692 §7.1.1)",
+       c::api_misuse},
   }};
   static_assert(rtwire::detail::table_is_dense(entries));
 };
@@ -193,6 +206,9 @@ constexpr close_code close_code_for(error e) noexcept {
     case error::message_in_progress:
     case error::missing_key_source:
     case error::input_pending:
+    case error::prepared_for_client:
+    case error::text_not_utf8:
+    case error::compression_not_shareable:
       return close_code::none;
     default:
       return close_code::protocol_error;

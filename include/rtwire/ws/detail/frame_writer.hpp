@@ -1,13 +1,19 @@
 // rtwire — internal: the sending half of rtwire::ws::connection. Frames are appended to one output
 // queue, masked for the client role (RFC 6455 §5.3) and fragmented to the configured size
-// (RFC 6455 §5.4); the caller drains the queue through output()/consume(). Not public API.
+// (RFC 6455 §5.4); the caller drains the queue through output()/consume(). Frames prepared once
+// for many connections (rtwire/ws/prepared.hpp) are queued by reference: the output is then a
+// sequence of pieces (gather()), the writer's own bytes and shared ones, in order. Not public API.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "rtwire/core/bytes.hpp"
@@ -27,6 +33,9 @@ class frame_writer {
   /// False for a client without a key source: it cannot mask, so nothing may be sent (the send
   /// functions report missing_key_source, automatic replies are dropped).
   bool can_write() const noexcept { return !client_ || static_cast<bool>(keys_); }
+
+  /// True for the client role (frames are masked).
+  bool client() const noexcept { return client_; }
 
   /// Appends one frame; `rsv` are the RSV bits (an extension's, e.g. RSV1 for a compressed
   /// message's first frame).
@@ -74,27 +83,150 @@ class frame_writer {
     return true;
   }
 
-  /// Bytes to send, in order. Valid until the next non-const call.
-  bytes_view output() const noexcept { return bytes_view(out_).subspan(out_head_); }
+  /// Queues the unmasked frame `frame` (its header of `header` bytes, then the payload) by
+  /// reference: `owner` keeps the bytes alive until they are consumed. With
+  /// fragment_size set and a longer payload, writes each fragment's header into the own bytes and
+  /// references the payload's slices (RFC 6455 §5.4; RFC 7692 §6.1: `rsv` on the first fragment
+  /// only). Only for the server role (RFC 6455 §5.1: the caller checks).
+  void write_shared(std::shared_ptr<const void> owner, bytes_view frame, std::size_t header,
+                    opcode op, std::uint8_t rsv) {
+    const bytes_view payload = frame.subspan(header);
+    const std::size_t max = fragment_size_;
+    if (max == 0 || payload.size() <= max) return push_shared(std::move(owner), frame);
+    std::size_t at = 0;
+    while (at < payload.size()) {
+      const std::size_t n = std::min(max, payload.size() - at);
+      std::array<std::byte, max_header_size> h{};
+      const std::size_t hs = encode_header({.fin = at + n == payload.size(),
+                                            .rsv = at == 0 ? rsv : std::uint8_t{0},
+                                            .op = at == 0 ? op : opcode::continuation,
+                                            .payload_length = n},
+                                           h.data());
+      const std::size_t old = out_.size();
+      out_.resize(old + hs);
+      std::memcpy(out_.data() + old, h.data(), hs);
+      push_shared(owner, payload.subspan(at, n));
+      at += n;
+    }
+  }
 
-  /// Marks the first `n` bytes of output() as sent (n ≤ output().size()).
+  /// The first contiguous piece of the bytes to send (all of them unless shared frames are
+  /// queued). Valid until the next non-const call. Empty only when nothing is pending.
+  bytes_view output() const noexcept {
+    if (head_ == pieces_.size()) return own_tail();
+    return pieces_[head_].view(out_).subspan(offset_);
+  }
+
+  /// Bytes to send, all pieces together.
+  std::size_t pending() const noexcept { return piece_bytes_ + (out_.size() - out_head_); }
+
+  /// How many pieces gather() can give.
+  std::size_t pieces() const noexcept {
+    return (pieces_.size() - head_) + (out_head_ < out_.size() ? 1 : 0);
+  }
+
+  /// Fills `out` with the first pieces in order; returns how many (min(out.size(), pieces())).
+  std::size_t gather(std::span<bytes_view> out) const noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = head_; i < pieces_.size() && n < out.size(); ++i, ++n)
+      out[n] = pieces_[i].view(out_).subspan(i == head_ ? offset_ : 0);
+    if (n < out.size() && out_head_ < out_.size()) out[n++] = own_tail();
+    return n;
+  }
+
+  /// Marks the first `n` bytes of the output as sent (n ≤ pending()); a shared piece fully sent
+  /// releases its reference.
   void consume(std::size_t n) noexcept {
-    out_head_ += n < output().size() ? n : output().size();
+    while (n > 0 && head_ < pieces_.size()) {
+      piece& p = pieces_[head_];
+      const std::size_t left = p.size - offset_;
+      const std::size_t take = n < left ? n : left;
+      n -= take;
+      piece_bytes_ -= take;
+      // out_ holds, in order: sent bytes, the own pieces still queued, the tail.
+      if (p.data == nullptr) out_sent_ = p.begin + offset_ + take;
+      if (take < left) {
+        offset_ += take;
+        break;
+      }
+      p.owner.reset();
+      ++head_;
+      offset_ = 0;
+      if (head_ == pieces_.size()) {
+        // Every piece is sent, own ones included: the own bytes left are the tail's.
+        pieces_.clear();
+        head_ = 0;
+        out_sent_ = out_head_;
+      } else if (head_ >= 64 && head_ * 2 >= pieces_.size()) {
+        pieces_.erase(pieces_.begin(), pieces_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+      }
+    }
+    if (!pieces_.empty()) {
+      // Own pieces refer to out_ by offset: drop its sent front only once it is most of out_
+      // (amortised O(1) per byte), moving the offsets with it.
+      if (out_sent_ > 65536 && out_sent_ > out_.size() / 2) {
+        out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(out_sent_));
+        for (std::size_t i = head_; i < pieces_.size(); ++i)
+          if (pieces_[i].data == nullptr) pieces_[i].begin -= out_sent_;
+        out_head_ -= out_sent_;
+        out_sent_ = 0;
+      }
+      return;
+    }
+    out_head_ += n < own_tail().size() ? n : own_tail().size();
+    out_sent_ = out_head_;
     if (out_head_ == out_.size()) {
       out_.clear();
       out_head_ = 0;
+      out_sent_ = 0;
     } else if (out_head_ > 65536 && out_head_ > out_.size() / 2) {
       out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(out_head_));
       out_head_ = 0;
+      out_sent_ = 0;
     }
   }
 
  private:
+  /// One piece of the output when shared frames are queued: shared bytes (data set, owner
+  /// holds them) or a range of out_ (data null; an offset, as out_ may move when it grows).
+  struct piece {
+    std::shared_ptr<const void> owner;
+    const std::byte* data = nullptr;  // shared: the bytes; own: nullptr
+    std::size_t begin = 0;            // own: the range's start in out_
+    std::size_t size = 0;
+    bytes_view view(const std::vector<std::byte>& own) const noexcept {
+      return data != nullptr ? bytes_view(data, size) : bytes_view(own).subspan(begin, size);
+    }
+  };
+
+  /// The own bytes written after the last piece (all of the output when no piece is queued).
+  bytes_view own_tail() const noexcept { return bytes_view(out_).subspan(out_head_); }
+
+  void push_shared(std::shared_ptr<const void> owner, bytes_view bytes) {
+    if (bytes.empty()) return;
+    // The own bytes written so far go first: they become a piece of their own.
+    if (out_head_ < out_.size()) {
+      pieces_.push_back({nullptr, nullptr, out_head_, out_.size() - out_head_});
+      piece_bytes_ += out_.size() - out_head_;
+      out_head_ = out_.size();
+    }
+    pieces_.push_back({std::move(owner), bytes.data(), 0, bytes.size()});
+    piece_bytes_ += bytes.size();
+  }
+
   key_source keys_;
   std::size_t fragment_size_;
   bool client_;
+  // The own bytes (frames written here); out_[out_head_, end) follows every piece.
   std::vector<std::byte> out_;
   std::size_t out_head_ = 0;
+  // Pieces queued before the own tail; empty unless shared frames were queued.
+  std::vector<piece> pieces_;
+  std::size_t head_ = 0;         // first piece not fully consumed
+  std::size_t offset_ = 0;       // bytes of pieces_[head_] already consumed
+  std::size_t piece_bytes_ = 0;  // bytes of the pieces not yet consumed
+  std::size_t out_sent_ = 0;     // out_[0, out_sent_) is sent (while pieces are queued)
 };
 
 }  // namespace rtwire::ws::detail

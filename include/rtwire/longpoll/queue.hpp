@@ -57,6 +57,10 @@
 //
 // Thread safety: a queue is a plain value, not synchronised. Batches (message_ref handles) may
 // be copied and destroyed on any thread.
+//
+// Inside: each topic is a detail::topic_state (longpoll/detail/topic_state.hpp: log, backlog,
+// parked list); the parked polls with their sessions, deadlines and completions are one
+// detail::parked_polls (longpoll/detail/parked_polls.hpp); this class answers the requests.
 #pragma once
 
 #include <algorithm>
@@ -75,10 +79,10 @@
 
 #include "rtwire/core/error.hpp"
 #include "rtwire/core/log.hpp"
-#include "rtwire/longpoll/detail/backlog_ring.hpp"
 #include "rtwire/longpoll/detail/counting_allocator.hpp"
-#include "rtwire/longpoll/detail/deadline_heap.hpp"
+#include "rtwire/longpoll/detail/parked_polls.hpp"
 #include "rtwire/longpoll/detail/session_index.hpp"
+#include "rtwire/longpoll/detail/topic_state.hpp"
 #include "rtwire/longpoll/detail/waiter_table.hpp"
 #include "rtwire/longpoll/error.hpp"
 #include "rtwire/longpoll/types.hpp"
@@ -91,15 +95,7 @@ namespace rtwire::longpoll {
 
 /// Topics, their parked polls and deadlines. Move-only.
 class queue {
-  static constexpr std::uint32_t none = detail::none;
-
-  struct topic_state {
-    topic_state(std::uint64_t epoch, log::retention keep, std::size_t* counter)
-        : log(epoch, keep), cum(counter) {}
-    log::message_log log;
-    detail::backlog_ring cum;
-    detail::waiter_list waiting;  // parked waiters' links, in park order
-  };
+  using topic_state = detail::topic_state;
 
  public:
   /// The largest options::max_poll_topics honoured.
@@ -109,9 +105,7 @@ class queue {
       : counter_(std::make_unique<std::size_t>(0)),
         opts_(normalised(opts, counter_.get())),
         topics_(detail::counting_allocator<topic_state>(counter_.get())),
-        table_(counter_.get()),
-        sessions_(counter_.get(), opts_.session_hash_seed),
-        deadlines_(counter_.get()) {}
+        polls_(counter_.get(), opts_.session_hash_seed) {}
   /// A moved-from queue may only be destroyed or assigned to.
   queue(queue&&) noexcept = default;
   queue& operator=(queue&& o) noexcept {
@@ -141,9 +135,7 @@ class queue {
   /// options::max_waiters), so parking up to that many single-topic polls never reallocates.
   /// Without it the tables grow by a quarter at a time.
   void reserve_waiters(std::size_t waiters) {
-    waiters = std::min(waiters, opts_.max_waiters);
-    table_.reserve_slots(waiters);
-    deadlines_.reserve(waiters + 64);
+    polls_.reserve(std::min(waiters, opts_.max_waiters));
   }
 
   /// The topic's log (read-only: publish through the queue so waiters wake). nullptr for an
@@ -165,16 +157,7 @@ class queue {
     topic_state& ts = topics_[t.value];
     if (const std::error_code ec = ts.log.reset(new_epoch)) return ec;  // log::error::same_epoch
     ts.cum.clear();
-    while (ts.waiting.first != none) {
-      const std::uint32_t s = table_.owner(ts.waiting.first);
-      out.push_back(make_completion(s, completion_reason::reset));
-      completion& c = out.back();
-      c.topic = t;
-      c.reset = log::error::epoch_mismatch;
-      c.next = ts.log.head();
-      c.also.clear();
-      release(s);
-    }
+    polls_.reset(t, topics_, out);
     return {};
   }
 
@@ -210,49 +193,7 @@ class queue {
     r.at = {ts.log.epoch(), a.offset};
     r.evicted = a.evicted;
     r.woken = ts.waiting.count;
-    if (ts.waiting.first == none) return r;
-    out.reserve(out.size() + ts.waiting.count);
-    // Every parked waiter is at the previous head, so they share one batch: build it once and
-    // copy it (an atomic increment per message).
-    std::optional<batch> shared;
-    std::uint64_t shared_after = 0;
-    while (ts.waiting.first != none) {
-      const std::uint32_t node = ts.waiting.first;
-      const std::uint32_t s = table_.owner(node);
-      const std::uint64_t after = table_.link_at(node).after;
-      out.push_back(make_completion(s, completion_reason::delivered));
-      completion& c = out.back();
-      const auto res = ts.log.resume(cursor{ts.log.epoch(), after});
-      if (!res || res.count() == 0) {
-        // Retention dropped the new message already: announce the gap.
-        c.reason = completion_reason::reset;
-        c.topic = t;
-        c.reset = res ? std::error_code(log::error::cursor_too_old) : res.reset;
-        c.next = ts.log.head();
-        c.also.clear();
-      } else {
-        cursor next;
-        if (!shared || shared_after != after) {
-          shared.emplace();
-          shared_after = after;
-          next = fill(ts, after, *shared);
-        } else {
-          next = {ts.log.epoch(), after + shared->size()};
-        }
-        if (c.topic == t) {
-          c.next = next;
-          c.messages = *shared;
-        } else {
-          for (topic_batch& e : c.also) {
-            if (e.topic != t) continue;
-            e.next = next;
-            e.messages = *shared;
-            break;
-          }
-        }
-      }
-      release(s);
-    }
+    polls_.deliver(t, topics_, opts_, out);
     return r;
   }
 
@@ -287,18 +228,18 @@ class queue {
         return reject(r, log::error::malformed_cursor);
 
     if (req.session) {
-      const std::uint32_t old = sessions_.newest(*req.session, table_);
-      if (old != none) {
+      const std::uint32_t old = polls_.newest(*req.session);
+      if (old != detail::none) {
         switch (opts_.on_duplicate) {
           case duplicate_poll::supersede: {
-            r.superseded = make_completion(old, completion_reason::superseded);
-            release(old);  // it was the session's only parked waiter
+            r.superseded = polls_.completion_for(old, completion_reason::superseded, topics_);
+            polls_.release(old, topics_);  // it was the session's only parked waiter
             break;
           }
           case duplicate_poll::reject_new:
             return reject(r, error::session_busy);
           case duplicate_poll::allow_concurrent:
-            if (sessions_.waiters(*req.session, table_) >= opts_.max_session_waiters)
+            if (polls_.session_waiters(*req.session) >= opts_.max_session_waiters)
               return reject(r, error::too_many_session_waiters);
             break;
         }
@@ -306,14 +247,14 @@ class queue {
     }
 
     // Check every cursor, filling the batches on the way; a reset drops what was filled.
-    r.next = resolve(req.topic, req.from);
+    r.next = topics_[req.topic.value].resolve(req.from);
     if (!check_and_fill(req, req.topic, r.next, r.messages, r)) return r;
     bool ready = !r.messages.empty();
     if (!req.also.empty()) r.also.resize(req.also.size());
     for (std::size_t i = 0; i < req.also.size(); ++i) {
       topic_batch& e = r.also[i];
       e.topic = req.also[i].topic;
-      e.next = resolve(e.topic, req.also[i].from);
+      e.next = topics_[e.topic.value].resolve(req.also[i].from);
       if (!check_and_fill(req, e.topic, e.next, e.messages, r)) return r;
       ready = ready || !e.messages.empty();
     }
@@ -321,37 +262,14 @@ class queue {
       r.status = poll_status::ready;
       return r;
     }
-    if (parked_ >= opts_.max_waiters ||
-        req.also.size() > detail::max_extras - table_.extras_in_use())
+    if (!polls_.has_room(req.also.size(), opts_.max_waiters))
       return reject(r, error::too_many_waiters);
 
     // Park: one link per topic, each at its topic's head.
     const millis timeout = std::clamp(req.timeout, millis{0}, opts_.max_timeout);
     const millis deadline = now + timeout;
-    const std::uint32_t s = table_.allocate_slot();
-    {
-      detail::waiter_slot& w = table_.slot(s);
-      w.token = req.token;
-      w.seq = ++seq_;
-      w.session = req.session.value_or(0);
-      w.extra = none;
-      w.home.after = r.next.offset;
-      append(req.topic.value, s, w.home);
-    }
-    // Extra links are added in reverse so the sibling chain keeps request order.
-    for (std::size_t i = req.also.size(); i-- != 0;) {
-      const std::uint32_t node = detail::extra_bit | table_.add_extra(s);
-      detail::link& l = table_.link_at(node);
-      l.after = r.also[i].next.offset;
-      append(req.also[i].topic.value, node, l);
-    }
-    ++parked_;
-    if (req.session) sessions_.insert(s, table_);
-    const std::uint32_t generation = table_.slot(s).home.generation;
-    deadlines_.push({deadline.count(), s, generation}, parked_,
-                    [this](const detail::deadline_entry& e) { return live(e); });
+    r.waiter = polls_.park(req, r, deadline, topics_);
     r.status = poll_status::parked;
-    r.waiter = {s, generation};
     r.deadline = deadline;
     return r;
   }
@@ -363,15 +281,12 @@ class queue {
   /// returned by this queue).
   bool cancel(waiter_id w) noexcept {
     if (!is_parked(w)) return false;
-    release(w.slot);
+    polls_.release(w.slot, topics_);
     return true;
   }
 
   /// True while `w` is parked.
-  bool is_parked(waiter_id w) const noexcept {
-    return w.slot < table_.slot_count() && table_.slot(w.slot).home.topic != none &&
-           table_.slot(w.slot).home.generation == w.generation;
-  }
+  bool is_parked(waiter_id w) const noexcept { return polls_.is_parked(w); }
 
   /// Completes every waiter whose deadline is <= now (appended to `out` in deadline order, ties
   /// in park order) with reason timed_out, empty batches and its unchanged cursors; then applies
@@ -379,39 +294,17 @@ class queue {
   /// deadline are untouched.
   std::size_t expire(millis now, std::vector<completion>& out) {
     now = advance(now);
-    // The heap yields equal deadlines in no particular order: collect the due waiters, then
-    // complete them by (deadline, park order).
-    struct due {
-      millis::rep deadline;
-      std::uint64_t seq;
-      std::uint32_t slot;
-    };
-    std::vector<due> ready;
-    while (!deadlines_.empty() && deadlines_.front().deadline <= now.count()) {
-      const detail::deadline_entry e = deadlines_.pop();
-      if (live(e)) ready.push_back({e.deadline, table_.slot(e.slot).seq, e.slot});
-    }
-    std::sort(ready.begin(), ready.end(), [](const due& a, const due& b) {
-      return a.deadline != b.deadline ? a.deadline < b.deadline : a.seq < b.seq;
-    });
-    out.reserve(out.size() + ready.size());
-    for (const due& d : ready) {
-      out.push_back(make_completion(d.slot, completion_reason::timed_out));
-      release(d.slot);
-    }
+    const std::size_t completed = polls_.expire(now, topics_, out);
     for (topic_state& ts : topics_)
       ts.cum.pop(ts.log.trim(now));
-    return ready.size();
+    return completed;
   }
 
   /// When expire() has something to do next: the earliest parked deadline or the earliest time
   /// a message exceeds its topic's max_age; nullopt when neither exists. Discards stale
   /// bookkeeping of completed waiters on the way (hence non-const).
   std::optional<millis> next_deadline() {
-    while (!deadlines_.empty() && !live(deadlines_.front()))
-      deadlines_.pop();
-    std::optional<millis> best;
-    if (!deadlines_.empty()) best = millis{deadlines_.front().deadline};
+    std::optional<millis> best = polls_.next_deadline();
     for (const topic_state& ts : topics_) {
       const auto age = ts.log.retention_bounds().max_age;
       if (age.count() <= 0 || ts.log.empty()) continue;
@@ -425,13 +318,13 @@ class queue {
   // -- Introspection ---------------------------------------------------------------------------
 
   /// Polls parked now (over all topics; a multi-topic poll counts once).
-  std::size_t waiters() const noexcept { return parked_; }
+  std::size_t waiters() const noexcept { return polls_.count(); }
   /// Polls parked on topic `t` (0 for an unknown id).
   std::size_t waiters(topic_id t) const noexcept {
     return t.value < topics_.size() ? topics_[t.value].waiting.count : 0;
   }
   /// Sessions with at least one parked poll.
-  std::size_t sessions() const noexcept { return sessions_.sessions(); }
+  std::size_t sessions() const noexcept { return polls_.sessions(); }
 
   /// Heap bytes the queue owns, exactly as requested from the allocator: its topic table,
   /// waiter slots and links, deadline heap, session table and byte rings, plus every topic
@@ -449,11 +342,7 @@ class queue {
     std::swap(counter_, o.counter_);
     std::swap(opts_, o.opts_);
     topics_.swap(o.topics_);
-    table_.swap(o.table_);
-    sessions_.swap(o.sessions_);
-    deadlines_.swap(o.deadlines_);
-    std::swap(parked_, o.parked_);
-    std::swap(seq_, o.seq_);
+    polls_.swap(o.polls_);
     std::swap(now_, o.now_);
   }
 
@@ -496,20 +385,6 @@ class queue {
     return error{};
   }
 
-  cursor resolve(topic_id t, position from) const noexcept {
-    const log::message_log& l = topics_[t.value].log;
-    switch (from.type()) {
-      case position::kind::oldest:
-        return {l.epoch(), l.first_offset() - 1};
-      case position::kind::newest:
-        return l.head();
-      case position::kind::from_offset:
-        return {l.epoch(), from.value().offset};
-      default:
-        return from.value();
-    }
-  }
-
   // Steps 3 and 4 of poll() for one topic: checks cursor `c` and fills `b` with the messages
   // after it (moving `c` to the last one). On failure `r` is the reset (or rejection), with no
   // messages.
@@ -542,69 +417,14 @@ class queue {
       r.also.clear();
       return false;
     }
-    if (res.count() != 0) c = fill(ts, c.offset, b);
+    if (res.count() != 0) c = ts.fill(c.offset, opts_, b);
     return true;
-  }
-
-  // Fills `b` with the messages after `after` within the batch limits (at least one); returns
-  // the cursor of the last one. Precondition: at least one message after `after` is retained.
-  cursor fill(const topic_state& ts, std::uint64_t after, batch& b) const {
-    std::uint64_t off = after + 1;
-    const std::uint64_t last = ts.log.last_offset();
-    do {
-      b.push_back(ts.log.ref(off));
-      ++off;
-    } while (off <= last && b.size() < opts_.max_batch_messages &&
-             b.bytes() + ts.log.find(off)->payload.size() <= opts_.max_batch_bytes);
-    return {ts.log.epoch(), off - 1};
-  }
-
-  // A completion for slot `s` describing all of its topics with their unchanged cursors.
-  completion make_completion(std::uint32_t s, completion_reason why) const {
-    const detail::waiter_slot& w = table_.slot(s);
-    completion c;
-    c.waiter = {s, w.home.generation};
-    c.token = w.token;
-    c.reason = why;
-    c.topic = topic_id{w.home.topic};
-    c.next = {topics_[w.home.topic].log.epoch(), w.home.after};
-    for (std::uint32_t x = w.extra; x != none; x = table_.extra(x).sibling) {
-      const detail::link& l = table_.extra(x).l;
-      c.also.push_back({topic_id{l.topic}, {topics_[l.topic].log.epoch(), l.after}, {}});
-    }
-    return c;
-  }
-
-  // -- Waiters --------------------------------------------------------------------------------
-
-  // Appends link `l` (node id `node`) to topic `t`'s waiter list.
-  void append(std::uint32_t t, std::uint32_t node, detail::link& l) noexcept {
-    table_.append(topics_[t].waiting, t, node, l);
-  }
-
-  // Unparks slot `s`: unlinks it from its topics and session, frees it. Its deadline entry
-  // becomes stale (skipped by generation) and is dropped lazily.
-  void release(std::uint32_t s) noexcept {
-    if (table_.slot(s).session_next != detail::no_session) sessions_.remove(s, table_);
-    table_.release(s,
-                   [this](std::uint32_t t) -> detail::waiter_list& { return topics_[t].waiting; });
-    --parked_;
-  }
-
-  // Whether deadline entry `e` still belongs to a parked waiter.
-  bool live(const detail::deadline_entry& e) const noexcept {
-    const detail::waiter_slot& w = table_.slot(e.slot);
-    return w.home.topic != none && w.home.generation == e.generation;
   }
 
   std::unique_ptr<std::size_t> counter_;  // bytes held by the containers below
   options opts_;
   detail::counted_vector<topic_state> topics_;
-  detail::waiter_table table_;       // parked waiters: slots and their links in topic lists
-  detail::session_index sessions_;   // session id -> parked waiters
-  detail::deadline_heap deadlines_;  // parked waiters' deadlines
-  std::size_t parked_ = 0;
-  std::uint64_t seq_ = 0;
+  detail::parked_polls polls_;  // parked polls: topic links, sessions, deadlines
   millis now_{std::numeric_limits<millis::rep>::min()};
 };
 

@@ -18,10 +18,11 @@
 //
 // The connection owns no socket, clock or random source: bytes in through feed()/next(), bytes out
 // through output()/consume_output(), and the client role's masking keys from a key_source the
-// caller supplies. Everything is bounded by `limits`.
+// caller supplies. Everything is bounded by `limits`. This class is the state machine (control
+// frames, the closing handshake, failure); it owns its halves: ws/detail/message_assembler.hpp
+// (data frames into messages) and ws/detail/frame_writer.hpp (everything sent).
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -40,7 +41,7 @@
 #include "rtwire/ws/connection_options.hpp"
 #include "rtwire/ws/decoder.hpp"
 #include "rtwire/ws/detail/frame_writer.hpp"
-#include "rtwire/ws/detail/message_inflater.hpp"
+#include "rtwire/ws/detail/message_assembler.hpp"
 #include "rtwire/ws/frame.hpp"
 #include "rtwire/ws/prepared.hpp"
 
@@ -63,7 +64,7 @@ class connection {
             {.rules = {.allowed_rsv = codec ? rsv1 : std::uint8_t{0},
                        .masking = r == role::server ? mask_rule::required : mask_rule::forbidden,
                        .max_payload = opts.limit.max_frame_payload}}),
-        small_bound_(small_bound(opts)),
+        small_bound_(detail::message_assembler::small_bound(opts)),
         codec_(std::move(codec)),
         writer_(r, opts.keys, opts.fragment_size) {}
 
@@ -108,16 +109,19 @@ class connection {
     // data_frame()'s fragmentation bookkeeping needed. A failed connection is closed, so it never
     // gets here. Everything else is in next_slow(), out of line so this stays small: 20-byte
     // frames went from 66 to 147 M/s (bench/ws_frames.cpp, ws/decode_20B/rtwire).
-    if (state_ != connection_state::closed && !in_message_ && !release_message_) {
+    if (state_ != connection_state::closed && !assembler_.in_message() &&
+        !assembler_.holds_message()) {
       mutable_bytes_view payload;
       const std::size_t used = decoder_.small_frame(input_, small_bound_, payload);
       if (used != 0) {
         input_ = input_.subspan(used);
         const bool text = decoder_.header().op == opcode::text;
         // RFC 6455 §8.1: a text message must be UTF-8 (1007 otherwise); a short ASCII one is.
-        if (text && !short_ascii(payload) && !small_text_is_valid(payload, ev)) return ev;
-        set_event(ev, text ? event_type::text : event_type::binary, payload, true, true,
-                  close_code::none);
+        if (text && !detail::short_ascii(payload) &&
+            !detail::message_assembler::small_text_is_valid(payload, decoder_, ev, failer{this}))
+          return ev;
+        detail::set_event(ev, text ? event_type::text : event_type::binary, payload, true, true,
+                          close_code::none);
         return ev;
       }
     }
@@ -158,28 +162,7 @@ class connection {
     if (kind != opcode::text && kind != opcode::binary)
       return make_error_code(ws::error::invalid_argument);
     if (const auto ec = can_send()) return ec;
-    if (sending_message_ && kind != sending_kind_)
-      return make_error_code(ws::error::message_in_progress);
-    const opcode first = sending_message_ ? opcode::continuation : kind;
-    if (!sending_message_) sending_compressed_ = codec_ != nullptr;
-    if (sending_compressed_) {
-      // RFC 7692 §7.2.1: each piece is deflated with a sync flush; the tail goes on the last.
-      z_out_.clear();
-      if (codec_->compress(data, last, z_out_)) {
-        // RFC 7692 §6.1: RSV1 on the first frame of the message only.
-        writer_.write_fragmented(first, z_out_, last, sending_message_ ? 0 : rsv1);
-        sending_message_ = !last;
-        sending_kind_ = kind;
-        return {};
-      }
-      // zlib could not allocate: send the message uncompressed if nothing of it was sent yet.
-      if (sending_message_) return make_error_code(ws::error::invalid_argument);
-      sending_compressed_ = false;
-    }
-    sending_message_ = !last;
-    sending_kind_ = kind;
-    writer_.write_fragmented(first, data, last);
-    return {};
+    return writer_.write_fragment(codec_.get(), kind, data, last);
   }
 
   /// Sends a message prepared once for many connections (rtwire/ws/prepared.hpp) by reference:
@@ -199,7 +182,7 @@ class connection {
     // state: one cache line less per connection in a fan-out loop, 32 -> 23 ns per recipient.)
     if (writer_.client()) return make_error_code(ws::error::prepared_for_client);
     if (const auto ec = can_send()) return ec;
-    if (sending_message_) return make_error_code(ws::error::message_in_progress);
+    if (writer_.sending_message()) return make_error_code(ws::error::message_in_progress);
     const bytes_view data = msg.payload();
     if (codec_ && codec_->worth_compressing(data.size())) {
       const std::uint32_t key = codec_->shared_context_key();
@@ -210,12 +193,9 @@ class connection {
                              msg.kind(), rsv1);
         return {};
       }
-      // Context takeover (or another window): compressed against this connection's history.
-      z_out_.clear();
-      if (codec_->compress(data, true, z_out_)) {
-        writer_.write_fragmented(msg.kind(), z_out_, true, rsv1);
-        return {};
-      }
+      // Context takeover (or another window): compressed against this connection's history,
+      // as send_text() does.
+      return writer_.write_message(codec_.get(), msg.kind(), data);
     }
     writer_.write_shared(msg.owner(), msg.frame(), msg.header_size(), msg.kind(), 0);
     return {};
@@ -298,7 +278,9 @@ class connection {
 
   /// True while a frame or a fragmented message from the peer is incomplete (the input so far
   /// ends inside it); false between messages.
-  bool receiving() const noexcept { return in_message_ || !decoder_.at_frame_boundary(); }
+  bool receiving() const noexcept {
+    return assembler_.in_message() || !decoder_.at_frame_boundary();
+  }
 
   /// True when a per-message compression codec was given to the constructor.
   bool compressing() const noexcept { return codec_ != nullptr; }
@@ -310,15 +292,14 @@ class connection {
   /// inputs or too long for the fast path, errors.
   [[gnu::noinline]] void next_slow(event& ev) noexcept {
     if (failure_) {
-      set_event(ev, event_type::error, {}, false, false, failure_.close);
+      detail::set_event(ev, event_type::error, {}, false, false, failure_.close);
       return;
     }
-    if (release_message_) {
-      message_.clear();
-      release_message_ = false;
-    }
+    assembler_.release();
     // A compressed piece still being inflated (streaming: its output came in several events).
-    if (inflater_.busy() && pump_inflate(ev)) return;
+    if (assembler_.inflating() &&
+        assembler_.pump_inflate(decoder_, opts_, *codec_, ev, failer{this}))
+      return;
     for (;;) {
       if (state_ == connection_state::closed) {
         input_ = {};
@@ -342,248 +323,8 @@ class connection {
         if (control_frame(r, ev)) return;
         continue;
       }
-      if (data_frame(r, ev)) return;
+      if (assembler_.data_frame(r, decoder_, input_, opts_, codec_, ev, failer{this})) return;
     }
-  }
-
-  /// Validates the text of a one-frame message from next()'s fast path (which ends at the
-  /// decoder's offset); false, with `ev` set to the error, when it is not UTF-8.
-  bool small_text_is_valid(bytes_view text, event& ev) {
-    const utf8::result u = utf8::validate(text);
-    if (u.status == utf8::status::valid) return true;
-    // error_offset: the first bad byte, or the text's size when it ends inside a code point
-    // (where the streaming validator's finish() reports it too).
-    fail_into(ev, ws::error::invalid_utf8, decoder_.offset() - text.size() + u.error_offset);
-    return false;
-  }
-
-  /// The bound on payload lengths for next()'s fast path (frame_decoder::small_frame): 126 (every
-  /// 7-bit length), lowered so that a one-frame message it takes is within max_message_size and,
-  /// in whole_message mode, max_buffered_bytes; 0 (never) when max_fragments forbids any frame.
-  static std::size_t small_bound(const connection_options& o) noexcept {
-    if (o.limit.max_fragments == 0) return 0;
-    std::uint64_t bound = 126;
-    if (o.limit.max_message_size < bound) bound = o.limit.max_message_size + 1;
-    if (o.mode == delivery::whole_message && o.limit.max_buffered_bytes < bound)
-      bound = o.limit.max_buffered_bytes + 1;
-    return static_cast<std::size_t>(bound);
-  }
-
-  /// Fills `ev` field by field: building a temporary and copying it made the compiler store
-  /// the flags narrowly and reload them widely, a store-forwarding stall on every frame.
-  static void set_event(event& ev, event_type type, bytes_view data, bool frame_finished,
-                        bool message_finished, close_code code) noexcept {
-    ev.type = type;
-    ev.data = data;
-    ev.frame_finished = frame_finished;
-    ev.message_finished = message_finished;
-    ev.code = code;
-  }
-
-  /// Handles a piece of a data frame; true when `ev` is an event to return.
-  [[gnu::always_inline]] bool data_frame(const frame_decoder::result& r, event& ev) {
-    const frame_header& h = decoder_.header();
-    if (r.frame_started) {
-      // RFC 6455 §5.4: a continuation frame needs a message to continue, and a new text/binary
-      // frame may not start while a fragmented message is unfinished.
-      if (h.op == opcode::continuation && !in_message_)
-        return fail_into(ev, ws::error::unexpected_continuation, decoder_.frame_offset());
-      if (h.op != opcode::continuation && in_message_)
-        return fail_into(ev, ws::error::expected_continuation, decoder_.frame_offset());
-      // RFC 7692 §6.1: RSV1 marks a compressed message on its first frame only.
-      if (h.op == opcode::continuation && (h.rsv & rsv1) != 0)
-        return fail_into(ev, ws::error::compressed_continuation, decoder_.frame_offset());
-      if (!in_message_) {
-        in_message_ = true;
-        message_op_ = h.op;
-        message_size_ = 0;
-        fragments_ = 0;
-        compressed_ = (h.rsv & rsv1) != 0;
-        if (compressed_) inflater_.start_message();
-        zero_copy_ = h.fin && opts_.mode == delivery::whole_message && !compressed_;
-        if (h.op == opcode::text) {
-          validator_.reset();
-          utf8_boundary_ = true;
-        }
-      }
-      if (++fragments_ > opts_.limit.max_fragments)
-        return fail_into(ev, ws::error::too_many_fragments, decoder_.frame_offset());
-      message_size_ += h.payload_length;
-      if (message_size_ > opts_.limit.max_message_size)
-        return fail_into(ev, ws::error::message_too_big, decoder_.frame_offset() + 1);
-      if (opts_.mode == delivery::whole_message && message_size_ > opts_.limit.max_buffered_bytes)
-        return fail_into(ev, ws::error::buffer_limit, decoder_.frame_offset() + 1);
-    }
-    if (compressed_) return compressed_piece(r, ev);
-    // The decoder hands over at most payload_block bytes a call, so text is validated block by
-    // block while the block is in L1 (after the first block, unmasking and validation are one
-    // pass: utf8::validator::feed_xor), and fails fast without unmasking the rest. The blocks
-    // of a frame are contiguous in the input: they are joined back into the one piece the caller
-    // sees (everything of the frame this input holds).
-    bytes_view piece = r.payload;
-    bool frame_finished = r.frame_finished;
-    const bool text = message_op_ == opcode::text;
-    if (text && !validate_text(piece, ev)) return true;
-    while (!frame_finished && !input_.empty()) {
-      frame_decoder::result more;
-      if (text && h.masked) {
-        const std::size_t before = validator_.offset();
-        utf8::result u{utf8::status::valid, 0};
-        more = decoder_.continue_payload(input_, payload_block,
-                                         [this, &u](mutable_bytes_view block, std::uint32_t key) {
-                                           u = validator_.feed_xor(block, key);
-                                         });
-        input_ = input_.subspan(more.consumed);
-        if (!text_verdict(u, before, more.payload.size(), ev)) return true;
-      } else {
-        more = decoder_.decode(input_, payload_block);
-        input_ = input_.subspan(more.consumed);
-        if (text && !validate_text(more.payload, ev)) return true;
-      }
-      piece = bytes_view(piece.data(), piece.size() + more.payload.size());
-      frame_finished = more.frame_finished;
-    }
-    const bool message_end = frame_finished && h.fin;
-    // RFC 6455 §8.1: a text message that ends inside a code point is not UTF-8.
-    if (text && message_end && validator_.finish().status == utf8::status::invalid)
-      return fail_into(ev, ws::error::invalid_utf8, decoder_.offset());
-    const event_type type = message_op_ == opcode::text ? event_type::text : event_type::binary;
-    if (message_end) in_message_ = false;
-    if (opts_.mode == delivery::streaming) {
-      if (piece.empty() && !frame_finished) return false;
-      set_event(ev, type, piece, frame_finished, message_end, close_code::none);
-      return true;
-    }
-    // whole_message: a single-frame message wholly inside the fed buffer is delivered in place.
-    if (zero_copy_ && r.frame_started && frame_finished) {
-      set_event(ev, type, piece, true, true, close_code::none);
-      return true;
-    }
-    zero_copy_ = false;
-    message_.insert(message_.end(), piece.begin(), piece.end());
-    if (!message_end) return false;
-    release_message_ = true;
-    set_event(ev, type, bytes_view(message_), true, true, close_code::none);
-    return true;
-  }
-
-  /// Takes the compressed payload of a frame that `r` starts or continues (all of it the input
-  /// holds, unmasked in place) and inflates it; true when `ev` is an event to return.
-  bool compressed_piece(const frame_decoder::result& r, event& ev) {
-    bytes_view piece = r.payload;
-    bool frame_finished = r.frame_finished;
-    if (!frame_finished && !input_.empty()) {
-      // The rest of the frame in this input, contiguous with the first piece.
-      const frame_decoder::result more = decoder_.decode(input_);
-      input_ = input_.subspan(more.consumed);
-      piece = bytes_view(piece.data(), piece.size() + more.payload.size());
-      frame_finished = more.frame_finished;
-    }
-    inflater_.take(piece, frame_finished, frame_finished && decoder_.header().fin);
-    return pump_inflate(ev);
-  }
-
-  /// Inflates the piece the inflater holds (RFC 7692 §7.2.2): into message_ in whole_message
-  /// mode, piece by piece in streaming mode, never past the message limit (1009 when crossed).
-  /// True when `ev` is an event to return; false when the piece is used up.
-  bool pump_inflate(event& ev) {
-    const bool whole = opts_.mode == delivery::whole_message;
-    const bool buffered = whole && opts_.limit.max_buffered_bytes < opts_.limit.max_message_size;
-    const std::uint64_t limit =
-        buffered ? opts_.limit.max_buffered_bytes : opts_.limit.max_message_size;
-    const bool text = message_op_ == opcode::text;
-    const event_type type = text ? event_type::text : event_type::binary;
-    while (inflater_.busy()) {
-      const auto s = inflater_.next(*codec_, limit);
-      // RFC 6455 §8.1 on the inflated text, still failing fast (Autobahn 6.x under 12.x/13.x).
-      if (text && !s.piece.empty() && validator_.feed(s.piece).status == utf8::status::invalid)
-        return fail_into(ev, ws::error::invalid_utf8, decoder_.frame_offset());
-      if (s.fault == detail::message_inflater::fault::bad_data)
-        return fail_into(ev, ws::error::bad_compressed_data, decoder_.frame_offset());
-      if (s.fault == detail::message_inflater::fault::over_limit)
-        return fail_into(ev, buffered ? ws::error::buffer_limit : ws::error::message_too_big,
-                         decoder_.frame_offset());
-      if (s.message_end) {
-        if (text && validator_.finish().status == utf8::status::invalid)
-          return fail_into(ev, ws::error::invalid_utf8, decoder_.frame_offset());
-        in_message_ = false;
-      }
-      if (!whole) {
-        const bool frame_end = s.drained && inflater_.frame_done();
-        if (s.piece.empty() && !frame_end) continue;
-        set_event(ev, type, s.piece, frame_end, s.message_end, close_code::none);
-        return true;
-      }
-      // whole_message: a message inflated in one step is delivered from the inflater's chunk;
-      // a longer one is gathered in message_, which grows geometrically but never past the
-      // limit (it holds at most `limit` bytes: the step that crossed it failed above).
-      if (s.message_end && s.whole) {
-        set_event(ev, type, s.piece, true, true, close_code::none);
-        return true;
-      }
-      if (message_.size() + s.piece.size() > message_.capacity()) {
-        std::uint64_t want =
-            std::max<std::uint64_t>(2 * message_.capacity(), message_.size() + s.piece.size());
-        if (want >= limit) want = limit;
-        message_.reserve(static_cast<std::size_t>(want));
-      }
-      message_.insert(message_.end(), s.piece.begin(), s.piece.end());
-      if (s.message_end) {
-        release_message_ = true;
-        set_event(ev, type, bytes_view(message_), true, true, close_code::none);
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /// Validates the next piece of a text message (just unmasked, so still in L1); false, with
-  /// `ev` set to the error, when the message cannot be UTF-8.
-  [[gnu::always_inline]] bool validate_text(bytes_view piece, event& ev) {
-    // RFC 6455 §8.1: fail as soon as the text is not UTF-8 (Autobahn 6.4.x: mid-frame). A
-    // short all-ASCII piece at a code-point boundary is valid whatever came before, so the
-    // validator call (and its kernel dispatch) is skipped: half the cost of a 20-byte frame.
-    if (utf8_boundary_ && short_ascii(piece)) return true;
-    const std::size_t before = validator_.offset();
-    return text_verdict(validator_.feed(piece), before, piece.size(), ev);
-  }
-
-  /// Acts on the validator's result `u` for the `size` bytes just fed (the validator's offset
-  /// was `before`), which end at the decoder's offset: false, with `ev` set to the error, when
-  /// the message cannot be UTF-8.
-  [[gnu::always_inline]] bool text_verdict(const utf8::result& u, std::size_t before,
-                                           std::size_t size, event& ev) {
-    if (u.status == utf8::status::invalid) {
-      fail_into(ev, ws::error::invalid_utf8, decoder_.offset() - size + (u.error_offset - before));
-      return false;
-    }
-    utf8_boundary_ = u.status == utf8::status::valid;
-    return true;
-  }
-
-  /// True if `piece` is at most 64 bytes, all ASCII. It reads in the same 8/4/1-byte steps as
-  /// the scalar unmasking that just wrote those bytes (detail::mask_scalar), so every load is
-  /// forwarded from one store; wider or overlapping loads stalled on store forwarding.
-  [[gnu::always_inline]] static bool short_ascii(bytes_view piece) noexcept {
-    const auto* p = reinterpret_cast<const unsigned char*>(piece.data());
-    const std::size_t n = piece.size();
-    if (n > 64) return false;
-    std::uint64_t acc = 0;
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, p + i, 8);
-      acc |= w;
-    }
-    if (i + 4 <= n) {
-      std::uint32_t w;
-      std::memcpy(&w, p + i, 4);
-      acc |= w;
-      i += 4;
-    }
-    for (; i < n; ++i)
-      acc |= p[i];
-    return (acc & 0x8080808080808080u) == 0;
   }
 
   /// Handles a piece of a control frame; true when `ev` is an event to return.
@@ -605,10 +346,10 @@ class connection {
         // sent a close frame (then only the peer's close is expected).
         if (opts_.auto_pong && state_ == connection_state::open)
           write_frame_out(opcode::pong, payload, true);
-        set_event(ev, event_type::ping, payload, true, true, close_code::none);
+        detail::set_event(ev, event_type::ping, payload, true, true, close_code::none);
         return true;
       case opcode::pong:
-        set_event(ev, event_type::pong, payload, true, true, close_code::none);
+        detail::set_event(ev, event_type::pong, payload, true, true, close_code::none);
         return true;
       default:
         return close_frame(payload, ev);
@@ -641,8 +382,8 @@ class connection {
     // received" (an empty close gets an empty one).
     if (!close_sent_) write_close(code == close_code::no_status ? close_code::none : code, {});
     state_ = connection_state::closed;
-    in_message_ = false;
-    set_event(ev, event_type::close, reason, true, true, code);
+    assembler_.abandon();
+    detail::set_event(ev, event_type::close, reason, true, true, code);
     return true;
   }
 
@@ -651,9 +392,17 @@ class connection {
   bool fail_into(event& ev, ws::error e, std::size_t at) {
     fail_quietly(e, at);
     if (!close_sent_ && failure_.close != close_code::abnormal) write_close(failure_.close, {});
-    set_event(ev, event_type::error, {}, false, false, failure_.close);
+    detail::set_event(ev, event_type::error, {}, false, false, failure_.close);
     return true;
   }
+
+  /// fail_into() for the message assembler, which reports the peer's violations through it.
+  struct failer {
+    connection* self;
+    bool operator()(event& ev, ws::error e, std::size_t at) const {
+      return self->fail_into(ev, e, at);
+    }
+  };
 
   void fail_quietly(ws::error e, std::size_t at) noexcept {
     failure_ = {{.code = make_error_code(e), .offset = at}, close_code_for(e)};
@@ -671,17 +420,7 @@ class connection {
 
   std::error_code send_message(opcode op, bytes_view data) {
     if (const auto ec = can_send()) return ec;
-    if (sending_message_) return make_error_code(ws::error::message_in_progress);
-    if (codec_ && codec_->worth_compressing(data.size())) {
-      // RFC 7692 §7.2.1: one sync-flushed DEFLATE block run, tail removed, RSV1 on frame one.
-      z_out_.clear();
-      if (codec_->compress(data, true, z_out_)) {
-        writer_.write_fragmented(op, z_out_, true, rsv1);
-        return {};
-      }
-    }
-    writer_.write_fragmented(op, data, true);
-    return {};
+    return writer_.write_message(codec_.get(), op, data);
   }
 
   std::error_code send_control(opcode op, bytes_view payload) {
@@ -705,33 +444,15 @@ class connection {
   mutable_bytes_view input_{};
   std::size_t small_bound_;
 
-  /// Payload bytes taken from the decoder per call after a frame's first piece: a text block is
-  /// unmasked and validated in one pass (AVX-512; elsewhere two passes over a block still in
-  /// L1, 48 KiB here) and the rest of the frame is not touched once the text is invalid.
-  static constexpr std::size_t payload_block = 16 * 1024;
   /// The most bytes of a frame's first piece: the decoder unmasks it before the frame's kind is
   /// known, outside the fused pass, so it is kept short (bench/ws_frames.cpp,
   /// ws/decode_64KiB/text: 512 B-2 KiB measured alike, 16 KiB 25% slower). Pieces are joined
   /// again before the caller sees them.
   static constexpr std::size_t first_block = 1024;
 
-  // The message being received.
-  bool in_message_ = false;
-  bool zero_copy_ = false;
-  bool release_message_ = false;
-  opcode message_op_ = opcode::text;
-  std::uint64_t message_size_ = 0;
-  std::size_t fragments_ = 0;
-  utf8::validator validator_{};
-  bool utf8_boundary_ = true;  // the text so far ends on a code-point boundary
-  std::vector<std::byte> message_;
-
-  // Per-message compression (RFC 7692), when negotiated.
+  // The message being received, and the negotiated per-message compression (RFC 7692), if any.
+  detail::message_assembler assembler_;
   std::unique_ptr<compression> codec_;
-  bool compressed_ = false;  // the message being received has RSV1
-  detail::message_inflater inflater_;
-  std::vector<std::byte> z_out_;  // a compressed message being sent
-  bool sending_compressed_ = false;
 
   // A control frame that arrived in pieces.
   std::array<std::byte, max_control_payload> control_{};
@@ -744,8 +465,6 @@ class connection {
   connection_error failure_{};
 
   // Sending.
-  bool sending_message_ = false;
-  opcode sending_kind_ = opcode::text;
   detail::frame_writer writer_;
 
   // The copy of read-only input (feed(std::string_view)), unmasked in place.

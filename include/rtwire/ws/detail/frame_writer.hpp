@@ -1,8 +1,10 @@
 // rtwire — internal: the sending half of rtwire::ws::connection. Frames are appended to one output
 // queue, masked for the client role (RFC 6455 §5.3) and fragmented to the configured size
-// (RFC 6455 §5.4); the caller drains the queue through output()/consume(). Frames prepared once
-// for many connections (rtwire/ws/prepared.hpp) are queued by reference: the output is then a
-// sequence of pieces (gather()), the writer's own bytes and shared ones, in order. Not public API.
+// (RFC 6455 §5.4); messages are compressed when a codec was negotiated (RFC 7692 §7.2.1) and may
+// be streamed in parts; the caller drains the queue through output()/consume(). Frames prepared
+// once for many connections (rtwire/ws/prepared.hpp) are queued by reference: the output is then
+// a sequence of pieces (gather()), the writer's own bytes and shared ones, in order. Not public
+// API.
 #pragma once
 
 #include <algorithm>
@@ -13,10 +15,12 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "rtwire/core/bytes.hpp"
+#include "rtwire/ws/compression.hpp"
 #include "rtwire/ws/connection_options.hpp"
 #include "rtwire/ws/error.hpp"
 #include "rtwire/ws/frame.hpp"
@@ -64,6 +68,55 @@ class frame_writer {
       rsv = 0;
     }
     write(op, data, last, rsv);
+  }
+
+  /// Writes a whole message (connection::send_text/send_binary), deflated by `codec` (may be
+  /// null) when it finds the message worth it. message_in_progress, writing nothing, while a
+  /// write_fragment() message is unfinished.
+  std::error_code write_message(compression* codec, opcode op, bytes_view data) {
+    if (sending_message_) return make_error_code(ws::error::message_in_progress);
+    if (codec && codec->worth_compressing(data.size())) {
+      // RFC 7692 §7.2.1: one sync-flushed DEFLATE block run, tail removed, RSV1 on frame one.
+      z_out_.clear();
+      if (codec->compress(data, true, z_out_)) {
+        write_fragmented(op, z_out_, true, rsv1);
+        return {};
+      }
+    }
+    write_fragmented(op, data, true);
+    return {};
+  }
+
+  /// True while a write_fragment() message is unfinished.
+  bool sending_message() const noexcept { return sending_message_; }
+
+  /// Writes one part of a message the caller streams (connection::send_fragment; `kind` is
+  /// text or binary): the first opens it, later ones continue it (RFC 6455 §5.4), `last`
+  /// finishes it; deflated by `codec` (may be null) piece by piece. message_in_progress,
+  /// writing nothing, if `kind` differs from the open message's.
+  std::error_code write_fragment(compression* codec, opcode kind, bytes_view data, bool last) {
+    if (sending_message_ && kind != sending_kind_)
+      return make_error_code(ws::error::message_in_progress);
+    const opcode first = sending_message_ ? opcode::continuation : kind;
+    if (!sending_message_) sending_compressed_ = codec != nullptr;
+    if (sending_compressed_) {
+      // RFC 7692 §7.2.1: each piece is deflated with a sync flush; the tail goes on the last.
+      z_out_.clear();
+      if (codec->compress(data, last, z_out_)) {
+        // RFC 7692 §6.1: RSV1 on the first frame of the message only.
+        write_fragmented(first, z_out_, last, sending_message_ ? 0 : rsv1);
+        sending_message_ = !last;
+        sending_kind_ = kind;
+        return {};
+      }
+      // zlib could not allocate: send the message uncompressed if nothing of it was sent yet.
+      if (sending_message_) return make_error_code(ws::error::invalid_argument);
+      sending_compressed_ = false;
+    }
+    sending_message_ = !last;
+    sending_kind_ = kind;
+    write_fragmented(first, data, last);
+    return {};
   }
 
   /// Appends a close frame with `code` (none: an empty body) and `reason` (≤ 123 bytes, checked
@@ -227,6 +280,12 @@ class frame_writer {
   std::size_t offset_ = 0;       // bytes of pieces_[head_] already consumed
   std::size_t piece_bytes_ = 0;  // bytes of the pieces not yet consumed
   std::size_t out_sent_ = 0;     // out_[0, out_sent_) is sent (while pieces are queued)
+
+  // A message being sent in parts (write_fragment()).
+  bool sending_message_ = false;
+  opcode sending_kind_ = opcode::text;
+  bool sending_compressed_ = false;
+  std::vector<std::byte> z_out_;  // a compressed message being sent
 };
 
 }  // namespace rtwire::ws::detail

@@ -18,6 +18,13 @@
 // The I/O glue is the whole story: read bytes, feed() them, act on next()'s events, write
 // output(). One session object per connection on a single-threaded io_context (plain completion
 // handlers, so it builds with every compiler Asio supports) serves many clients at once.
+//
+// Memory: an idle connection holds no read buffer. A session waits for readiness
+// (async_wait), then reads into the one buffer of the io_context's thread and handles all it
+// read before it returns; what must outlive that (a partial frame, a partial request head) the
+// connection and the handshake copy into their own storage. The handshake parser is freed at the
+// upgrade. (An async_read_some per session would need a buffer per session: the reactor reads
+// for every ready socket before it runs their handlers.)
 #include <rtwire/ws/connection.hpp>
 #include <rtwire/ws/deflate.hpp>
 #include <rtwire/ws/handshake.hpp>
@@ -78,6 +85,7 @@ class session : public std::enable_shared_from_this<session> {
     const auto ep = socket_.remote_endpoint(ec);
     if (!ec) peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
     socket_.set_option(tcp::no_delay(true), ec);
+    socket_.non_blocking(true, ec);  // read_some after readiness must never block the thread
     // Slowloris: the whole handshake must arrive within the head timeout.
     timer_.expires_after(config_.http.head_timeout);
     timer_.async_wait([self = shared_from_this()](asio::error_code e) {
@@ -90,25 +98,35 @@ class session : public std::enable_shared_from_this<session> {
   }
 
  private:
-  void read() {
-    socket_.async_read_some(
-        asio::buffer(buffer_),
-        [self = shared_from_this()](asio::error_code ec, std::size_t n) { self->on_read(ec, n); });
+  /// The read buffer every session of this thread shares (see the top comment).
+  static std::array<char, 64 * 1024>& read_buffer() {
+    thread_local std::array<char, 64 * 1024> buffer;
+    return buffer;
   }
 
-  void on_read(asio::error_code ec, std::size_t n) {
+  void read() {
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this()](asio::error_code ec) { self->on_readable(ec); });
+  }
+
+  void on_readable(asio::error_code ec) {
+    auto& buffer = read_buffer();
+    std::size_t n = 0;
+    if (!ec) n = socket_.read_some(asio::buffer(buffer), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return read();
     if (ec) {
       if (upgraded_) conn_.receive_eof();
       if (!upgraded_) transport_error_ = ec.message();
       return;  // the last reference goes: the socket closes
     }
-    if (!upgraded_) return on_handshake_bytes(n);
-    on_frames(0, n);
+    if (!upgraded_) return on_handshake_bytes(buffer.data(), n);
+    on_frames(buffer.data(), n);
   }
 
   // 1. The opening handshake (RFC 6455 §4.2).
-  void on_handshake_bytes(std::size_t n) {
-    const auto r = handshake_.feed(std::string_view(buffer_.data(), n));
+  void on_handshake_bytes(char* data, std::size_t n) {
+    ws::server_handshake& handshake = *handshake_;
+    const auto r = handshake.feed(std::string_view(data, n));
     if (r.status == ws::server_handshake::state::need_more) return read();
     std::string reply;
     answered_ = true;
@@ -116,18 +134,18 @@ class session : public std::enable_shared_from_this<session> {
     if (r.status == ws::server_handshake::state::request_ready) {
       // The first offered subprotocol that we speak (the offer's views live in the handshake).
       std::string_view chosen;
-      for (const std::string_view offered : handshake_.request().protocols) {
+      for (const std::string_view offered : handshake.request().protocols) {
         for (const std::string& p : config_.protocols)
           if (offered == p && chosen.empty()) chosen = offered;
       }
       // permessage-deflate (RFC 7692 §7.1): answer the first acceptable offer, if any.
       const auto bits = static_cast<std::uint8_t>(config_.deflate_window);
       const ws::deflate_answer deflate =
-          ws::negotiate_deflate(handshake_.request().extensions, {.enabled = config_.deflate,
-                                                                  .server_max_window_bits = bits,
-                                                                  .client_max_window_bits = bits});
+          ws::negotiate_deflate(handshake.request().extensions, {.enabled = config_.deflate,
+                                                                 .server_max_window_bits = bits,
+                                                                 .client_max_window_bits = bits});
       if (const auto e =
-              handshake_.accept(reply, {.protocol = chosen, .extensions = deflate.response()})) {
+              handshake.accept(reply, {.protocol = chosen, .extensions = deflate.response()})) {
         std::fprintf(stderr, "accept failed: %s\n", e.message().c_str());
         return;
       }
@@ -137,22 +155,24 @@ class session : public std::enable_shared_from_this<session> {
                                ws::make_deflate_codec(deflate.params, ws::role::server));
 #endif
       upgraded_ = true;
+      handshake_.reset();  // `handshake` is gone: nothing above points into it any more
     } else {
-      handshake_.write_rejection(reply);
+      handshake.write_rejection(reply);
     }
-    // Frames the client sent right behind its request: feed them after the 101 is written.
-    const std::size_t at = r.consumed;
+    // Frames the client sent right behind its request: fed after the 101 is written, so they
+    // move out of the shared buffer first (rare: clients wait for the 101).
+    auto early = std::make_shared<std::string>(data + r.consumed, n - r.consumed);
     auto out = std::make_shared<std::string>(std::move(reply));
     asio::async_write(socket_, asio::buffer(*out),
-                      [self = shared_from_this(), out, at, n](asio::error_code ec, std::size_t) {
+                      [self = shared_from_this(), out, early](asio::error_code ec, std::size_t) {
                         if (ec || !self->upgraded_) return;  // rejected: close
-                        self->on_frames(at, n - at);
+                        self->on_frames(early->data(), early->size());
                       });
   }
 
-  // 2. Frames. `buffer_` stays untouched until next() says need_more: events point into it.
-  void on_frames(std::size_t at, std::size_t n) {
-    conn_.feed(buffer_.data() + at, n);
+  // 2. Frames. `data` stays untouched until next() says need_more: events point into it.
+  void on_frames(char* data, std::size_t n) {
+    conn_.feed(data, n);
     for (ws::event ev = conn_.next(); ev.type != ws::event_type::need_more; ev = conn_.next()) {
       if (ev.type == ws::event_type::text) {
         conn_.send_text(ev.text());
@@ -195,21 +215,22 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void discard() {
-    socket_.async_read_some(asio::buffer(buffer_),
-                            [self = shared_from_this()](asio::error_code ec, std::size_t) {
-                              if (ec) {
-                                self->timer_.cancel();  // EOF: done
-                                return;
-                              }
-                              self->discard();
-                            });
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](asio::error_code ec) {
+      if (!ec) self->socket_.read_some(asio::buffer(read_buffer()), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) return self->discard();
+      if (ec) {
+        self->timer_.cancel();  // EOF: done
+        return;
+      }
+      self->discard();
+    });
   }
 
   std::string outcome() const {
     if (!upgraded_) {
-      if (handshake_.current() == ws::server_handshake::state::rejected)
-        return "handshake rejected (" + std::to_string(handshake_.rejection_status()) +
-               "): " + handshake_.error().message();
+      if (handshake_->current() == ws::server_handshake::state::rejected)
+        return "handshake rejected (" + std::to_string(handshake_->rejection_status()) +
+               "): " + handshake_->error().message();
       return "closed before the handshake" +
              (transport_error_.empty() ? std::string() : ": " + transport_error_);
     }
@@ -225,8 +246,7 @@ class session : public std::enable_shared_from_this<session> {
   tcp::socket socket_;
   const settings& config_;
   asio::steady_timer timer_{socket_.get_executor()};
-  std::array<char, 64 * 1024> buffer_;
-  ws::server_handshake handshake_;
+  std::unique_ptr<ws::server_handshake> handshake_ = std::make_unique<ws::server_handshake>();
   ws::connection conn_;
   bool upgraded_ = false;
   bool answered_ = false;

@@ -38,15 +38,8 @@ struct lua_script {
 // epoch is created from ARGV[1], a random value the node chose; the stream is deleted with it,
 // as whatever it held belongs to a history nobody can name any more.
 
-/// ARGV: new epoch, MAXLEN, type, prefix, suffix, channel, deadline (Redis ms). Returns
-/// {epoch, offset}. XADD comes before HINCRBY raises `s`: Redis does not roll a script back, so
-/// a failing XADD must come first to change nothing.
-inline const lua_script& publish_script() {
-  static const lua_script s(R"lua(
-local t = redis.call('TIME')
-if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[7]) then
-  return redis.error_reply('RTEXPIRED the publish reached Redis after its deadline')
-end
+/// The part both scripts start with: the room's epoch in `e`, created when missing, checked.
+inline constexpr std::string_view epoch_lua = R"lua(
 local e = redis.call('HGET', KEYS[1], 'e')
 if not e then
   e = ARGV[1]
@@ -56,6 +49,19 @@ end
 if not string.match(e, '^[0-9a-f]+$') or #e > 16 or string.match(e, '^0.') then
   return redis.error_reply('RTCORRUPT the epoch in ' .. KEYS[1] .. ' is not lowercase hex')
 end
+)lua";
+
+/// ARGV: new epoch, MAXLEN, type, prefix, suffix, channel, deadline (Redis ms). Returns
+/// {epoch, offset}. XADD comes before HINCRBY raises `s`: Redis does not roll a script back, so
+/// a failing XADD must come first to change nothing.
+inline const lua_script& publish_script() {
+  static const lua_script s(std::string(R"lua(
+local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[7]) then
+  return redis.error_reply('RTEXPIRED the publish reached Redis after its deadline')
+end
+)lua") + std::string(epoch_lua) +
+                            R"lua(
 local top = redis.call('HGET', KEYS[1], 's') or '0'
 if not string.match(top, '^%d+$') or #top > 15 then
   return redis.error_reply('RTCORRUPT the top offset in ' .. KEYS[1] .. ' is not a number')
@@ -75,16 +81,7 @@ return {e, s}
 /// Returns {epoch, top offset, entries}: the entries after the start, or the newest `count` ones
 /// when the epoch is not the known one.
 inline const lua_script& read_script() {
-  static const lua_script s(R"lua(
-local e = redis.call('HGET', KEYS[1], 'e')
-if not e then
-  e = ARGV[1]
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'e', e, 's', '0')
-end
-if not string.match(e, '^[0-9a-f]+$') or #e > 16 or string.match(e, '^0.') then
-  return redis.error_reply('RTCORRUPT the epoch in ' .. KEYS[1] .. ' is not lowercase hex')
-end
+  static const lua_script s(std::string(epoch_lua) + R"lua(
 local s = tonumber(redis.call('HGET', KEYS[1], 's')) or 0
 local from = ARGV[3]
 if e ~= ARGV[2] then from = string.format('%d-0', math.max(1, s - tonumber(ARGV[4]) + 1)) end

@@ -10,4 +10,5 @@
 #include "rtwire/stun/ice.hpp"
 #include "rtwire/stun/integrity.hpp"
 #include "rtwire/stun/message.hpp"
+#include "rtwire/stun/registry.hpp"
 #include "rtwire/stun/writer.hpp"

@@ -20,7 +20,7 @@
 #include <string_view>
 
 #include "rtwire/core/bytes.hpp"
-#include "rtwire/detail/block_hasher.hpp"
+#include "rtwire/core/detail/block_hasher.hpp"
 
 namespace rtwire::md5 {
 

@@ -22,7 +22,7 @@
 #include <utility>
 
 #include "rtwire/core/bytes.hpp"
-#include "rtwire/detail/block_hasher.hpp"
+#include "rtwire/core/detail/block_hasher.hpp"
 #include "rtwire/detail/cpu.hpp"
 
 #if RTWIRE_X86_DISPATCH

@@ -144,13 +144,24 @@ class relay_app {
         acceptor_(io),
         timer_(io) {}
 
-  std::uint16_t listen(const asio::ip::address& at, std::uint16_t port) {
-    udp_.open(at.is_v4() ? udp::v4() : udp::v6());
-    udp_.bind({at, port});
-    port = udp_.local_endpoint().port();  // port 0: TCP takes the one UDP got
-    acceptor_.open(at.is_v4() ? tcp::v4() : tcp::v6());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    acceptor_.bind({at, port});
+  std::uint16_t listen(const asio::ip::address& at, const std::uint16_t requested) {
+    // Port 0: UDP picks a free port and TCP takes the same number, which another program may
+    // already hold over TCP: then both are tried again (UDP picks another port).
+    std::uint16_t port = requested;
+    for (int attempt = 1;; ++attempt) {
+      udp_.open(at.is_v4() ? udp::v4() : udp::v6());
+      udp_.bind({at, requested});
+      port = udp_.local_endpoint().port();
+      acceptor_.open(at.is_v4() ? tcp::v4() : tcp::v6());
+      acceptor_.set_option(tcp::acceptor::reuse_address(true));
+      asio::error_code ec;
+      acceptor_.bind({at, port}, ec);
+      if (!ec) break;
+      acceptor_.close();
+      udp_.close();
+      if (requested != 0 || ec != asio::error::address_in_use || attempt == 32)
+        throw asio::system_error(ec, "bind");
+    }
     acceptor_.listen();
     local_ = rtwire_examples::to_stun_address(udp_.local_endpoint());
     receive_udp();

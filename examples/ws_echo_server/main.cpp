@@ -104,23 +104,34 @@ class session : public std::enable_shared_from_this<session> {
     return buffer;
   }
 
-  void read() {
+  /// Waits until the socket is readable, reads into read_buffer(), and calls
+  /// f(ec, data, n); a spurious wake-up (nothing to read after all) waits again.
+  template <class F>
+  void read_when_ready(F f) {
     socket_.async_wait(tcp::socket::wait_read,
-                       [self = shared_from_this()](asio::error_code ec) { self->on_readable(ec); });
+                       [self = shared_from_this(), f = std::move(f)](asio::error_code ec) mutable {
+                         auto& buffer = read_buffer();
+                         std::size_t n = 0;
+                         if (!ec) n = self->socket_.read_some(asio::buffer(buffer), ec);
+                         if (ec == asio::error::would_block || ec == asio::error::try_again)
+                           return self->read_when_ready(std::move(f));
+                         f(ec, buffer.data(), n);
+                       });
   }
 
-  void on_readable(asio::error_code ec) {
-    auto& buffer = read_buffer();
-    std::size_t n = 0;
-    if (!ec) n = socket_.read_some(asio::buffer(buffer), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) return read();
+  void read() {
+    read_when_ready(
+        [this](asio::error_code ec, char* data, std::size_t n) { on_read(ec, data, n); });
+  }
+
+  void on_read(asio::error_code ec, char* data, std::size_t n) {
     if (ec) {
       if (upgraded_) conn_.receive_eof();
       if (!upgraded_) transport_error_ = ec.message();
       return;  // the last reference goes: the socket closes
     }
-    if (!upgraded_) return on_handshake_bytes(buffer.data(), n);
-    on_frames(buffer.data(), n);
+    if (!upgraded_) return on_handshake_bytes(data, n);
+    on_frames(data, n);
   }
 
   // 1. The opening handshake (RFC 6455 §4.2).
@@ -161,12 +172,14 @@ class session : public std::enable_shared_from_this<session> {
     }
     // Frames the client sent right behind its request: fed after the 101 is written, so they
     // move out of the shared buffer first (rare: clients wait for the 101).
-    auto early = std::make_shared<std::string>(data + r.consumed, n - r.consumed);
+    std::shared_ptr<std::string> early;
+    if (r.consumed < n) early = std::make_shared<std::string>(data + r.consumed, n - r.consumed);
     auto out = std::make_shared<std::string>(std::move(reply));
     asio::async_write(socket_, asio::buffer(*out),
                       [self = shared_from_this(), out, early](asio::error_code ec, std::size_t) {
                         if (ec || !self->upgraded_) return;  // rejected: close
-                        self->on_frames(early->data(), early->size());
+                        if (early) return self->on_frames(early->data(), early->size());
+                        self->write();  // the queue is empty: reads next
                       });
   }
 
@@ -215,14 +228,12 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void discard() {
-    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](asio::error_code ec) {
-      if (!ec) self->socket_.read_some(asio::buffer(read_buffer()), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) return self->discard();
+    read_when_ready([this](asio::error_code ec, char*, std::size_t) {
       if (ec) {
-        self->timer_.cancel();  // EOF: done
+        timer_.cancel();  // EOF: done
         return;
       }
-      self->discard();
+      discard();
     });
   }
 

@@ -93,8 +93,10 @@ class longpoll_state : public sink {
       };
       http->watch_for_close();
       timer_.expires_after(timeout);
+      // A join in flight (a cluster's) answers when it completes, whatever the timeout: the first
+      // answer always holds `joined` (or the join's error).
       timer_.async_wait([this, weak = std::weak_ptr<http_session>(http)](asio::error_code ec) {
-        if (!ec && parked_ && parked_ == weak.lock()) answer_parked();
+        if (!ec && parked_ && parked_ == weak.lock() && !joining_) answer_parked();
       });
     }
   }

@@ -61,10 +61,10 @@ class room {
 
   /// The cursor text the next appended event will have.
   std::string next_id() const {
-    return rtwire::log::to_string({log_.epoch(), log_.last_offset() + 1});
+    return rtwire::log::to_string({log().epoch(), log().last_offset() + 1});
   }
   /// The cursor text of the head (the newest event; offset 0 when none yet).
-  std::string head_id() const { return rtwire::log::to_string(log_.head()); }
+  std::string head_id() const { return rtwire::log::to_string(log().head()); }
 
   /// Appends an event whose JSON (built with next_id() as its "id") is `json`. Returns false if
   /// the log refused it (larger than its byte bound).

@@ -11,7 +11,7 @@
 // while it is cut off); node D (killed by the presence check). A, B, D use --member-ttl-ms 1500.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { Redis, TcpProxy, died, sleep, startNode, stop } from './procs.mjs';
+import { Redis, TcpProxy, died, freePort, sleep, startNode, stop } from './procs.mjs';
 
 const require = createRequire(new URL('../chat/package.json', import.meta.url));
 const WebSocket = require('ws');
@@ -80,6 +80,8 @@ class Inbox {
 // ---- clients --------------------------------------------------------------------------------
 let tracked = [];
 const track = (c) => { tracked.push(c); return c; };
+// Keeps clients open past the end of their check (for a later check).
+const keep = (...cs) => { tracked = tracked.filter((c) => !cs.includes(c)); };
 function closeTracked() {
   for (const c of tracked) { try { c.close(); } catch { /* already closed */ } }
   tracked = [];
@@ -454,7 +456,10 @@ async function move(kind) {
   }
   assert(pub.inbox.none((e) => (e.type === 'user-left' || e.type === 'user-joined') && e.clientId === old.id),
     'a move within the grace period publishes no user-left/user-joined');
+  keep(pub, nw);
+  moved.push({ kind, room, pub, mover: nw, at: Date.now() });
 }
+const moved = [];
 await check('move A→B mid-stream, WebSocket (resume=TOKEN, join since)', () => move('ws'));
 await check('move A→B mid-stream, SSE (resume=TOKEN, Last-Event-ID)', () => move('sse'));
 await check('move A→B mid-stream, long poll (token, cursor)', () => move('poll'));
@@ -531,6 +536,36 @@ await check(`a killed node's members leave: one user-left each, seen on every ot
   }
 });
 
+await check(`moved sessions stay members after --grace-ms ${GRACE} (the old node does not end them)`, async () => {
+  assert(moved.length, 'no move check passed');
+  for (const { mover } of moved) tracked.push(mover);
+  for (const { pub } of moved) tracked.push(pub);
+  const wait = moved.at(-1).at + GRACE + 1500 - Date.now();
+  if (wait > 0) await sleep(wait);
+  for (const { kind, room, pub, mover } of moved) {
+    assert(pub.inbox.none((e) => (e.type === 'user-left' || e.type === 'user-joined') && e.clientId === mover.id),
+      `${kind}: presence events for the moved client: ${JSON.stringify(pub.inbox.items.filter((e) => e.clientId === mover.id))}`);
+    const probe = await wsClient(A.port, '', `ws probe@A`);
+    const j = await probe.join(room, 'probe');
+    assert(j.members.some((m) => m.clientId === mover.id), `${kind}: the moved client is still listed in joined.members on A`);
+    pub.send({ type: 'message', room, text: 'still there?' });
+    assert.equal((await mover.inbox.take((e) => isMsg(room)(e) && e.text === 'still there?', 'a live message on B')).from, pub.id);
+  }
+});
+
+await check('a node that cannot reach Redis at start exits 1', async () => {
+  const closed = await freePort();
+  try {
+    const n = await startNode(serverBin, 'node-x', closed, nodeArgs);
+    await stop(n);
+  } catch (e) {
+    if (!e.node) throw e;
+    assert.equal(e.node.exit.code, 1, `exit status (${JSON.stringify(e.node.exit)})`);
+    return;
+  }
+  assert.fail('a node started without Redis');
+});
+
 await check('a node cut off from Redis: unavailable to its senders, readers stay connected, catches up when back', async () => {
   needC();
   const room = 'cut';
@@ -603,8 +638,7 @@ await check('Redis FLUSHALL: members on every node get reset before the new epoc
   const oldEpoch = cursorOf(old).epoch;
   assert.equal(await redis.command('FLUSHALL'), '+OK');
   await sleep(300);
-  const r = await post(B.port, s.token, { type: 'message', room, text: 'after' });
-  assert.equal(r.status, 202, `POST /send after FLUSHALL: ${r.status} ${await r.text()}`);
+  a.send({ type: 'message', room, text: 'after' });
   for (const x of [a, s, p]) {
     const msg = await x.inbox.take((e) => isMsg(room)(e) && e.text === 'after', 'the first message after FLUSHALL');
     const reset = await x.inbox.take((e) => e.type === 'reset' && e.room === room, 'reset');

@@ -152,15 +152,18 @@ class Poller {
   }
 
   // The first poll: a new session (no token), or a resume on this node with token and cursor.
+  // A new session resolves once its `joined` came (in the first answer or a later one); `first`
+  // keeps the first answer.
   async open({ token, cursor } = {}) {
     const params = { room: this.room, name: this.name, timeout: 0 };
     if (token) params.token = token;
     if (cursor) params.cursor = cursor;
     const r = await poll(this.port, params);
     if (r.status !== 200) throw new Error(`${this.label}: first poll answered ${r.status} ${JSON.stringify(r.body)}`);
-    Object.assign(this, { token: r.body.token, id: r.body.clientId, cursor: r.body.cursor });
+    Object.assign(this, { token: r.body.token, id: r.body.clientId, cursor: r.body.cursor, first: r.body });
     for (const e of r.body.events) this.inbox.push(e);
     this.loop = this.#run();
+    if (!token) await this.inbox.take((e) => e.type === 'joined' && e.room === this.room, `joined ${this.room}`);
     return this;
   }
 
@@ -346,6 +349,19 @@ await check('three nodes: WS, SSE and long poll on A, B, C see every message onc
   await sameSequence([a, s, p, w], room, { a: 12, s: 12, p: 12, w: 12 });
 });
 
+await check('long poll: the first poll (no token) answers at once with joined and a cursor, as on one node', async () => {
+  const room = 'lp1';
+  const a = await wsClient(A.port, '', 'ws wa@A');
+  await a.join(room, 'wa');
+  const r = await poll(B.port, { room, name: 'pb', timeout: 0 });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.match(r.body.cursor, CURSOR, `the first answer's cursor: ${JSON.stringify(r.body)}`);
+  const j = r.body.events.find((e) => e.type === 'joined');
+  assert(j, `the first answer has joined: ${JSON.stringify(r.body)}`);
+  assert.deepEqual(j.members.map((m) => m.name).sort(), ['pb', 'wa']);
+  assert.equal(r.body.cursor, j.cursor);
+});
+
 await check('presence: joined.members lists the members of every node; user-joined/user-left reach every node; /stats counts them', async () => {
   needC();
   const room = 'pres';
@@ -358,7 +374,7 @@ await check('presence: joined.members lists the members of every node; user-join
   const jd = await d.join(room, 'pd');
   const byId = (x, y) => (x.clientId < y.clientId ? -1 : 1);
   const expected = [[a.id, 'pa'], [s.id, 'pb'], [p.id, 'pc'], [d.id, 'pd']].map(([clientId, name]) => ({ clientId, name })).sort(byId);
-  assert.deepEqual([...jd.members].sort(byId), expected, 'joined.members on B lists the members on A, B and C');
+  assert.deepEqual([...jd.members].sort(byId), expected, `joined.members on B lists the members on A, B and C: ${JSON.stringify(jd.members)}`);
   for (const [who, ids] of [[a, [s.id, p.id, d.id]], [s, [p.id, d.id]], [p, [d.id]]]) {
     for (const id of ids) await who.inbox.take((e) => e.type === 'user-joined' && e.clientId === id, `user-joined of ${id}`);
   }
@@ -575,7 +591,7 @@ await check('a node cut off from Redis: unavailable to its senders, readers stay
   await w.join(room, 'wc');
   const s = await sseJoin(C.port, room, 'sc', { label: 'sse sc@C' });
   pub.send({ type: 'message', room, text: 'warm' });
-  for (const r of [w, s]) await r.inbox.take(isMsg(room), 'warm');
+  for (const r of [pub, w, s]) await r.inbox.take(isMsg(room), 'warm');
   proxy.down = true;
   proxy.cut();
   await sleep(100);
@@ -617,55 +633,109 @@ function assertResetFirst(r, room, reset, msg, oldEpoch) {
   const rc = cursorOf(reset.cursor);
   const mc = cursorOf(msg.id);
   assert.notEqual(mc.epoch, oldEpoch, `${r.label}: the first message after the loss has a new epoch (not renumbered in the old one)`);
-  assert.equal(rc.epoch, mc.epoch, `${r.label}: reset.cursor is in the new epoch`);
-  assert(rc.offset < mc.offset, `${r.label}: reset.cursor ${reset.cursor} comes before the message ${msg.id}`);
+  assert.equal(rc.epoch, mc.epoch, `${r.label}: reset.cursor ${reset.cursor} is in the new epoch of the message ${msg.id}`);
+  assert(rc.offset < mc.offset, `${r.label}: reset.cursor ${reset.cursor} comes before the message ${msg.id} (resuming from it must not skip the message)`);
   assert(reset.n < msg.n, `${r.label}: reset arrived before the new epoch's first message`);
   const later = r.inbox.seen.filter((e) => e.n > reset.n && e.id && CURSOR.test(e.id));
   assert(later.every((e) => cursorOf(e.id).epoch !== oldEpoch), `${r.label}: an old-epoch event after the reset: ${JSON.stringify(later).slice(0, 300)}`);
 }
 
-await check('Redis FLUSHALL: members on every node get reset before the new epoch; old cursors get reset (WS event, SSE event, poll 409)', async () => {
+async function resetThenMessage(x, room, text, oldEpoch) {
+  const msg = await x.inbox.take((e) => isMsg(room)(e) && e.text === text, `the message ${text}`);
+  const reset = await x.inbox.take((e) => e.type === 'reset' && e.room === room, 'reset');
+  assertResetFirst(x, room, reset, msg, oldEpoch);
+  return msg;
+}
+
+// A reset answering a stale cursor names the room's cluster head: in the room's current epoch,
+// and a cursor the next poll accepts (200, not another 409).
+async function assertHeadCursor(what, cursor, epoch, room, port) {
+  assert.equal(cursorOf(cursor).epoch, epoch, `${what}: the reset cursor ${cursor} is in the room's epoch ${epoch}`);
+  const q = await poll(port, { room, name: 'probe', cursor, timeout: 0 });
+  assert.equal(q.status, 200, `${what}: a first poll from the reset cursor ${cursor}: ${q.status} ${JSON.stringify(q.body)}`);
+  assert(!q.body.events.some((e) => e.type === 'reset'), `${what}: a first poll from the reset cursor ${cursor} is reset again: ${JSON.stringify(q.body.events)}`);
+}
+
+await check('a stale cursor (another epoch, the future) gets reset to the cluster head: WS since, SSE Last-Event-ID, poll 409', async () => {
+  needC();
+  const room = 'stale';
+  const a = await wsClient(A.port, '', 'ws sa@A');
+  await a.join(room, 'sa');
+  a.send({ type: 'message', room, text: 'm' });
+  const m = await a.inbox.take(isMsg(room), 'm');
+  const { epoch, offset } = cursorOf(m.id);
+  const other = epoch === 'abc' ? 'abd' : 'abc';
+  for (const stale of [`${other}-1`, `${epoch}-${offset + 50n}`]) {
+    const w = await wsClient(B.port, '', 'ws sw@B');
+    const j = await w.join(room, 'sw', stale);
+    const rs = await w.inbox.take((e) => e.type === 'reset' && e.room === room, `reset for since=${stale}`);
+    assert(rs.n < j.n, 'WS: reset before joined');
+    await assertHeadCursor(`WS since=${stale} on B`, rs.cursor, epoch, room, B.port);
+    const s = await sseJoin(C.port, room, 'ss', { lastEventId: stale, label: 'sse ss@C' });
+    const rs2 = await s.inbox.take((e) => e.type === 'reset', `SSE reset for Last-Event-ID ${stale}`);
+    await assertHeadCursor(`SSE Last-Event-ID ${stale} on C`, rs2.cursor, epoch, room, C.port);
+    const p = await new Poller(C.port, room, 'sp', 'poll sp@C').open();
+    await p.stop();
+    const q = await poll(C.port, { room, name: 'sp', token: p.token, cursor: stale, timeout: 0 });
+    assert.equal(q.status, 409, `poll cursor=${stale}: ${q.status} ${JSON.stringify(q.body)}`);
+    await assertHeadCursor(`poll 409 for cursor=${stale} on C`, q.body.cursor, epoch, room, C.port);
+    const q2 = await poll(C.port, { room, name: 'sp', token: p.token, cursor: q.body.cursor, timeout: 0 });
+    assert.equal(q2.status, 200, `poll from the 409's cursor ${q.body.cursor}: ${q2.status} ${JSON.stringify(q2.body)}`);
+    for (const c of [w, s]) c.close();
+  }
+});
+
+// FLUSHALL: one setup, three checks (WS/SSE members, the long-poll member, old-cursor resumes).
+let fl = null;
+await check('Redis FLUSHALL: WS and SSE members (A, B) get reset before the new epoch\'s first message, which arrives live', async () => {
   needC();
   const room = 'fl';
   const a = await wsClient(A.port, '', 'ws fa@A');
   await a.join(room, 'fa');
   const s = await sseJoin(B.port, room, 'fs', { label: 'sse fs@B' });
   const p = await new Poller(C.port, room, 'fp', 'poll fp@C').open();
+  keep(a, s, p);
   a.send({ type: 'message', room, text: 'before' });
   const before = [];
   for (const r of [a, s, p]) before.push(await r.inbox.take(isMsg(room), 'before'));
   const old = before[0].id;
-  const oldEpoch = cursorOf(old).epoch;
+  fl = { room, a, s, p, old, oldEpoch: cursorOf(old).epoch };
   assert.equal(await redis.command('FLUSHALL'), '+OK');
   await sleep(300);
   a.send({ type: 'message', room, text: 'after' });
-  for (const x of [a, s, p]) {
-    const msg = await x.inbox.take((e) => isMsg(room)(e) && e.text === 'after', 'the first message after FLUSHALL');
-    const reset = await x.inbox.take((e) => e.type === 'reset' && e.room === room, 'reset');
-    assertResetFirst(x, room, reset, msg, oldEpoch);
-  }
-  // Resuming with the old cursor: WS on another node (resume=TOKEN, join since).
+  for (const x of [a, s]) fl.newEpoch = cursorOf((await resetThenMessage(x, room, 'after', fl.oldEpoch)).id).epoch;
+});
+
+await check('Redis FLUSHALL: a long-poll member (C) gets reset (event or 409) and then the new epoch\'s first message', async () => {
+  assert(fl, 'the FLUSHALL setup failed');
+  await resetThenMessage(fl.p, fl.room, 'after', fl.oldEpoch);
+});
+
+await check('Redis FLUSHALL: resuming with an old cursor gets reset to the new epoch (WS since on B, SSE Last-Event-ID on C, poll 409 on C)', async () => {
+  assert(fl?.newEpoch, 'the FLUSHALL setup failed');
+  const { room, a, p, old, oldEpoch, newEpoch } = fl;
+  tracked.push(fl.a, fl.s, fl.p);
   const a2 = await wsClient(B.port, `?resume=${a.token}`, 'ws fa@B');
   const j = await a2.join(room, 'fa', old);
   const rs = await a2.inbox.take((e) => e.type === 'reset' && e.room === room, 'reset for join since=<old cursor>');
   assert(rs.n < j.n, 'reset before joined');
-  assert.notEqual(cursorOf(rs.cursor).epoch, oldEpoch, 'the reset names the new epoch');
   assert(a2.inbox.seen.every((e) => !e.id || cursorOf(e.id).epoch !== oldEpoch), 'no old-epoch event replayed');
-  // SSE with Last-Event-ID: old cursor, on C.
+  await assertHeadCursor('WS since=<old cursor> on B', rs.cursor, newEpoch, room, B.port);
   const s2 = await sseJoin(C.port, room, 'fs2', { lastEventId: old, label: 'sse fs2@C' });
   const rs2 = await s2.inbox.take((e) => e.type === 'reset', 'reset for Last-Event-ID: <old cursor>');
   const j2 = s2.inbox.seen.find((e) => e.type === 'joined');
   assert(rs2.n < j2.n, 'SSE: reset before joined');
-  assert.notEqual(cursorOf(rs2.cursor).epoch, oldEpoch, 'SSE: the reset names the new epoch');
-  // Long poll: the token and the old cursor → 409.
+  await assertHeadCursor('SSE Last-Event-ID <old cursor> on C', rs2.cursor, newEpoch, room, C.port);
   await p.stop();
   const q = await poll(C.port, { room, name: 'fp', token: p.token, cursor: old, timeout: 0 });
   assert.equal(q.status, 409, `poll with the old cursor: ${q.status} ${JSON.stringify(q.body)}`);
   assert.equal(q.body.reset, true);
-  assert.notEqual(cursorOf(q.body.cursor).epoch, oldEpoch, 'poll 409: the cursor names the new epoch');
+  await assertHeadCursor('poll 409 for <old cursor> on C', q.body.cursor, newEpoch, room, C.port);
 });
 
-await check('Redis stopped: unavailable within 3 s (WS, POST /send 503), readers stay connected; restarted on its port: publishing works, reset first', async () => {
+// Redis stopped and restarted empty on its port: one setup, three checks.
+let down = null;
+await check('Redis stopped: unavailable within 3 s (WS error, POST /send 503); WS, SSE and long-poll readers stay connected', async () => {
   needC();
   const room = 'down';
   const a = await wsClient(A.port, '', 'ws da@A');
@@ -674,9 +744,10 @@ await check('Redis stopped: unavailable within 3 s (WS, POST /send 503), readers
   await b.join(room, 'db');
   const s = await sseJoin(B.port, room, 'ds', { label: 'sse ds@B' });
   const p = await new Poller(C.port, room, 'dp', 'poll dp@C').open();
+  keep(a, b, s, p);
   a.send({ type: 'message', room, text: 'up' });
   for (const r of [a, b, s, p]) await r.inbox.take(isMsg(room), 'up');
-  const oldEpoch = cursorOf(a.inbox.seen.find(isMsg(room)).id).epoch;
+  down = { room, a, b, s, p, oldEpoch: cursorOf(a.inbox.seen.find(isMsg(room)).id).epoch };
   await redis.kill();
   const killedAt = Date.now();
   try {
@@ -700,24 +771,29 @@ await check('Redis stopped: unavailable within 3 s (WS, POST /send 503), readers
   } finally {
     redis = await new Redis(redisBin, redis.port).start();
   }
-  // Publishing works again (the node reconnects with a backoff of at most 2 s).
-  let msg;
+});
+
+await check('Redis restarted empty on its port: publishing works again (within the 2 s backoff); WS and SSE readers get reset, then the message; refused messages never appear', async () => {
+  assert(down, 'the Redis-stopped setup failed');
+  const { room, a, b, s, oldEpoch } = down;
   await eventually(async () => {
     const text = `back-${Date.now()}`;
     b.send({ type: 'message', room, text });
     const e = await b.inbox.take((x) => x.type === 'error' || (isMsg(room)(x) && x.text === text), 'the answer', 1500);
     assert.equal(e.type, 'message', `publishing after the restart: ${JSON.stringify(e)}`);
-    msg = e;
+    down.msg = e;
   }, 6000);
   const reset = await b.inbox.take((e) => e.type === 'reset' && e.room === room, 'reset (Redis came back empty)');
-  assertResetFirst(b, room, reset, msg, oldEpoch);
-  for (const x of [a, s, p]) {
-    const m = await x.inbox.take((e) => isMsg(room)(e) && e.text === msg.text, msg.text);
-    const rs = await x.inbox.take((e) => e.type === 'reset' && e.room === room, 'reset');
-    assertResetFirst(x, room, rs, m, oldEpoch);
-  }
+  assertResetFirst(b, room, reset, down.msg, oldEpoch);
+  for (const x of [a, s]) await resetThenMessage(x, room, down.msg.text, oldEpoch);
   await sleep(500);
-  for (const x of [a, b, s, p]) assert(x.inbox.seen.every((e) => e.text !== 'lost-ws' && e.text !== 'lost-post'), `${x.label}: a refused message was published later`);
+  for (const x of [a, b, s, down.p]) assert(x.inbox.seen.every((e) => e.text !== 'lost-ws' && e.text !== 'lost-post'), `${x.label}: a refused message was published later`);
+});
+
+await check('Redis restarted empty: the long-poll reader (C) gets reset (event or 409), then the message', async () => {
+  assert(down?.msg, 'the Redis-restart check failed before publishing');
+  tracked.push(down.a, down.b, down.s, down.p);
+  await resetThenMessage(down.p, down.room, down.msg.text, down.oldEpoch);
 });
 
 await check('no node died unexpectedly; every node still answers /healthz', async () => {

@@ -259,6 +259,16 @@ async function stats(node) {
   return r.json();
 }
 
+// Runs every part and fails with all their messages (so one broken transport does not hide
+// another's result).
+async function parts(list) {
+  const errs = [];
+  for (const [what, fn] of list) {
+    try { await fn(); } catch (e) { errs.push(`${what}: ${String(e.message).split('\n')[0]}`); }
+  }
+  assert(errs.length === 0, `${errs.length} of ${list.length} parts failed:\n${errs.join('\n')}`);
+}
+
 // Retries `fn` (which throws while the condition does not hold) for up to `ms`.
 async function eventually(fn, ms = 3000) {
   const deadline = Date.now() + ms;
@@ -665,24 +675,31 @@ await check('a stale cursor (another epoch, the future) gets reset to the cluste
   const m = await a.inbox.take(isMsg(room), 'm');
   const { epoch, offset } = cursorOf(m.id);
   const other = epoch === 'abc' ? 'abd' : 'abc';
+  const list = [];
   for (const stale of [`${other}-1`, `${epoch}-${offset + 50n}`]) {
-    const w = await wsClient(B.port, '', 'ws sw@B');
-    const j = await w.join(room, 'sw', stale);
-    const rs = await w.inbox.take((e) => e.type === 'reset' && e.room === room, `reset for since=${stale}`);
-    assert(rs.n < j.n, 'WS: reset before joined');
-    await assertHeadCursor(`WS since=${stale} on B`, rs.cursor, epoch, room, B.port);
-    const s = await sseJoin(C.port, room, 'ss', { lastEventId: stale, label: 'sse ss@C' });
-    const rs2 = await s.inbox.take((e) => e.type === 'reset', `SSE reset for Last-Event-ID ${stale}`);
-    await assertHeadCursor(`SSE Last-Event-ID ${stale} on C`, rs2.cursor, epoch, room, C.port);
-    const p = await new Poller(C.port, room, 'sp', 'poll sp@C').open();
-    await p.stop();
-    const q = await poll(C.port, { room, name: 'sp', token: p.token, cursor: stale, timeout: 0 });
-    assert.equal(q.status, 409, `poll cursor=${stale}: ${q.status} ${JSON.stringify(q.body)}`);
-    await assertHeadCursor(`poll 409 for cursor=${stale} on C`, q.body.cursor, epoch, room, C.port);
-    const q2 = await poll(C.port, { room, name: 'sp', token: p.token, cursor: q.body.cursor, timeout: 0 });
-    assert.equal(q2.status, 200, `poll from the 409's cursor ${q.body.cursor}: ${q2.status} ${JSON.stringify(q2.body)}`);
-    for (const c of [w, s]) c.close();
+    list.push([`WS since=${stale} on B`, async () => {
+      const w = await wsClient(B.port, '', 'ws sw@B');
+      const j = await w.join(room, 'sw', stale);
+      const rs = await w.inbox.take((e) => e.type === 'reset' && e.room === room, `reset for since=${stale}`);
+      assert(rs.n < j.n, 'WS: reset before joined');
+      await assertHeadCursor(`WS since=${stale} on B`, rs.cursor, epoch, room, B.port);
+    }]);
+    list.push([`SSE Last-Event-ID ${stale} on C`, async () => {
+      const s = await sseJoin(C.port, room, 'ss', { lastEventId: stale, label: 'sse ss@C' });
+      const rs2 = await s.inbox.take((e) => e.type === 'reset', `SSE reset for Last-Event-ID ${stale}`);
+      await assertHeadCursor(`SSE Last-Event-ID ${stale} on C`, rs2.cursor, epoch, room, C.port);
+    }]);
+    list.push([`poll cursor=${stale} on C`, async () => {
+      const p = await new Poller(C.port, room, 'sp', 'poll sp@C').open();
+      await p.stop();
+      const q = await poll(C.port, { room, name: 'sp', token: p.token, cursor: stale, timeout: 0 });
+      assert.equal(q.status, 409, `poll cursor=${stale}: ${q.status} ${JSON.stringify(q.body)}`);
+      const q2 = await poll(C.port, { room, name: 'sp', token: p.token, cursor: q.body.cursor, timeout: 0 });
+      assert.equal(q2.status, 200, `the next poll from the 409's cursor ${q.body.cursor}: ${q2.status} ${JSON.stringify(q2.body)}`);
+      await assertHeadCursor(`poll 409 for cursor=${stale} on C`, q.body.cursor, epoch, room, C.port);
+    }]);
   }
+  await parts(list);
 });
 
 // FLUSHALL: one setup, three checks (WS/SSE members, the long-poll member, old-cursor resumes).
@@ -715,22 +732,30 @@ await check('Redis FLUSHALL: resuming with an old cursor gets reset to the new e
   assert(fl?.newEpoch, 'the FLUSHALL setup failed');
   const { room, a, p, old, oldEpoch, newEpoch } = fl;
   tracked.push(fl.a, fl.s, fl.p);
-  const a2 = await wsClient(B.port, `?resume=${a.token}`, 'ws fa@B');
-  const j = await a2.join(room, 'fa', old);
-  const rs = await a2.inbox.take((e) => e.type === 'reset' && e.room === room, 'reset for join since=<old cursor>');
-  assert(rs.n < j.n, 'reset before joined');
-  assert(a2.inbox.seen.every((e) => !e.id || cursorOf(e.id).epoch !== oldEpoch), 'no old-epoch event replayed');
-  await assertHeadCursor('WS since=<old cursor> on B', rs.cursor, newEpoch, room, B.port);
-  const s2 = await sseJoin(C.port, room, 'fs2', { lastEventId: old, label: 'sse fs2@C' });
-  const rs2 = await s2.inbox.take((e) => e.type === 'reset', 'reset for Last-Event-ID: <old cursor>');
-  const j2 = s2.inbox.seen.find((e) => e.type === 'joined');
-  assert(rs2.n < j2.n, 'SSE: reset before joined');
-  await assertHeadCursor('SSE Last-Event-ID <old cursor> on C', rs2.cursor, newEpoch, room, C.port);
-  await p.stop();
-  const q = await poll(C.port, { room, name: 'fp', token: p.token, cursor: old, timeout: 0 });
-  assert.equal(q.status, 409, `poll with the old cursor: ${q.status} ${JSON.stringify(q.body)}`);
-  assert.equal(q.body.reset, true);
-  await assertHeadCursor('poll 409 for <old cursor> on C', q.body.cursor, newEpoch, room, C.port);
+  await parts([
+    ['WS resume=TOKEN, since=<old cursor> on B', async () => {
+      const a2 = await wsClient(B.port, `?resume=${a.token}`, 'ws fa@B');
+      const j = await a2.join(room, 'fa', old);
+      const rs = await a2.inbox.take((e) => e.type === 'reset' && e.room === room, 'reset for join since=<old cursor>');
+      assert(rs.n < j.n, 'reset before joined');
+      assert(a2.inbox.seen.every((e) => !e.id || cursorOf(e.id).epoch !== oldEpoch), 'no old-epoch event replayed');
+      await assertHeadCursor('WS since=<old cursor> on B', rs.cursor, newEpoch, room, B.port);
+    }],
+    ['SSE Last-Event-ID <old cursor> on C', async () => {
+      const s2 = await sseJoin(C.port, room, 'fs2', { lastEventId: old, label: 'sse fs2@C' });
+      const rs2 = await s2.inbox.take((e) => e.type === 'reset', 'reset for Last-Event-ID: <old cursor>');
+      const j2 = s2.inbox.seen.find((e) => e.type === 'joined');
+      assert(rs2.n < j2.n, 'SSE: reset before joined');
+      await assertHeadCursor('SSE Last-Event-ID <old cursor> on C', rs2.cursor, newEpoch, room, C.port);
+    }],
+    ['poll token, cursor=<old cursor> on C', async () => {
+      await p.stop();
+      const q = await poll(C.port, { room, name: 'fp', token: p.token, cursor: old, timeout: 0 });
+      assert.equal(q.status, 409, `poll with the old cursor: ${q.status} ${JSON.stringify(q.body)}`);
+      assert.equal(q.body.reset, true);
+      await assertHeadCursor('poll 409 for <old cursor> on C', q.body.cursor, newEpoch, room, C.port);
+    }],
+  ]);
 });
 
 // Redis stopped and restarted empty on its port: one setup, three checks.

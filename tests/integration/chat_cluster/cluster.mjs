@@ -39,9 +39,10 @@ const common = ['--grace-ms', String(GRACE), '--rate', '1000', '--history', '100
 
 // Checks that fail because of a known server bug: reported as `not ok ... # TODO <why>`, they do
 // not fail the run unless CLUSTER_STRICT=1 (a pass is reported, to remove the entry). Name → why.
-const STALE_HEAD = 'a reset for a stale cursor names the room\'s local log head (`<node-local epoch>-0`, ' +
-  'hub_cluster.cpp cluster_join_ready and longpoll_transport.cpp respond_stale use room::head_id()), ' +
-  'not the cluster head; a poll from a 409\'s cursor gets 409 again, forever';
+const STALE_HEAD = 'a reset answering a stale cursor names `<node-local epoch>-0`, not the cluster head: ' +
+  'room::head_id() (room.hpp) reads the room\'s own log_ instead of log() (the shared mirror), and ' +
+  'hub_cluster.cpp cluster_join_ready / longpoll_transport.cpp respond_stale send it; a poll from a ' +
+  '409\'s cursor gets 409 again, forever';
 const KNOWN = {
   'long poll: the first poll (no token) answers at once with joined and a cursor, as on one node':
     'in cluster mode the first answer is {"cursor":"","events":[]}; joined comes with the next poll',
@@ -138,6 +139,40 @@ async function sseJoin(port, room, name, { resume, lastEventId, label = `sse:${p
   const connected = await inbox.take('connected');
   Object.assign(c, { id: connected.clientId, token: connected.token });
   await inbox.take((e) => e.type === 'joined' && e.room === room, `joined ${room}`);
+  return c;
+}
+
+// An SSE stream read with fetch (no reconnection, unlike EventSource): `ended` resolves when the
+// server closes it.
+async function rawSse(port, query, label) {
+  const inbox = new Inbox(label);
+  const ctl = new AbortController();
+  const res = await fetch(`http://127.0.0.1:${port}/sse?${query}`, { signal: ctl.signal });
+  assert.equal(res.status, 200, `${label}: /sse answered ${res.status}`);
+  const c = { inbox, label, port, close: () => ctl.abort() };
+  c.ended = (async () => {
+    const dec = new TextDecoder();
+    let buf = '';
+    try {
+      for await (const chunk of res.body) {
+        buf += dec.decode(chunk, { stream: true });
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+          if (data) inbox.push(JSON.parse(data));
+        }
+      }
+    } catch {
+      // aborted
+    }
+    c.done = true;
+    return true;
+  })();
+  track(c);
+  const connected = await inbox.take('connected');
+  Object.assign(c, { id: connected.clientId, token: connected.token });
   return c;
 }
 
@@ -462,7 +497,10 @@ async function move(kind) {
   const got = [];
   let old;
   if (kind === 'ws') { old = await wsClient(A.port, '', 'ws mover@A'); await old.join(room, 'mover'); }
-  if (kind === 'sse') old = await sseJoin(A.port, room, 'mover', { label: 'sse mover@A' });
+  if (kind === 'sse') {
+    old = await rawSse(A.port, new URLSearchParams({ room, name: 'mover' }), 'sse mover@A');
+    await old.inbox.take((e) => e.type === 'joined', 'joined');
+  }
   if (kind === 'poll') old = await new Poller(A.port, room, 'mover', 'poll mover@A').open();
   await pub.inbox.take((e) => e.type === 'user-joined' && e.clientId === old.id, 'the mover\'s user-joined');
   const publishing = sendMany(pub, room, 'm', MOVE_N, 15);
@@ -476,7 +514,8 @@ async function move(kind) {
     const j = await nw.join(room, 'mover', last);
     assert(j.members.some((m) => m.clientId === old.id), 'joined.members has the mover');
   } else if (kind === 'sse') {
-    old.close();
+    // The old stream stays open too: the resume on B ends it.
+    assert(!old.done, 'the old SSE stream on A is open before the resume');
     nw = await sseJoin(B.port, room, 'mover', { resume: old.token, lastEventId: last, label: 'sse mover@B' });
     assert.equal(nw.id, old.id, 'SSE resume on B: the same clientId');
   } else {
@@ -492,14 +531,18 @@ async function move(kind) {
   if (kind === 'ws') {
     await eventually(() => assert(old.closed, 'the old WebSocket on A is closed once the session resumed on B'), 3000);
   }
+  if (kind === 'sse') {
+    const ended = await Promise.race([old.ended, sleep(3000).then(() => false)]);
+    assert(ended, 'the old SSE stream on A is ended once the session resumed on B');
+  }
   assert(pub.inbox.none((e) => (e.type === 'user-left' || e.type === 'user-joined') && e.clientId === old.id),
     'a move within the grace period publishes no user-left/user-joined');
   keep(pub, nw);
   moved.push({ kind, room, pub, mover: nw, at: Date.now() });
 }
 const moved = [];
-await check('move A→B mid-stream, WebSocket (resume=TOKEN, join since)', () => move('ws'));
-await check('move A→B mid-stream, SSE (resume=TOKEN, Last-Event-ID)', () => move('sse'));
+await check('move A→B mid-stream, WebSocket (resume=TOKEN, join since; the old connection is closed)', () => move('ws'));
+await check('move A→B mid-stream, SSE (resume=TOKEN, Last-Event-ID; the old stream is ended)', () => move('sse'));
 await check('move A→B mid-stream, long poll (token, cursor)', () => move('poll'));
 
 await check('/stats: "node" and the cluster-wide members and messages of a room', async () => {

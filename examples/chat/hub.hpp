@@ -165,6 +165,7 @@ class cluster_link {
 /// Cluster mode: a logged event held for a member whose join is in flight.
 struct held_event {
   rtwire::log::cursor at;
+  std::string id;  // the cursor's text
   std::string type, text;
 };
 

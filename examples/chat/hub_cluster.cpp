@@ -197,8 +197,7 @@ void hub::deliver_feed(const std::string& room_name, const std::string& client, 
   f.delivered = ev.at;
   session* s = find(client);
   if (!s || !s->out) return;  // detached: the client resumes from its cursor
-  const std::string id = rtwire::log::to_string(ev.at);
-  s->out->deliver({ev.type, room_name, id, ev.text});
+  s->out->deliver({ev.type, room_name, ev.id, ev.text});
 }
 
 // -- What the cluster calls ---------------------------------------------------------------------
@@ -214,7 +213,7 @@ void hub::room_ready(const std::string& room_name, millis now) {
 void hub::room_event(const std::string& room_name, rtwire::log::cursor at, std::string_view type,
                      std::string_view text) {
   if (!find_room(room_name)) return;
-  const held_event ev{at, std::string(type), std::string(text)};
+  const held_event ev{at, rtwire::log::to_string(at), std::string(type), std::string(text)};
   const std::string leaver_mark = type == "user-left" ? std::string(R"("clientId":")") : "";
   std::vector<std::string> clients;
   for (const auto& [client, f] : feeds_[room_name])

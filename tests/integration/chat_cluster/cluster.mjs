@@ -5,7 +5,6 @@
 //
 //   node cluster.mjs --server /path/to/chat_server [--redis-server /usr/bin/redis-server]
 //   CLUSTER_ONLY=<regex>   run only the matching checks (the processes start anyway)
-//   CLUSTER_STRICT=1       the known failures (KNOWN below) fail the run too
 //
 // Processes: redis-server on a free port; nodes A and B straight on it; node C through a TCP
 // proxy (so that C alone can be cut off from Redis) with a long member TTL (its members stay
@@ -37,21 +36,6 @@ const TAKE_MS = 5000; // the longest wait for one expected event
 const GLOBAL_TIMEOUT_MS = 140_000;
 const common = ['--grace-ms', String(GRACE), '--rate', '1000', '--history', '1000'];
 
-// Checks that fail because of a known server bug: reported as `not ok ... # TODO <why>`, they do
-// not fail the run unless CLUSTER_STRICT=1 (a pass is reported, to remove the entry). Name → why.
-const STALE_HEAD = 'a reset answering a stale cursor names `<node-local epoch>-0`, not the cluster head: ' +
-  'room::head_id() (room.hpp) reads the room\'s own log_ instead of log() (the shared mirror), and ' +
-  'hub_cluster.cpp cluster_join_ready / longpoll_transport.cpp respond_stale send it; a poll from a ' +
-  '409\'s cursor gets 409 again, forever';
-const KNOWN = {
-  'long poll: the first poll (no token) answers at once with joined and a cursor, as on one node':
-    'in cluster mode the first answer is {"cursor":"","events":[]}; joined comes with the next poll',
-  'a stale cursor (another epoch, the future) gets reset to the cluster head: WS since, SSE Last-Event-ID, poll 409': STALE_HEAD,
-  'Redis FLUSHALL: a long-poll member (C) gets reset (event or 409) and then the new epoch\'s first message': STALE_HEAD,
-  'Redis FLUSHALL: resuming with an old cursor gets reset to the new epoch (WS since on B, SSE Last-Event-ID on C, poll 409 on C)': STALE_HEAD,
-  'Redis restarted empty: the long-poll reader (C) gets reset (event or 409), then the message': STALE_HEAD,
-};
-if (process.env.CLUSTER_STRICT === '1') for (const k of Object.keys(KNOWN)) delete KNOWN[k];
 
 const CURSOR = /^([0-9a-f]+)-([0-9]+)$/;
 function cursorOf(text) {
@@ -327,7 +311,6 @@ async function eventually(fn, ms = 3000) {
 
 // ---- the run ----------------------------------------------------------------------------------
 let failures = 0;
-let known = 0;
 let passed = 0;
 async function check(name, fn) {
   if (only && !only.test(name)) return;
@@ -335,15 +318,10 @@ async function check(name, fn) {
   try {
     await fn();
     passed++;
-    console.log(`ok - ${name} (${Date.now() - t0} ms)${KNOWN[name] ? ' # TODO passes now: remove it from KNOWN' : ''}`);
+    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
   } catch (e) {
-    if (KNOWN[name]) {
-      known++;
-      console.log(`not ok - ${name} # TODO known: ${KNOWN[name]}\n  ${String(e.message).split('\n').join('\n  ')}`);
-    } else {
-      failures++;
-      console.log(`not ok - ${name} (${Date.now() - t0} ms)\n  ${String(e.stack ?? e).split('\n').slice(0, 12).join('\n  ')}`);
-    }
+    failures++;
+    console.log(`not ok - ${name} (${Date.now() - t0} ms)\n  ${String(e.stack ?? e).split('\n').slice(0, 12).join('\n  ')}`);
   } finally {
     closeTracked();
   }
@@ -885,6 +863,6 @@ clearTimeout(globalTimer);
 if (failures) {
   for (const n of nodes) console.log(`# --- ${n.id} log (last lines) ---\n${n.log.split('\n').slice(-15).map((l) => `#   ${l}`).join('\n')}`);
 }
-console.log(`# chat cluster: ${passed} passed, ${failures} failed${known ? `, ${known} known failures` : ''}`);
+console.log(`# chat cluster: ${passed} passed, ${failures} failed`);
 proxy.close();
 process.exit(failures ? 1 : 0);

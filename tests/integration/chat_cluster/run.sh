@@ -7,7 +7,6 @@
 #
 #   tests/integration/chat_cluster/run.sh /path/to/chat_server
 #   CLUSTER_ONLY=<regex> tests/integration/chat_cluster/run.sh ...   # only the matching checks
-#   CLUSTER_STRICT=1 ...       # the known server bugs (KNOWN in cluster.mjs) fail the run too
 #
 # Needs node >= 20, redis-server (Debian 7.0) and the packages of ../chat (`npm ci` there when
 # missing).

@@ -932,3 +932,141 @@ TEST_CASE("cluster end: leave (not asked) for each room, then ended") {
     l.done(true);  // late answers: nothing breaks
   CHECK(f.h.session_count() == 0);
 }
+
+// BUG: every client message is answered exactly once (hub.hpp, reply_fn). A second join of the
+// same room sent while the first is still with the cluster replaces the feed's `done`
+// (cluster_join_ready: f.done = new one), so the first join's reply is dropped without a call.
+// Expected: both replies called once. Actual: the first is never called.
+TEST_CASE("cluster join twice in flight: each reply answered once", "[!mayfail]") {
+  fixture f;
+  recorder ra;
+  auto& a = f.client(ra);
+  f.h.handle(a, join_msg("r", "ann"), millis{0}, 0, [](auto) {});
+  f.link.ready(f.h, "r", {E, 0});
+  fixture::answer first, second;
+  f.link.take_join().done(joined_at({E, 1}, true, json::array({member(a.id, "ann")})));
+  f.link.user_joined(f.h, "r", 1, a.id, "ann");
+  f.h.handle(a, join_msg("r", "ann", cur(E, 1)), millis{0}, 0, f.reply_to(first));
+  f.h.handle(a, join_msg("r", "ann", cur(E, 1)), millis{0}, 0, f.reply_to(second));
+  REQUIRE(f.link.joins.size() == 2);
+  f.link.take_join().done(joined_at({E, 1}, false, json::array({member(a.id, "ann")})));
+  f.link.take_join().done(joined_at({E, 1}, false, json::array({member(a.id, "ann")})));
+  CHECK(first.calls == 1);
+  CHECK(second.calls == 1);
+}
+
+// A session that ends (grace over) while its join of a room is with the cluster: the room goes
+// with the next event of it (here the user-joined the cluster logged for the join).
+TEST_CASE(
+    "cluster: a session ending while its join is in flight: the room goes at its next event") {
+  fixture f;
+  recorder ra;
+  auto& a = f.client(ra);
+  f.h.handle(a, join_msg("r", "ann"), millis{0}, 0, [](auto) {});
+  f.link.ready(f.h, "r", {E, 0});
+  auto j = f.link.take_join();
+  const std::string id = a.id;
+  f.h.detach(a, millis{0});
+  f.h.expire(millis{60'000}, 0);
+  REQUIRE(f.h.session_count() == 0);
+  CHECK(f.link.count("ended " + id) == 1);
+  j.done(joined_at({E, 1}, true, json::array({member(id, "ann")})));
+  CHECK(ra.events.empty());
+  f.link.user_joined(f.h, "r", 1, id, "ann");
+  CHECK(f.link.count("release r") == 1);
+  CHECK(f.h.find_room("r") == nullptr);
+  CHECK(ra.events.empty());
+}
+
+// BUG: the same when no event of the room follows (the join failed, or the room is quiet): hub::
+// end() and hub::forget() erase the in-flight feed but never call drop_room_if_empty, and
+// cluster_joined() returns early for a session that is gone, so the room stays in the hub with no
+// member, feed or waiting join, and cluster_link::release() is never called: the node keeps serving
+// the room (its subscription and mirror) until some event of it arrives, maybe never.
+// Expected: "release r" once the session ended and its join was answered. Actual: never.
+TEST_CASE("cluster: a session ending while its join is in flight releases the room", "[!mayfail]") {
+  fixture f;
+  recorder ra;
+  auto& a = f.client(ra);
+  f.h.handle(a, join_msg("r", "ann"), millis{0}, 0, [](auto) {});
+  f.link.ready(f.h, "r", {E, 0});
+  auto j = f.link.take_join();
+  const bool forgotten = GENERATE(false, true);
+  CAPTURE(forgotten);
+  if (forgotten) {
+    f.h.forget(a.id);  // resumed on another node
+  } else {
+    f.h.detach(a, millis{0});
+    f.h.expire(millis{60'000}, 0);  // grace over
+  }
+  REQUIRE(f.h.session_count() == 0);
+  chat::cluster_link::joined_info failed;
+  failed.err = unavailable();
+  j.done(failed);
+  f.ticks(35);
+  CHECK(f.link.count("release r") == 1);
+  CHECK(f.h.find_room("r") == nullptr);
+}
+
+// A session ending while its join waits for the room's history: the room goes when that wait ends.
+TEST_CASE("cluster: a session ending while its join waits for the history releases the room") {
+  fixture f;
+  recorder ra;
+  auto& a = f.client(ra);
+  f.h.handle(a, join_msg("r", "ann"), millis{0}, 0, [](auto) {});
+  f.h.detach(a, millis{0});
+  f.h.expire(millis{60'000}, 0);
+  f.ticks(35);
+  CHECK(f.link.count("release r") == 1);
+  CHECK(f.h.find_room("r") == nullptr);
+  CHECK(f.link.joins.empty());
+}
+
+// BUG: the history is lost (room_reset to a new epoch) while a join is with the cluster, and the
+// cluster answers it at a cursor of the old epoch (its script ran before the loss). cluster_joined
+// completes at once (the epochs differ), complete_join skips every held event of another epoch
+// than the answer's, so the new epoch's events that arrived meanwhile are dropped, and the joiner
+// gets `joined` with an old-epoch cursor followed by new-epoch events with no `reset` between.
+// Expected: bob receives e2-1 (no event of the new epoch lost) and nothing of the new epoch before
+// a reset or a joined in it. Actual: joined e1-1, then message e2-2 (e2-1 lost, no reset).
+TEST_CASE("cluster room_reset during a join answered in the old epoch loses no event",
+          "[!mayfail]") {
+  fixture f;
+  recorder ra, rb;
+  f.member_of_r(ra, "ann");  // e1-1
+  auto& b = f.client(rb);
+  f.h.handle(b, join_msg("r", "bob"), millis{0}, 0, [](auto) {});
+  auto j = f.link.take_join();
+  REQUIRE_FALSE(f.link.mirror("r").restart_at({E2, 0}));
+  f.h.room_reset("r", {E2, 0});
+  f.link.message(f.h, "r", 1);  // e2-1: held for bob
+  j.done(joined_at({E, 2}, true, json::array({member(b.id, "bob")})));
+  f.link.message(f.h, "r", 2);  // e2-2
+  const auto t = rb.trace();
+  CHECK(std::count(t.begin(), t.end(), "message " + cur(E2, 1)) == 1);
+  CHECK(std::count(t.begin(), t.end(), "message " + cur(E2, 2)) == 1);
+  // Before bob's first event of the new epoch: a reset, or a joined in the new epoch.
+  for (const auto& e : rb.events) {
+    const std::string type = e["type"];
+    if (type == "reset") break;
+    if (type == "joined") {
+      CHECK(e["cursor"].get<std::string>().rfind(cur(E2, 0).substr(0, 3), 0) == 0);
+      break;
+    }
+    CHECK(e["id"].get<std::string>().rfind("e1-", 0) == 0);
+  }
+}
+
+// BUG (minor): hub::end() passes asked = (s.out != nullptr) to cluster_link::leave, so ending an
+// attached session (long poll ends it when its first join is refused, and any caller may) tells the
+// cluster "the client left" instead of "its session ended here" (the leave script then skips the
+// check that no other node holds the session), and marks the feed `leaving` instead of erasing it.
+// Expected: leave(asked=false), as for a detached session. Actual: asked=true.
+TEST_CASE("cluster end of an attached session: leave is not 'asked'", "[!mayfail]") {
+  fixture f;
+  recorder ra;
+  auto& a = f.member_of_r(ra, "ann");
+  f.h.end(a, millis{0}, 0);
+  REQUIRE(f.link.leaves.size() == 1);
+  CHECK_FALSE(f.link.leaves.at(0).asked);
+}

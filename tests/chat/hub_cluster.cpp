@@ -1070,3 +1070,77 @@ TEST_CASE("cluster end of an attached session: leave is not 'asked'", "[!mayfail
   REQUIRE(f.link.leaves.size() == 1);
   CHECK_FALSE(f.link.leaves.at(0).asked);
 }
+
+TEST_CASE("cluster direct_event: a direct event from another node for a local session") {
+  fixture f;
+  recorder ra;
+  auto& a = f.client(ra);
+  const std::string text = R"({"type":"private","from":"0000bbbb","text":"hi"})";
+  f.h.direct_event(a.id, "private", text);
+  REQUIRE(ra.of("private").size() == 1);
+  CHECK(ra.of("private").at(0)["text"] == "hi");
+  // Detached: kept for the resume, delivered on attach.
+  f.h.detach(a, millis{0});
+  f.h.direct_event(a.id, "signal", R"({"type":"signal","from":"0000bbbb","data":{}})");
+  recorder again;
+  f.h.attach(a, &again, chat::transport::websocket);
+  REQUIRE(again.of("signal").size() == 1);
+  CHECK(again.of("signal").at(0)["from"] == "0000bbbb");
+  // For nobody here: dropped.
+  f.h.direct_event("00009999", "private", text);
+  CHECK(again.of("private").empty());
+  CHECK(ra.of("private").size() == 1);
+}
+
+TEST_CASE("cluster join refused at once: nothing served, nothing asked") {
+  fixture f;
+  recorder ra;
+  auto& a = f.client(ra);
+  for (const std::string& bad :
+       {join_msg("a b", "ann"), join_msg("r", ""), std::string(R"({"type":"join","room":"r"})"),
+        std::string(R"({"type":"join","room":"r","name":"ann","since":5})")}) {
+    CAPTURE(bad);
+    fixture::answer ans;
+    f.h.handle(a, bad, millis{0}, 0, f.reply_to(ans));
+    CHECK(ans.calls == 1);
+    REQUIRE(ans.err);
+    CHECK(ans.err->code == "bad-request");
+  }
+  CHECK(f.link.calls.size() == 1);  // the create's claim only
+  CHECK(f.link.calls.at(0) == "claim " + a.id);
+  CHECK(f.link.joins.empty());
+  CHECK(f.h.find_room("r") == nullptr);
+  // leave and message of a room it is not in: refused at once too.
+  fixture::answer ans;
+  f.h.handle(a, R"({"type":"leave","room":"r"})", millis{0}, 0, f.reply_to(ans));
+  CHECK(ans.err);
+  CHECK(f.link.leaves.empty());
+  f.h.handle(a, R"({"type":"message","room":"r","text":"x"})", millis{0}, 0, f.reply_to(ans));
+  CHECK(ans.err);
+  CHECK(f.link.publishes.empty());
+}
+
+TEST_CASE("cluster: a resumed (paused) member that leaves ends its feed at once") {
+  fixture f;
+  recorder ra;
+  f.member_of_r(ra, "ann");  // e1-1
+  const std::string id = "00001111", token = "0123456789abcdef0123456789abcdef";
+  chat::session* s = nullptr;
+  f.h.find_by_token(token, chat::transport::websocket, [&](chat::session* x) { s = x; });
+  f.link.loads.at(0).done(chat::stored_session{id, token, "bob", {"r", "quiet"}});
+  REQUIRE(s != nullptr);
+  CHECK(f.link.count("serve quiet") == 1);
+  recorder rb;
+  f.h.attach(*s, &rb, chat::transport::websocket, false);
+  fixture::answer ans;
+  f.h.handle(*s, R"({"type":"leave","room":"quiet"})", millis{0}, 0, f.reply_to(ans));
+  CHECK_FALSE(ans.err);
+  REQUIRE(f.link.leaves.size() == 1);
+  CHECK(f.link.leaves.at(0).room == "quiet");
+  CHECK(f.link.count("release quiet") == 1);  // no feed left waiting for the user-left
+  CHECK(s->rooms == std::set<std::string>{"r"});
+  f.link.leaves.at(0).done(true);
+  // Still paused in r.
+  f.link.message(f.h, "r", 2);
+  CHECK(rb.events.empty());
+}

@@ -68,8 +68,8 @@ struct chat_node {
   std::optional<std::string> started;  // done(why) of start()
 
   chat_node(asio::io_context& io, std::uint16_t port, const std::string& id,
-            millis ttl = millis{600})
-      : h(chat::config{}, std::random_device{}()),
+            millis ttl = millis{600}, chat::config settings = {})
+      : h(settings, std::random_device{}()),
         node(chat::cluster_node::create(io, h,
                                         {.host = "127.0.0.1",
                                          .port = port,
@@ -110,12 +110,12 @@ struct cluster {
   asio::io_context io;
   std::vector<std::unique_ptr<chat_node>> nodes;
 
-  chat_node& add(const std::string& id, millis ttl = millis{600}) {
-    nodes.push_back(std::make_unique<chat_node>(io, server.port(), id, ttl));
+  chat_node& add(const std::string& id, millis ttl = millis{600}, chat::config settings = {}) {
+    nodes.push_back(std::make_unique<chat_node>(io, server.port(), id, ttl, settings));
     return *nodes.back();
   }
-  chat_node& started(const std::string& id) {
-    chat_node& n = add(id);
+  chat_node& started(const std::string& id, chat::config settings = {}) {
+    chat_node& n = add(id, millis{600}, settings);
     n.start();
     REQUIRE(run_until(io, [&] { return n.started.has_value(); }));
     REQUIRE(*n.started == "");
@@ -444,4 +444,54 @@ TEST_CASE("cluster_node: a publish with Redis stopped answers unavailable within
   rtwire_test::run_for(c.io, 300ms);
   REQUIRE(ra.of("message").size() == 1);
   CHECK(ra.of("message").at(0)["text"] == "back");
+}
+
+TEST_CASE("cluster_node: leaving and ending across nodes log one user-left each", "[redis]") {
+  cluster c;
+  chat::config short_grace;
+  short_grace.grace = millis{200};
+  chat_node& a = c.started("a", short_grace);
+  chat_node& b = c.started("b");
+  recorder ra, rb, rc;
+  auto& ann = c.connect(a, ra);
+  auto& cy = c.connect(a, rc);
+  auto& bob = c.connect(b, rb);
+  c.join(a, ann, ra, "r", "ann");
+  c.join(a, cy, rc, "r", "cy");
+  c.join(b, bob, rb, "r", "bob");
+  const std::string ann_id = ann.id, cy_id = cy.id, cy_token = cy.token;
+
+  // ann leaves: her own user-left is her acknowledgement, bob sees it once, then she hears nothing.
+  CHECK_FALSE(c.send(a, ann, R"({"type":"leave","room":"r"})").err);
+  REQUIRE(run_until(c.io, [&] {
+    return ra.about("user-left", ann_id) == 1 && rb.about("user-left", ann_id) == 1;
+  }));
+  CHECK(ra.events.back()["type"] == "user-left");
+  CHECK_FALSE(c.send(b, bob, R"({"type":"message","room":"r","text":"after"})").err);
+  REQUIRE(run_until(c.io, [&] { return rc.of("message").size() == 1; }));
+  CHECK(ra.of("message").empty());
+  CHECK(ann.rooms.empty());
+
+  // cy's connection goes and his grace (200 ms) passes on node a: one user-left, his session gone
+  // from the cluster (not resumable on b).
+  a.h.detach(cy, mono_now());
+  REQUIRE(run_until(c.io, [&] { return rb.about("user-left", cy_id) == 1; }));
+  CHECK(a.h.find(cy_id) == nullptr);
+  rtwire_test::run_for(c.io, 900ms);  // over a TTL: sweeps find nothing more
+  CHECK(rb.about("user-left", cy_id) == 1);
+  CHECK(rb.about("user-left", ann_id) == 1);
+  CHECK(rb.of("user-left").size() == 2);
+  bool answered = false;
+  chat::session* found = nullptr;
+  b.h.find_by_token(cy_token, chat::transport::websocket, [&](chat::session* s) {
+    found = s;
+    answered = true;
+  });
+  REQUIRE(run_until(c.io, [&] { return answered; }));
+  CHECK(found == nullptr);
+  // The cluster's stats: bob alone in r.
+  std::optional<json> st;
+  b.h.stats(mono_now(), [&](json j) { st = std::move(j); });
+  REQUIRE(run_until(c.io, [&] { return st.has_value(); }));
+  CHECK((*st)["rooms"]["r"]["members"] == 1);
 }

@@ -109,6 +109,20 @@ struct cluster {
   redis_process server{rtwire_test::free_port()};
   asio::io_context io;
   std::vector<std::unique_ptr<chat_node>> nodes;
+  std::shared_ptr<rtwire_examples::redis_client> admin =
+      rtwire_examples::redis_client::create(io, {.port = server.port()});
+
+  cluster() {
+    admin->start();
+    REQUIRE(run_until(io, [&] { return admin->connected(); }));
+  }
+  /// One command on a connection of the test's own.
+  rtwire_examples::redis_reply call(const std::vector<std::string>& args) {
+    std::optional<rtwire_examples::redis_reply> r;
+    admin->command(args, [&](const rtwire_examples::redis_reply& x) { r = x; });
+    REQUIRE(run_until(io, [&] { return r.has_value(); }));
+    return *r;
+  }
 
   chat_node& add(const std::string& id, millis ttl = millis{600}, chat::config settings = {}) {
     nodes.push_back(std::make_unique<chat_node>(io, server.port(), id, ttl, settings));
@@ -122,6 +136,7 @@ struct cluster {
     return n;
   }
   ~cluster() {
+    admin->stop();
     for (auto& n : nodes)
       n->halt();
     rtwire_test::run_for(io, 20ms);  // the stopped clients' callbacks
@@ -494,4 +509,31 @@ TEST_CASE("cluster_node: leaving and ending across nodes log one user-left each"
   b.h.stats(mono_now(), [&](json j) { st = std::move(j); });
   REQUIRE(run_until(c.io, [&] { return st.has_value(); }));
   CHECK((*st)["rooms"]["r"]["members"] == 1);
+}
+
+TEST_CASE("cluster_node: a session another node holds now is forgotten at the next refresh",
+          "[redis]") {
+  cluster c;
+  chat_node& a = c.started("a");
+  chat_node& b = c.started("b");
+  recorder ra, rb;
+  auto& bob = c.connect(a, rb);
+  auto& ann = c.connect(b, ra);
+  c.join(a, bob, rb, "r", "bob");
+  c.join(b, ann, ra, "r", "ann");
+  const std::string bob_id = bob.id;
+  // Held by node a, in Redis: rt:client:<id> -> a.
+  CHECK(c.call({"GET", "rt:client:" + bob_id}).text == "a");
+  rtwire_test::run_for(c.io, 300ms);  // a refresh keeps it
+  REQUIRE(a.h.find(bob_id) != nullptr);
+  CHECK(rb.evictions == 0);
+  // Node b took it, and its "evict" never reached a.
+  REQUIRE(c.call({"SET", "rt:client:" + bob_id, "b", "PX", "5000"}).text == "OK");
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(run_until(
+      c.io, [&] { return a.h.find(bob_id) == nullptr; }, 2000ms));
+  CHECK(std::chrono::steady_clock::now() - t0 < 500ms);  // a refresh every 200 ms
+  CHECK(rb.evictions == 1);
+  CHECK(ra.about("user-left", bob_id) == 0);  // forgotten, not left
+  CHECK(c.call({"GET", "rt:client:" + bob_id}).text == "b");
 }

@@ -1148,3 +1148,30 @@ TEST_CASE("cluster: a resumed (paused) member that leaves ends its feed at once"
   f.link.message(f.h, "r", 2);
   CHECK(rb.events.empty());
 }
+
+// BUG (low: needs more than 10 000 events of one room while one join is with the cluster): a
+// joining member's feed holds at most max_held (10 000) events and drops the oldest past it
+// (hub_cluster.cpp room_event), "the client's cursor brings them back" — but nothing tells the
+// client: after `joined` it gets the events after the dropped ones, a silent gap with no `reset`.
+// Expected: every event after the join point, or a reset. Actual: e1-3 .. e1-7 missing.
+TEST_CASE("cluster join: more held events than the bound is no silent gap", "[!mayfail]") {
+  fixture f;
+  recorder ra, rb;
+  f.member_of_r(ra, "ann");  // e1-1
+  auto& b = f.client(rb);
+  f.h.handle(b, join_msg("r", "bob"), millis{0}, 0, [](auto) {});
+  auto j = f.link.take_join();
+  f.link.user_joined(f.h, "r", 2, b.id, "bob");
+  const std::uint64_t last = 2 + 10'005;
+  for (std::uint64_t o = 3; o <= last; ++o)
+    f.link.message(f.h, "r", o);
+  j.done(joined_at({E, 2}, true, json::array({member(b.id, "bob")})));
+  REQUIRE_FALSE(rb.events.empty());
+  CHECK(rb.events.at(0)["type"] == "joined");
+  if (rb.of("reset").empty()) {
+    REQUIRE(rb.events.size() >= 2);
+    CHECK(rb.events.at(1)["id"] == cur(E, 3));
+    CHECK(rb.events.size() == 1 + (last - 2));
+  }
+  CHECK(rb.events.back()["id"] == cur(E, last));
+}

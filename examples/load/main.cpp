@@ -59,6 +59,7 @@
 #include <vector>
 
 #include "../common/cli.hpp"
+#include "chat_run.hpp"
 #include "run_state.hpp"
 #include "sse_stream.hpp"
 #include "ws_client.hpp"
@@ -344,6 +345,21 @@ int run(const settings& config, const parsed_url& url) {
   return run.st.failed == 0 && j["lost"].get<std::uint64_t>() == 0 ? 0 : 1;
 }
 
+int run_chat(const settings& config, const std::vector<parsed_url>& urls) {
+  run_state run(config, urls.front());
+  tcp::resolver resolver(run.io);
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& u : urls)
+    endpoints.push_back(resolver.resolve(u.host, u.port).begin()->endpoint());
+  run.endpoint = endpoints.front();
+  chat_driver d(run, urls, std::move(endpoints));
+  d.start();
+  run.io.run();
+  if (run.run_end == 0) run.run_end = now_ns();
+  std::printf("%s\n", d.summary().dump().c_str());
+  return d.passed() ? 0 : 1;
+}
+
 }  // namespace rtwire_load
 
 using namespace rtwire_load;
@@ -383,20 +399,63 @@ int main(int argc, char** argv) {
   app.add_flag("--text", s.text, "Send text messages (WebSocket; default binary)");
   app.add_option("--publish-path", s.publish_path, "SSE: path to POST messages to")
       ->capture_default_str();
+  app.add_option("--mode", s.mode, "websocket (echo), sse or chat; default: by the URL's scheme")
+      ->check(CLI::IsMember({"websocket", "sse", "chat"}));
+  app.add_option("--rooms", s.rooms, "Chat: rooms, the clients spread evenly over them")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
+      ->capture_default_str();
+  app.add_option("--room-rate", s.room_rate, "Chat: messages per second per room")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--storm-at", s.storm_at,
+                 "Chat: seconds into the run to drop every connection and resume on the next URL")
+      ->check(CLI::NonNegativeNumber);
   if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
-  const auto url = parse_url(s.url);
-  if (!url) {
-    std::fprintf(stderr, "rtwire_load: --url must be ws://host[:port]/path or http://...\n");
+  const bool chat = s.mode == "chat";
+  const auto urls = parse_url_list(s.url);
+  if (!urls || (!chat && urls->size() > 1)) {
+    std::fprintf(
+        stderr,
+        "rtwire_load: --url must be ws://host[:port]/path or http://... (a comma-separated "
+        "list only with --mode chat)\n");
     return 2;
   }
+  const auto& url = urls->front();
+  if (chat || s.mode == "websocket" || s.mode == "sse") {
+    const bool want_ws = s.mode != "sse";
+    if (std::any_of(urls->begin(), urls->end(),
+                    [&](const auto& u) { return u.websocket != want_ws; })) {
+      std::fprintf(stderr, "rtwire_load: --mode %s needs %s URLs\n", s.mode.c_str(),
+                   want_ws ? "ws://" : "http://");
+      return 2;
+    }
+  }
+  if (chat) {
+    // The text starts with "<seq> <send time ns> "; shorter sizes are raised to 48.
+    if (s.size < 48) s.size = 48;
+    if (s.size > 60000) {
+      std::fprintf(stderr, "rtwire_load: --mode chat: --size is at most 60000\n");
+      return 2;
+    }
+    const rlim_t limit = raise_fd_limit(2 * s.connections + 128);
+    if (limit < s.connections + 16)
+      std::fprintf(stderr, "rtwire_load: RLIMIT_NOFILE is %llu: not enough for %zu connections\n",
+                   static_cast<unsigned long long>(limit), s.connections);
+    try {
+      return run_chat(s, *urls);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "rtwire_load: %s\n", e.what());
+      return 1;
+    }
+  }
   // SSE: the data starts with "<seq> <publish time> "; shorter sizes are raised to 48.
-  if (!url->websocket && s.size < 48) s.size = 48;
+  if (!url.websocket && s.size < 48) s.size = 48;
   const rlim_t limit = raise_fd_limit(s.connections + 128);
   if (limit < s.connections + 16)
     std::fprintf(stderr, "rtwire_load: RLIMIT_NOFILE is %llu: not enough for %zu connections\n",
                  static_cast<unsigned long long>(limit), s.connections);
   try {
-    return run(s, *url);
+    return run(s, url);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rtwire_load: %s\n", e.what());
     return 1;

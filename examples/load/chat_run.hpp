@@ -335,6 +335,7 @@ class chat_driver : public chat_events {
     m.got[c->offset] = 1;
     if (m.last_message_offset >= c->offset && m.last_message_offset != 0) ++out_of_order_;
     m.last_message_offset = std::max(m.last_message_offset, c->offset);
+    if (m.storm_from && !m.storm_to) ++storm_replayed_;  // before the re-join's `joined`
     ++run_.st.received;
     run_.st.latency.record(now_ns() - msg.sent_ns);
     if (*from == m.client_id && msg.sender == i) {
@@ -600,6 +601,7 @@ class chat_driver : public chat_events {
   std::size_t storm_members_ = 0;
   std::size_t storm_rejoined_ = 0;
   std::size_t storm_retries_ = 0;
+  std::uint64_t storm_replayed_ = 0;
   std::int64_t storm_recovered_ns_ = -1;
   std::optional<std::vector<std::uint64_t>> server_messages_;
   std::int64_t phase_start_ = 0;
@@ -695,6 +697,7 @@ inline nlohmann::json chat_driver::summary() const {
         {"connections", storm_members_},
         {"rejoined", storm_rejoined_},
         {"reconnect_retries", storm_retries_},
+        {"replayed", storm_replayed_},
         {"recover_ms", storm_recovered_ns_ >= 0
                            ? nlohmann::json(static_cast<double>(storm_recovered_ns_) / 1e6)
                            : nlohmann::json()},

@@ -330,12 +330,17 @@ class chat_driver : public chat_events {
     if (m.got[c->offset] != 0) {
       ++duplicated_;
       m.duplicates.push_back(c->offset);
+      if (duplicate_samples_.size() < 5)
+        duplicate_samples_.push_back({{"client", "u" + std::to_string(i)},
+                                      {"room", rooms_[m.room].name},
+                                      {"id", std::string(*id)},
+                                      {"before_joined", m.now != chat_member::state::ready}});
       return;
     }
     m.got[c->offset] = 1;
     if (m.last_message_offset >= c->offset && m.last_message_offset != 0) ++out_of_order_;
     m.last_message_offset = std::max(m.last_message_offset, c->offset);
-    if (m.storm_from && !m.storm_to) ++storm_replayed_;  // before the re-join's `joined`
+    if (m.storm_from && !m.storm_to) ++storm_before_rejoin_;  // before the re-join's `joined`
     ++run_.st.received;
     run_.st.latency.record(now_ns() - msg.sent_ns);
     if (*from == m.client_id && msg.sender == i) {
@@ -601,7 +606,8 @@ class chat_driver : public chat_events {
   std::size_t storm_members_ = 0;
   std::size_t storm_rejoined_ = 0;
   std::size_t storm_retries_ = 0;
-  std::uint64_t storm_replayed_ = 0;
+  std::uint64_t storm_before_rejoin_ = 0;
+  nlohmann::json duplicate_samples_ = nlohmann::json::array();
   std::int64_t storm_recovered_ns_ = -1;
   std::optional<std::vector<std::uint64_t>> server_messages_;
   std::int64_t phase_start_ = 0;
@@ -677,6 +683,7 @@ inline nlohmann::json chat_driver::summary() const {
       {"messages_received", st.received},
       {"lost", lost},
       {"duplicated", duplicated_},
+      {"duplicate_samples", duplicate_samples_},
       {"out_of_order", out_of_order_},
       {"resets", resets_},
       {"throughput_msgs_per_s", per_s},
@@ -697,7 +704,7 @@ inline nlohmann::json chat_driver::summary() const {
         {"connections", storm_members_},
         {"rejoined", storm_rejoined_},
         {"reconnect_retries", storm_retries_},
-        {"replayed", storm_replayed_},
+        {"received_before_rejoin", storm_before_rejoin_},
         {"recover_ms", storm_recovered_ns_ >= 0
                            ? nlohmann::json(static_cast<double>(storm_recovered_ns_) / 1e6)
                            : nlohmann::json()},

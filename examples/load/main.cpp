@@ -1,6 +1,8 @@
-// rtwire_load: a load generator for WebSocket echo servers and SSE servers, on standalone Asio
-// with rtwire's client handshake, frame codec, HTTP/1 response parser and SSE decoder. One
-// thread: run it pinned to its own core (taskset) to measure a server pinned to another.
+// rtwire_load: a load generator for WebSocket echo servers, SSE servers and chat_server, on
+// standalone Asio with rtwire's client handshake, frame codec, HTTP/1 response parser and SSE
+// decoder. One thread: run it pinned to its own core (taskset) to measure a server pinned to
+// another. The mode follows the URL's scheme (ws://: echo, http://: SSE) unless --mode says
+// websocket, sse or chat.
 //
 //   rtwire_load --url ws://127.0.0.1:9001/ --connections 100 --size 64 --duration 10
 //               [--rate MSGS_PER_S] [--pipeline N] [--hold SECONDS] [--text]
@@ -28,6 +30,35 @@
 // `lost` = messages (WebSocket) or deliveries (SSE) sent but not received once the run and the
 // drain time (--drain) are over. Exit status: 0 when every connection opened and nothing was
 // lost, 1 otherwise, 2 for bad flags.
+//
+// Chat (--mode chat): clients of examples/chat's chat_server over WebSocket.
+//
+//   rtwire_load --mode chat --url ws://127.0.0.1:8080/ws,ws://127.0.0.1:8081/ws
+//                 --connections 10000 --rooms 100 --room-rate 10 --duration 60 [--size 64]
+//               [--storm-at 30]
+//
+// Client i connects to the URLs round-robin (i mod the list's length), waits for `connected`
+// {clientId, token}, joins room i mod --rooms ({"type":"join","room","name"}) and counts as open
+// at its `joined`. Then each room gets --room-rate messages per second ({"type":"message",...}),
+// each sent by the room's next joined client (round-robin); the text starts with
+// "<seq> <send time ns> " (padded to --size, at least 48), so every `message` event received
+// names its message. Per client: each message id at most once (else `duplicated`), ids
+// increasing (else `out_of_order`), latency from the send to the receipt at each member (the
+// sender too). A (client, message) delivery is expected when the message's offset in the room
+// log is above the client's first `joined` cursor; `lost` counts expected deliveries never
+// received, including messages GET /stats (of the first URL) counts in a room but nobody
+// received. --storm-at S: S seconds into the run every connection is dropped at once (the
+// queued bytes, then a FIN; nothing more is read from it) and each client connects to the NEXT
+// URL with `?resume=TOKEN` (same clientId expected), then joins with `since` = the last cursor
+// it received; at most --connect-concurrency connects are in flight; "storm": {"recover_ms"
+// (drop to the last re-join's `joined`), "lost" and "duplicated" among the messages between a
+// client's cursor at the drop and its re-join cursor, ...}. Chat output: the fields above
+// without "pipeline", plus "rooms", "room_rate", "deliveries", "deliveries_per_s",
+// "expected_deliveries", "duplicated", "duplicate_samples", "out_of_order", "resets",
+// "messages_refused" (answered with an `error`), "messages_published_unseen",
+// "connections_lost", and "storm" with --storm-at. Exit 0 only when every client joined and
+// stayed connected, lost = duplicated = out_of_order = 0, no reset, and every storm client
+// re-joined. chat_server limits each client to --rate messages/s: start it with a high one.
 //
 // --hold SECONDS keeps the connections open and idle that long before sending (to read a
 // server's memory per idle connection); "rtwire_load: N connections open" is printed on stderr

@@ -35,7 +35,7 @@
 //
 //   rtwire_load --mode chat --url ws://127.0.0.1:8080/ws,ws://127.0.0.1:8081/ws
 //                 --connections 10000 --rooms 100 --room-rate 10 --duration 60 [--size 64]
-//               [--storm-at 30]
+//                 [--storm-at 30]
 //
 // Client i connects to the URLs round-robin (i mod the list's length), waits for `connected`
 // {clientId, token}, joins room i mod --rooms ({"type":"join","room","name"}) and counts as open

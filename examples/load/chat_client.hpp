@@ -88,7 +88,7 @@ class chat_conn : public std::enable_shared_from_this<chat_conn> {
   void drop() {
     if (dropped_ || finished_ || failed_) return;
     dropped_ = true;
-    if (!writing_) shutdown_send();
+    if (!writing_) write();  // what is queued, then the FIN
   }
 
   /// The end of the run: the closing handshake (RFC 6455 §7.1.2); the server closes TCP.
@@ -135,7 +135,6 @@ class chat_conn : public std::enable_shared_from_this<chat_conn> {
                         self->writing_ = false;
                         self->wbuf_.clear();
                         if (ec) return self->fail("write: " + ec.message());
-                        if (self->dropped_) return self->shutdown_send();
                         self->write();
                       });
     read();
@@ -197,7 +196,11 @@ class chat_conn : public std::enable_shared_from_this<chat_conn> {
   // Writes what the connection queued, moved to wbuf_ first (its buffer never moves under an
   // async_write).
   void write() {
-    if (writing_ || conn_.output().empty() || !socket_.is_open()) return;
+    if (writing_ || !socket_.is_open()) return;
+    if (conn_.output().empty()) {
+      if (dropped_) shutdown_send();  // the storm's drop: every queued byte went out
+      return;
+    }
     const rtwire::bytes_view out = conn_.output();
     wbuf_.assign(reinterpret_cast<const char*>(out.data()), out.size());
     conn_.consume_output(out.size());
@@ -206,7 +209,6 @@ class chat_conn : public std::enable_shared_from_this<chat_conn> {
                       [self = shared_from_this()](asio::error_code ec, std::size_t) {
                         self->writing_ = false;
                         if (ec) return self->fail("write: " + ec.message());
-                        if (self->dropped_) return self->shutdown_send();
                         self->write();
                       });
   }

@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "chat_client.hpp"
@@ -188,7 +189,7 @@ class chat_driver : public chat_events {
     }
   }
 
-  void on_open_failed(std::size_t i, const std::string& why) {
+  void on_open_failed(std::size_t i, const std::string& why, bool retry = true) {
     chat_member& m = members_[i];
     --pending_connects_;
     if (!m.joined) {
@@ -198,14 +199,15 @@ class chat_driver : public chat_events {
       return after_open();
     }
     // The storm: try again (the server may still be busy) until the connect timeout.
-    ++storm_retries_;
-    if (now_ns() - storm_start_ > static_cast<std::int64_t>(run_.config.connect_timeout * 1e9)) {
+    const std::int64_t t = now_ns();
+    if (!retry || t - storm_start_ > static_cast<std::int64_t>(run_.config.connect_timeout * 1e9)) {
       m.now = chat_member::state::dead;
       run_.st.error("storm: " + why);
       return open_next();
     }
+    ++storm_retries_;
     m.now = chat_member::state::dropped;
-    connect_queue_.push_back(i);
+    retry_queue_.push_back({t + 100'000'000, i});  // again in 100 ms
     open_next();
   }
 
@@ -288,7 +290,7 @@ class chat_driver : public chat_events {
     if (!m.client_id.empty() && *client != m.client_id) {
       // The resume did not find the session: a new identity, not the same client any more.
       m.conn->drop();
-      return on_open_failed(i, "resume gave a new clientId (the session was lost)");
+      return on_open_failed(i, "resume gave a new clientId (the session was lost)", false);
     }
     m.client_id = std::string(*client);
     m.token = std::string(*token);
@@ -398,6 +400,11 @@ class chat_driver : public chat_events {
     ticker_.async_wait([this](asio::error_code ec) {
       if (ec) return;
       const std::int64_t t = now_ns();
+      while (!retry_queue_.empty() && retry_queue_.front().first <= t) {
+        connect_queue_.push_back(retry_queue_.front().second);
+        retry_queue_.pop_front();
+        open_next();
+      }
       if (run_.now == phase::running) {
         if (run_.config.storm_at >= 0 && storm_start_ == 0 &&
             t - run_.run_start >= static_cast<std::int64_t>(run_.config.storm_at * 1e9))
@@ -593,6 +600,7 @@ class chat_driver : public chat_events {
   std::vector<chat_room> rooms_;
   std::vector<chat_message> messages_;
   std::deque<std::size_t> connect_queue_;
+  std::deque<std::pair<std::int64_t, std::size_t>> retry_queue_;  // (when, client)
   std::size_t launched_ = 0;
   std::size_t pending_connects_ = 0;
   std::uint64_t next_conn_id_ = 0;

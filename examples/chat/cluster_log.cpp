@@ -129,6 +129,12 @@ std::optional<rtwire::log::held_range> cluster_log::held(const std::string& room
   return it->second->cache.held();
 }
 
+const rtwire::log::message_log* cluster_log::cache(const std::string& room) const {
+  const auto it = rooms_.find(room);
+  if (it == rooms_.end() || !it->second->known) return nullptr;
+  return &it->second->cache;
+}
+
 cluster_log::room_state* cluster_log::find(const std::string& room, std::uint64_t generation) {
   const auto it = rooms_.find(room);
   return it != rooms_.end() && it->second->generation == generation ? it->second.get() : nullptr;
@@ -138,7 +144,10 @@ cluster_log::room_state* cluster_log::find(const std::string& room, std::uint64_
 
 void cluster_log::notified(const std::string& ch, const std::string& payload) {
   const auto name = channel_rooms_.find(ch);
-  if (name == channel_rooms_.end()) return;
+  if (name == channel_rooms_.end()) {
+    if (handlers_.on_other) handlers_.on_other(ch, payload);
+    return;
+  }
   const auto it = rooms_.find(name->second);
   if (it == rooms_.end()) return;
   ++stats_.notifications;
@@ -208,11 +217,12 @@ void cluster_log::fill(room_state& r) {
   ++stats_.fills;
   const std::string known = r.known ? epoch_hex(r.cache.epoch()) : std::string();
   const std::string from = "(" + std::to_string(r.cache.last_offset()) + "-0";
-  script(read_script().sha, read_script().body, {meta_key(r.name), log_key(r.name)},
-         {new_epoch(), known, from, std::to_string(options_.batch)},
-         [weak = weak_from_this(), name = r.name, gen = r.generation](const redis_reply& reply) {
-           if (auto self = weak.lock()) self->filled(name, gen, reply);
-         });
+  run_script(
+      *commands_, read_script(), {meta_key(r.name), log_key(r.name)},
+      {new_epoch(), known, from, std::to_string(options_.batch)},
+      [weak = weak_from_this(), name = r.name, gen = r.generation](const redis_reply& reply) {
+        if (auto self = weak.lock()) self->filled(name, gen, reply);
+      });
 }
 
 void cluster_log::filled(const std::string& room, std::uint64_t gen, const redis_reply& reply) {
@@ -297,26 +307,6 @@ bool cluster_log::restart(room_state& r, cursor head, std::error_code why) {
 
 // -- Scripts, the clock and publishing ----------------------------------------------------------
 
-void cluster_log::script(const std::string& sha, const std::string& body,
-                         std::vector<std::string> keys, std::vector<std::string> args,
-                         std::function<void(const redis_reply&)> done,
-                         std::optional<millis> timeout) {
-  std::vector<std::string> cmd{"EVALSHA", sha, std::to_string(keys.size())};
-  cmd.insert(cmd.end(), keys.begin(), keys.end());
-  cmd.insert(cmd.end(), args.begin(), args.end());
-  commands_->command(
-      cmd,
-      [commands = commands_, cmd, body, done = std::move(done),
-       timeout](const redis_reply& r) mutable {
-        // The script cache is empty after a restart (or SCRIPT FLUSH): send the body once.
-        if (!r.is_error() || r.text.rfind("NOSCRIPT", 0) != 0) return done(r);
-        cmd[0] = "EVAL";
-        cmd[1] = body;
-        commands->command(cmd, std::move(done), timeout);
-      },
-      timeout);
-}
-
 void cluster_log::with_clock(clock_handler then) {
   const auto t0 = std::chrono::steady_clock::now();
   if (clock_offset_ && t0 - clock_taken_ < options_.clock_resync) return then(clock_offset_, {});
@@ -364,10 +354,10 @@ void cluster_log::publish(const std::string& room, const std::string& type,
     // The reply may take as long as the deadline again (slack for the TIME round trip).
     const auto spent = std::chrono::duration_cast<millis>(std::chrono::steady_clock::now() - since);
     const millis timeout = std::max(millis{200}, o.publish_deadline * 2 - spent);
-    self->script(
-        publish_script().sha, publish_script().body, {meta_key(room), log_key(room)},
-        {self->new_epoch(), std::to_string(o.history), type, prefix, suffix, channel(room),
-         std::to_string(deadline)},
+    run_script(
+        *self->commands_, publish_script(), {meta_key(room), log_key(room)},
+        {self->new_epoch(), std::to_string(o.history), channel(room), std::to_string(deadline),
+         type, prefix, suffix},
         [done = std::move(done)](const redis_reply& r) {
           std::optional<cursor> at;
           if (r.type == kind::array && r.elements.size() == 2 &&
@@ -407,39 +397,39 @@ void cluster_log::read_after(const std::string& room, cursor after,
     }
   }
   ++stats_.redis_reads;
-  script(read_script().sha, read_script().body, {meta_key(room), log_key(room)},
-         {new_epoch(), epoch_hex(after.epoch), "(" + std::to_string(after.offset) + "-0",
-          std::to_string(options_.batch)},
-         [after, done = std::move(done)](const redis_reply& reply) {
-           read_result res;
-           auto view = parse_read(reply);
-           if (!view) {
-             res.error = "unavailable";
-             res.detail = why_failed(reply);
-             return done(res);
-           }
-           res.head = view->top;
-           auto& entries = view->entries;
-           if (view->top.epoch != after.epoch) {
-             res.reset = error::epoch_mismatch;
-           } else if (after.offset > view->top.offset) {
-             res.reset = error::cursor_from_future;
-           } else if (after.offset < view->top.offset &&
-                      (entries.empty() || entries.front().at.offset != after.offset + 1)) {
-             res.reset = error::cursor_too_old;  // trimmed (MAXLEN ~ history)
-           } else {
-             // Contiguous only: an entry that did not parse ends the batch (the next read
-             // starting there gets cursor_too_old rather than a silent gap).
-             std::uint64_t next = after.offset + 1;
-             for (auto& ev : entries) {
-               if (ev.at.offset != next++) break;
-               res.events.push_back(std::move(ev));
-             }
-             const std::uint64_t got = after.offset + res.events.size();
-             res.more = got < view->top.offset;
-           }
-           done(res);
-         });
+  run_script(*commands_, read_script(), {meta_key(room), log_key(room)},
+             {new_epoch(), epoch_hex(after.epoch), "(" + std::to_string(after.offset) + "-0",
+              std::to_string(options_.batch)},
+             [after, done = std::move(done)](const redis_reply& reply) {
+               read_result res;
+               auto view = parse_read(reply);
+               if (!view) {
+                 res.error = "unavailable";
+                 res.detail = why_failed(reply);
+                 return done(res);
+               }
+               res.head = view->top;
+               auto& entries = view->entries;
+               if (view->top.epoch != after.epoch) {
+                 res.reset = error::epoch_mismatch;
+               } else if (after.offset > view->top.offset) {
+                 res.reset = error::cursor_from_future;
+               } else if (after.offset < view->top.offset &&
+                          (entries.empty() || entries.front().at.offset != after.offset + 1)) {
+                 res.reset = error::cursor_too_old;  // trimmed (MAXLEN ~ history)
+               } else {
+                 // Contiguous only: an entry that did not parse ends the batch (the next read
+                 // starting there gets cursor_too_old rather than a silent gap).
+                 std::uint64_t next = after.offset + 1;
+                 for (auto& ev : entries) {
+                   if (ev.at.offset != next++) break;
+                   res.events.push_back(std::move(ev));
+                 }
+                 const std::uint64_t got = after.offset + res.events.size();
+                 res.more = got < view->top.offset;
+               }
+               done(res);
+             });
 }
 
 }  // namespace chat

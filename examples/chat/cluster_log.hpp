@@ -1,5 +1,6 @@
 // chat: the cluster room log — each room's history shared by every chat node through Redis, so a
-// cursor means the same thing on every node (issue #16). Not wired into the hub yet.
+// cursor means the same thing on every node (issue #16); chat_server --redis uses it through
+// cluster_node.hpp.
 //
 //   auto commands = rtwire_examples::redis_client::create(io, {.port = 6379});
 //   auto sub = rtwire_examples::redis_subscriber::create(io, {.port = 6379});
@@ -147,6 +148,8 @@ class cluster_log : public std::enable_shared_from_this<cluster_log> {
     /// history was lost or replaced) or cursor_too_old (the stream no longer holds what this
     /// node missed). Comes before any event after `head`.
     std::function<void(const std::string& room, cursor head, std::error_code why)> on_reset;
+    /// A message on a channel that is no room's (the subscriber's home channel: a per-node one).
+    std::function<void(const std::string& channel, const std::string& payload)> on_other;
   };
 
   /// Counters for logs and tests.
@@ -183,6 +186,9 @@ class cluster_log : public std::enable_shared_from_this<cluster_log> {
   bool serving(const std::string& room) const { return rooms_.count(room) != 0; }
   /// What the cache of a served room holds; nullopt before its first fill or when not served.
   std::optional<rtwire::log::held_range> held(const std::string& room) const;
+  /// The cache of a served room (valid while it is served: reset restarts it in place); nullptr
+  /// before its first fill or when not served.
+  const rtwire::log::message_log* cache(const std::string& room) const;
 
   /// Appends one event to `room` (served or not): its text is prefix + cursor text + suffix.
   /// `done` runs exactly once: with the cursor Redis assigned, or failed ("invalid": room name
@@ -205,9 +211,6 @@ class cluster_log : public std::enable_shared_from_this<cluster_log> {
   cluster_log(asio::io_context& io, std::shared_ptr<redis_client> commands,
               std::shared_ptr<redis_subscriber> sub, options o, handlers h);
 
-  void script(const std::string& sha, const std::string& body, std::vector<std::string> keys,
-              std::vector<std::string> args, std::function<void(const redis_reply&)> done,
-              std::optional<millis> timeout = std::nullopt);
   /// Runs `then` with Redis's clock minus the steady clock (ms), measured with TIME at most
   /// options::clock_resync ago; nullopt and why when TIME failed.
   using clock_handler = std::function<void(std::optional<std::int64_t>, const std::string&)>;

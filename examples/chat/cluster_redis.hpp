@@ -1,4 +1,4 @@
-// chat: the Redis side of the cluster room log (cluster_log.hpp): its two Lua scripts and the
+// chat: the Redis side of the cluster room log (cluster_log.hpp): its Lua scripts and the
 // parsing of what Redis answers. Every parser takes anything Redis (or a client writing to the
 // same keys) may hold and returns nullopt rather than trusting it.
 #pragma once
@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,11 +35,13 @@ struct lua_script {
   }
 };
 
-// Both scripts: KEYS[1] = rt:{room}:meta, KEYS[2] = rt:{room}:log (one hash slot). A missing
-// epoch is created from ARGV[1], a random value the node chose; the stream is deleted with it,
-// as whatever it held belongs to a history nobody can name any more.
+// Every script of a room: KEYS[1] = rt:{room}:meta, KEYS[2] = rt:{room}:log (one hash slot), and
+// ARGV[1] = a new epoch. A missing epoch is created from ARGV[1], a random value the node chose;
+// the stream is deleted with it, as whatever it held belongs to a history nobody can name any
+// more. The scripts that append also take ARGV[2] = MAXLEN and ARGV[3] = the room's channel.
 
-/// The part both scripts start with: the room's epoch in `e`, created when missing, checked.
+/// What every room script starts with: the room's epoch in `e` (created when missing) and its
+/// top offset in `s`, both checked.
 inline constexpr std::string_view epoch_lua = R"lua(
 local e = redis.call('HGET', KEYS[1], 'e')
 if not e then
@@ -49,29 +52,40 @@ end
 if not string.match(e, '^[0-9a-f]+$') or #e > 16 or string.match(e, '^0.') then
   return redis.error_reply('RTCORRUPT the epoch in ' .. KEYS[1] .. ' is not lowercase hex')
 end
-)lua";
-
-/// ARGV: new epoch, MAXLEN, type, prefix, suffix, channel, deadline (Redis ms). Returns
-/// {epoch, offset}. XADD comes before HINCRBY raises `s`: Redis does not roll a script back, so
-/// a failing XADD must come first to change nothing.
-inline const lua_script& publish_script() {
-  static const lua_script s(std::string(R"lua(
-local t = redis.call('TIME')
-if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[7]) then
-  return redis.error_reply('RTEXPIRED the publish reached Redis after its deadline')
-end
-)lua") + std::string(epoch_lua) +
-                            R"lua(
 local top = redis.call('HGET', KEYS[1], 's') or '0'
 if not string.match(top, '^%d+$') or #top > 15 then
   return redis.error_reply('RTCORRUPT the top offset in ' .. KEYS[1] .. ' is not a number')
 end
-local s = tonumber(top) + 1
-local id = string.format('%d', s)
-local text = ARGV[4] .. e .. '-' .. id .. ARGV[5]
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], id .. '-0', 't', ARGV[3], 'j', text)
-redis.call('HINCRBY', KEYS[1], 's', 1)
-redis.call('PUBLISH', ARGV[6], e .. ' ' .. id .. ' ' .. ARGV[3] .. ' ' .. text)
+local s = tonumber(top)
+)lua";
+
+/// rt_append(type, prefix, suffix): logs one event at the next offset, its text being prefix +
+/// cursor + suffix, and notifies the nodes serving the room. XADD comes before HINCRBY raises
+/// `s`: Redis does not roll a script back, so a failing XADD must come first to change nothing.
+/// `m` counts `message` events (GET /stats).
+inline constexpr std::string_view append_lua = R"lua(
+local function rt_append(t, prefix, suffix)
+  local id = string.format('%d', s + 1)
+  local text = prefix .. e .. '-' .. id .. suffix
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], id .. '-0', 't', t, 'j', text)
+  s = s + 1
+  redis.call('HINCRBY', KEYS[1], 's', 1)
+  if t == 'message' then redis.call('HINCRBY', KEYS[1], 'm', 1) end
+  redis.call('PUBLISH', ARGV[3], e .. ' ' .. id .. ' ' .. t .. ' ' .. text)
+end
+)lua";
+
+/// ARGV: new epoch, MAXLEN, channel, deadline (Redis ms), type, prefix, suffix. Returns {epoch,
+/// offset}.
+inline const lua_script& publish_script() {
+  static const lua_script s(std::string(R"lua(
+local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[4]) then
+  return redis.error_reply('RTEXPIRED the publish reached Redis after its deadline')
+end
+)lua") + std::string(epoch_lua) +
+                            std::string(append_lua) + R"lua(
+rt_append(ARGV[5], ARGV[6], ARGV[7])
 return {e, s}
 )lua");
   return s;
@@ -82,12 +96,32 @@ return {e, s}
 /// when the epoch is not the known one.
 inline const lua_script& read_script() {
   static const lua_script s(std::string(epoch_lua) + R"lua(
-local s = tonumber(redis.call('HGET', KEYS[1], 's')) or 0
 local from = ARGV[3]
 if e ~= ARGV[2] then from = string.format('%d-0', math.max(1, s - tonumber(ARGV[4]) + 1)) end
 return {e, s, redis.call('XRANGE', KEYS[2], from, '+', 'COUNT', ARGV[4])}
 )lua");
   return s;
+}
+
+/// Runs `script` by its SHA-1 (EVALSHA), sending its body (EVAL) when Redis does not have it: its
+/// script cache is empty after a restart or SCRIPT FLUSH.
+inline void run_script(rtwire_examples::redis_client& commands, const lua_script& script,
+                       std::vector<std::string> keys, std::vector<std::string> args,
+                       std::function<void(const rtwire_examples::redis_reply&)> done,
+                       std::optional<rtwire_examples::redis_client::millis> timeout = {}) {
+  std::vector<std::string> cmd{"EVALSHA", script.sha, std::to_string(keys.size())};
+  cmd.insert(cmd.end(), keys.begin(), keys.end());
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  commands.command(
+      cmd,
+      [commands = commands.shared_from_this(), cmd, &script, done = std::move(done),
+       timeout](const rtwire_examples::redis_reply& r) mutable {
+        if (!r.is_error() || r.text.rfind("NOSCRIPT", 0) != 0) return done(r);
+        cmd[0] = "EVAL";
+        cmd[1] = script.body;
+        commands->command(cmd, std::move(done), timeout);
+      },
+      timeout);
 }
 
 inline bool valid_type(std::string_view t) noexcept {

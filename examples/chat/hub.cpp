@@ -71,6 +71,7 @@ session& hub::create(transport kind) {
   session& ref = *s;
   tokens_[s->token] = s->id;
   sessions_[s->id] = std::move(s);
+  if (cluster_) cluster_->claim(ref);
   return ref;
 }
 
@@ -94,13 +95,29 @@ room& hub::get_room(const std::string& name, millis now) {
   auto it = rooms_.find(name);
   if (it == rooms_.end()) {
     rtwire::log::retention keep;
-    keep.max_messages = config_.history;
+    keep.max_messages = cluster_ ? 1 : config_.history;  // a cluster's room reads the mirror
     keep.max_bytes = std::size_t{64} << 20;
     // A new epoch per room incarnation: cursors of a room that emptied and was forgotten (or of
     // an earlier run) are stale, never silently pointing into new history.
     it = rooms_.emplace(name, room(name, epoch_base_ + rooms_created_++, keep)).first;
+    if (cluster_) {
+      it->second.await_history();
+      cluster_->serve(name);
+      it->second.use_history(cluster_->history(name));
+    }
   }
   return it->second;
+}
+
+void hub::drop_room_if_empty(const std::string& name) {
+  const auto it = rooms_.find(name);
+  if (it == rooms_.end() || !it->second.members().empty()) return;
+  if (const auto f = feeds_.find(name); f != feeds_.end() && !f->second.empty()) return;
+  if (const auto w = waiting_.find(name); w != waiting_.end() && !w->second.empty()) return;
+  rooms_.erase(it);
+  feeds_.erase(name);
+  waiting_.erase(name);
+  if (cluster_) cluster_->release(name);
 }
 
 void hub::count_connection(transport kind, int delta) noexcept {
@@ -147,6 +164,13 @@ void hub::expire(millis now, std::int64_t wall_ms) {
     if (!s->out && now - s->detached_at >= config_.grace) gone.push_back(s.get());
   for (session* s : gone)
     end(*s, now, wall_ms);
+  if (cluster_) {
+    std::vector<std::string> rooms;
+    for (const auto& [name, w] : waiting_)
+      if (!w.empty()) rooms.push_back(name);
+    for (const auto& name : rooms)
+      retry_waiting(name, /*tick=*/true);
+  }
 }
 
 void hub::end(session& s, millis now, std::int64_t wall_ms) {
@@ -154,6 +178,12 @@ void hub::end(session& s, millis now, std::int64_t wall_ms) {
   const std::set<std::string> rooms = s.rooms;
   for (const std::string& r : rooms)
     leave(s, r, now);
+  if (cluster_) {
+    // Feeds of joins still in flight.
+    for (auto& [name, feeds] : feeds_)
+      feeds.erase(s.id);
+    cluster_->ended(s);
+  }
   tokens_.erase(s.token);
   const std::string id = s.id;
   sessions_.erase(id);  // `s` is gone
@@ -167,13 +197,20 @@ void hub::send_to(session& s, std::string_view type, std::string_view room_name,
   s.mailbox.emplace_back(std::string(type), text);
 }
 
-void hub::publish(room& r, const std::string& type, json body, millis now) {
-  const std::string id = r.next_id();
+void hub::publish(room& r, const std::string& type, json body, millis now, reply_fn& reply) {
+  const std::string id = cluster_ ? std::string() : r.next_id();
   // The id goes right after "type" and "room": { "type", "room", "id", ... }.
   json ev{{"type", type}, {"room", r.name()}, {"id", id}};
   for (auto& [k, v] : body.items())
     ev[k] = std::move(v);
   const std::string text = ev.dump();
+  if (cluster_) {
+    // The cluster assigns the cursor: the text goes as the parts around the empty id.
+    const std::size_t at = text.find(R"("id":"")") + 6;
+    cluster_->publish(r.name(), type, text.substr(0, at), text.substr(at), std::move(reply));
+    reply = nullptr;
+    return;
+  }
   if (!r.append(type, text, now)) {
     std::fprintf(stderr, "chat: room %s refused an event of %zu bytes\n", r.name().c_str(),
                  text.size());
@@ -189,23 +226,52 @@ void hub::leave(session& s, const std::string& room_name, millis now) {
   room* r = find_room(room_name);
   s.rooms.erase(room_name);
   if (!r || !r->has(s.id)) return;
+  if (cluster_) {
+    // The cluster logs user-left (once, whichever node); a client that asked gets it as its
+    // acknowledgement through its feed, which ends there.
+    const bool asked = s.out != nullptr;
+    r->remove(s.id);
+    auto& feeds = feeds_[room_name];
+    if (asked && feeds.count(s.id))
+      feeds[s.id].leaving = true;
+    else
+      feeds.erase(s.id);
+    cluster_->leave(room_name, s, asked, [this, room_name, client = s.id](bool logged) {
+      if (logged) return;  // the feed ends with the user-left
+      if (const auto f = feeds_.find(room_name); f != feeds_.end()) {
+        if (const auto it = f->second.find(client); it != f->second.end() && it->second.leaving)
+          f->second.erase(it);
+      }
+      drop_room_if_empty(room_name);
+    });
+    cluster_->store(s);
+    return drop_room_if_empty(room_name);
+  }
   const std::string name = r->members().at(s.id);
   // The leaver receives its own user-left too (its acknowledgement), then is removed.
-  publish(*r, "user-left", json{{"clientId", s.id}, {"name", name}}, now);
+  reply_fn none;
+  publish(*r, "user-left", json{{"clientId", s.id}, {"name", name}}, now, none);
   r->remove(s.id);
   if (r->members().empty()) rooms_.erase(room_name);
 }
 
 join_result hub::join(session& s, const std::string& room_name, const std::string& name,
                       const std::optional<std::string>& since, millis now, std::int64_t wall_ms,
-                      bool malformed_is_stale) {
+                      bool malformed_is_stale, join_fn done) {
   (void)wall_ms;
-  if (!valid_room_name(room_name)) return {bad_request("room must match [A-Za-z0-9_-]{1,64}")};
-  if (!valid_user_name(name)) return {bad_request("name must be 1-32 characters of UTF-8")};
+  if (!valid_room_name(room_name))
+    return {bad_request("room must match [A-Za-z0-9_-]{1,64}"), false, {}};
+  if (!valid_user_name(name))
+    return {bad_request("name must be 1-32 characters of UTF-8"), false, {}};
   if (since && !malformed_is_stale && !rtwire::log::parse_cursor(*since))
-    return {bad_request("since is not a cursor (<epoch hex>-<offset>)")};
+    return {bad_request("since is not a cursor (<epoch hex>-<offset>)"), false, {}};
   if (!s.rooms.count(room_name) && s.rooms.size() >= config_.max_rooms_per_session)
-    return {bad_request("too many rooms")};
+    return {bad_request("too many rooms"), false, {}};
+  if (cluster_) {
+    s.name = name;
+    cluster_join(s, room_name, since, malformed_is_stale, std::move(done));
+    return {};
+  }
   join_result result;
   room& r = get_room(room_name, now);
   // 1. The missed events (or a reset), before anything new.
@@ -225,7 +291,8 @@ join_result hub::join(session& s, const std::string& room_name, const std::strin
   if (!r.has(s.id)) {
     s.rooms.insert(room_name);
     // Everyone else sees user-joined; the joiner gets `joined` whose cursor follows it.
-    publish(r, "user-joined", json{{"clientId", s.id}, {"name", name}}, now);
+    reply_fn none;
+    publish(r, "user-joined", json{{"clientId", s.id}, {"name", name}}, now, none);
     r.add(s.id, name);
   }
   s.rooms.insert(room_name);
@@ -234,13 +301,20 @@ join_result hub::join(session& s, const std::string& room_name, const std::strin
   json members = json::array();
   for (const auto& [client, display] : r.members())
     members.push_back({{"clientId", client}, {"name", display}});
+  result.cursor = r.head_id();
+  deliver_joined(s, room_name, std::move(members), result.cursor);
+  if (done) done(result);
+  return result;
+}
+
+void hub::deliver_joined(session& s, const std::string& room_name, json members,
+                         const std::string& cursor) {
   const std::string text = json{
       {"type", "joined"},
       {"room", room_name},
       {"members", std::move(members)},
-      {"cursor", r.head_id()}}.dump();
+      {"cursor", cursor}}.dump();
   send_to(s, "joined", room_name, text);
-  return result;
 }
 
 bool hub::shares_room(const session& a, const session& b) const {
@@ -250,7 +324,7 @@ bool hub::shares_room(const session& a, const session& b) const {
 }
 
 std::optional<error> hub::do_message(session& s, const input_json& m, millis now,
-                                     std::int64_t wall_ms) {
+                                     std::int64_t wall_ms, reply_fn& reply) {
   const std::string* room_name = string_member(m, "room");
   const std::string* text = string_member(m, "text");
   if (!room_name || !text) return bad_request("message needs room and text strings");
@@ -265,11 +339,12 @@ std::optional<error> hub::do_message(session& s, const input_json& m, millis now
   if (!s.rate.take(now)) return error{"rate-limited", "too many messages: slow down", 429};
   publish(*r, "message",
           json{{"from", s.id}, {"name", r->members().at(s.id)}, {"text", *text}, {"ts", wall_ms}},
-          now);
+          now, reply);
   return std::nullopt;
 }
 
-std::optional<error> hub::do_private(session& s, const input_json& m, std::int64_t wall_ms) {
+std::optional<error> hub::do_private(session& s, const input_json& m, std::int64_t wall_ms,
+                                     reply_fn& reply) {
   const std::string* to = string_member(m, "to");
   const std::string* text = string_member(m, "text");
   if (!to || !text) return bad_request("private needs to and text strings");
@@ -278,49 +353,73 @@ std::optional<error> hub::do_private(session& s, const input_json& m, std::int64
                  "text is " + std::to_string(text->size()) + " bytes, more than " +
                      std::to_string(config_.max_text),
                  413};
-  session* target = find(*to);
-  // Presence is not leaked: unknown and "shares no room" read the same.
-  if (!target || !shares_room(s, *target))
-    return error{"unknown-client", "no such client in your rooms", 404};
   const std::string out = json{{"type", "private"}, {"from", s.id},  {"name", s.name},
                                {"to", *to},         {"text", *text}, {"ts", wall_ms}}
                               .dump();
-  send_to(*target, "private", {}, out);
-  if (target != &s) send_to(s, "private", {}, out);  // the echo
+  return send_direct(s, *to, "private", out, /*echo=*/true, reply);
+}
+
+std::optional<error> hub::send_direct(session& s, const std::string& to, std::string_view type,
+                                      const std::string& text, bool echo, reply_fn& reply) {
+  const error unknown{"unknown-client", "no such client in your rooms", 404};
+  session* target = find(to);
+  if (target) {
+    // Presence is not leaked: unknown and "shares no room" read the same.
+    if (!shares_room(s, *target)) return unknown;
+    send_to(*target, type, {}, text);
+    if (echo && target != &s) send_to(s, type, {}, text);
+    return std::nullopt;
+  }
+  if (!cluster_) return unknown;
+  // Held by another node (or by none): the cluster checks the shared room and forwards it.
+  cluster_->direct(s, to, type, text,
+                   [this, client = s.id, type = std::string(type), text, echo,
+                    reply = std::move(reply)](std::optional<error> err) {
+                     if (!err && echo)
+                       if (session* me = find(client)) send_to(*me, type, {}, text);
+                     reply(std::move(err));
+                   });
+  reply = nullptr;
   return std::nullopt;
 }
 
-std::optional<error> hub::do_signal(session& s, const input_json& m) {
+std::optional<error> hub::do_signal(session& s, const input_json& m, reply_fn& reply) {
   const std::string* to = string_member(m, "to");
   const auto data = m.find("data");
   if (!to || data == m.end()) return bad_request("signal needs to and data");
   if (const auto bad = validate_signal(*data, config_.max_sdp))
     return error{"bad-signal", *bad, 400};
-  session* target = find(*to);
-  if (!target || target == &s || !shares_room(s, *target))
-    return error{"unknown-client", "no such client in your rooms", 404};
+  if (*to == s.id) return error{"unknown-client", "no such client in your rooms", 404};
   // `data` is relayed as the client's value, spliced in as text: converting it to ordered_json
   // would bring back the quadratic insert (see input_json).
   std::string out = json{{"type", "signal"}, {"from", s.id}, {"to", *to}}.dump();
   out.pop_back();  // the closing '}'
   out += ",\"data\":" + data->dump() + "}";
-  send_to(*target, "signal", {}, out);
-  return std::nullopt;
+  return send_direct(s, *to, "signal", out, /*echo=*/false, reply);
+}
+
+void hub::handle(session& s, std::string_view text, millis now, std::int64_t wall_ms,
+                 reply_fn reply) {
+  // nlohmann::json validates UTF-8 when it parses, so dump() cannot throw on what got in; this
+  // is the last line of defence: a bug must answer an error, never end the io_context.
+  std::optional<error> err;
+  try {
+    err = handle_checked(s, text, now, wall_ms, reply);
+  } catch (const std::exception& e) {
+    err = error{"bad-request", std::string("cannot handle this message: ") + e.what(), 400};
+  }
+  if (reply) reply(std::move(err));  // else the answer comes later
 }
 
 std::optional<error> hub::handle(session& s, std::string_view text, millis now,
                                  std::int64_t wall_ms) {
-  // nlohmann::json validates UTF-8 when it parses, so dump() cannot throw on what got in; this
-  // is the last line of defence: a bug must answer an error, never end the io_context.
-  try {
-    return handle_checked(s, text, now, wall_ms);
-  } catch (const std::exception& e) {
-    return error{"bad-request", std::string("cannot handle this message: ") + e.what(), 400};
-  }
+  auto answer = std::make_shared<std::optional<error>>();
+  handle(s, text, now, wall_ms, [answer](std::optional<error> e) { *answer = std::move(e); });
+  return *answer;
 }
 
 std::optional<error> hub::handle_checked(session& s, std::string_view text, millis now,
-                                         std::int64_t wall_ms) {
+                                         std::int64_t wall_ms, reply_fn& reply) {
   if (json_depth(text) > 32) return bad_request("JSON nested deeper than 32 levels");
   const input_json m = input_json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (m.is_discarded()) return bad_request("malformed JSON");
@@ -337,7 +436,13 @@ std::optional<error> hub::handle_checked(session& s, std::string_view text, mill
       if (!it->is_string()) return bad_request("since is not a cursor string");
       since = it->get<std::string>();
     }
-    return join(s, *room_name, *name, since, now, wall_ms).err;
+    auto refused = join(s, *room_name, *name, since, now, wall_ms, false,
+                        [reply](const join_result& r) mutable {
+                          if (reply) reply(r.err);
+                        });
+    if (refused.err) return refused.err;  // the join never started: `done` will not run
+    reply = nullptr;
+    return std::nullopt;
   }
   if (*type == "leave") {
     const std::string* room_name = string_member(m, "room");
@@ -346,18 +451,21 @@ std::optional<error> hub::handle_checked(session& s, std::string_view text, mill
     leave(s, *room_name, now);
     return std::nullopt;
   }
-  if (*type == "message") return do_message(s, m, now, wall_ms);
+  if (*type == "message") return do_message(s, m, now, wall_ms, reply);
   // The rate limit counts message, private and signal.
   if (*type == "private" || *type == "signal") {
     if (!s.rate.take(now)) return error{"rate-limited", "too many messages: slow down", 429};
-    return *type == "private" ? do_private(s, m, wall_ms) : do_signal(s, m);
+    return *type == "private" ? do_private(s, m, wall_ms, reply) : do_signal(s, m, reply);
   }
   if (*type == "stats") {
-    json st = stats(now);
-    json ev{{"type", "stats"}};
-    for (auto& [k, v] : st.items())
-      ev[k] = std::move(v);
-    send_to(s, "stats", {}, ev.dump());
+    stats(now, [this, client = s.id](json st) {
+      session* me = find(client);
+      if (!me) return;
+      json ev{{"type", "stats"}};
+      for (auto& [k, v] : st.items())
+        ev[k] = std::move(v);
+      send_to(*me, "stats", {}, ev.dump());
+    });
     return std::nullopt;
   }
   --messages_in_;
@@ -378,6 +486,19 @@ json hub::stats(millis now) const {
       {"messages_in", messages_in_},
       {"deliveries", deliveries_},
       {"uptime_s", (now - started_).count() / 1000}};
+}
+
+void hub::stats(millis now, std::function<void(json)> done) const {
+  json local = stats(now);
+  if (!cluster_) return done(std::move(local));
+  cluster_->stats([local = std::move(local), node = cluster_->node_id(),
+                   done = std::move(done)](json rooms) mutable {
+    // This node's connections, the cluster's rooms.
+    json out{{"node", node}};
+    for (auto& [k, v] : local.items())
+      out[k] = k == "rooms" ? std::move(rooms) : std::move(v);
+    done(std::move(out));
+  });
 }
 
 }  // namespace chat

@@ -44,36 +44,42 @@ class longpoll_state : public sink {
   /// Joins R for a session's first poll on this transport: the events after `since` (or a
   /// `reset`) and `joined` wait here; the cursor moves to the head, right after the joiner's own
   /// user-joined (which it does not receive).
+  /// In a cluster the join completes later: polls park until it has (`joining_`).
   std::optional<error> join(session& s, const std::string& name,
                             const std::optional<std::string>& since) {
-    replaying_ = true;
-    auto r = srv_.rooms().join(s, room_, name, since, mono_now(), wall_now_ms());
-    replaying_ = false;
-    if (r.err) return r.err;
-    const room* rm = srv_.rooms().find_room(room_);
-    cursor_ = rm ? rm->head_id() : std::string();
-    return std::nullopt;
+    replaying_ = joining_ = true;
+    auto r =
+        srv_.rooms().join(s, room_, name, since, mono_now(), wall_now_ms(), false,
+                          [this, alive = std::weak_ptr<bool>(alive_)](const join_result& done) {
+                            if (alive.expired()) return;
+                            replaying_ = joining_ = false;
+                            if (done.err)
+                              join_error_ = done.err;
+                            else
+                              cursor_ = done.cursor;
+                            wake();
+                          });
+    if (r.err) replaying_ = joining_ = false;
+    return r.err;
   }
 
   /// A poll arrived. `cursor`: the client's, or empty for "where the last answer ended".
   void poll(const session_ptr& http, const std::string& cursor, millis timeout) {
     if (parked_) answer_parked();  // a newer poll supersedes the parked one
-    if (!cursor.empty()) cursor_ = cursor;
-    if (cursor_.empty()) {
-      const room* r = srv_.rooms().find_room(room_);
-      cursor_ = r ? r->head_id() : std::string();
-    }
-    // Validate the cursor before parking: 400 malformed, 409 stale.
-    const int st = srv_.rooms().read_after(room_, cursor_, [](const event&) {});
-    if (st == 2) {
-      cursor_.clear();
-      return respond_error(http, {"bad-request", "cursor is not <epoch hex>-<offset>", 400});
-    }
-    if (st == 1) {
-      const room* r = srv_.rooms().find_room(room_);
-      const std::string head = r ? r->head_id() : std::string();
-      cursor_ = head;
-      return http->respond(409, "application/json", json{{"reset", true}, {"cursor", head}}.dump());
+    if (!joining_) {
+      if (!cursor.empty()) cursor_ = cursor;
+      if (cursor_.empty()) {
+        const room* r = srv_.rooms().find_room(room_);
+        cursor_ = r && r->ready() ? r->head_id() : std::string();
+      }
+      // Validate the cursor before parking: 400 malformed, 409 stale (3: a cluster's node has
+      // not heard of it yet: park, see answer_parked()).
+      const int st = srv_.rooms().read_after(room_, cursor_, [](const event&) {});
+      if (st == 2 && !cursor_.empty()) {
+        cursor_.clear();
+        return respond_error(http, {"bad-request", "cursor is not <epoch hex>-<offset>", 400});
+      }
+      if (st == 1) return respond_stale(http);
     }
     parked_ = http;
     if (!answer_if_ready()) {
@@ -105,6 +111,16 @@ class longpoll_state : public sink {
   /// Answers the parked poll if there is something to say; true if it did.
   bool answer_if_ready() {
     if (!parked_) return true;
+    if (joining_) return false;  // `joined` and the replay come together
+    if (join_error_) {
+      session_ptr http = std::move(parked_);
+      parked_.reset();
+      timer_.cancel();
+      http->on_close = nullptr;
+      respond_error(http, *join_error_);
+      join_error_.reset();
+      return true;
+    }
     bool any = !pending_.empty();
     srv_.rooms().read_after(room_, cursor_, [&](const event&) { any = true; });
     if (!any) return false;
@@ -116,6 +132,14 @@ class longpoll_state : public sink {
     if (parked_) answer_if_ready();
   }
 
+  /// 409: the cursor cannot be resumed; the client restarts from the head.
+  void respond_stale(const session_ptr& http) {
+    const room* r = srv_.rooms().find_room(room_);
+    const std::string head = r && r->ready() ? r->head_id() : std::string();
+    cursor_ = head;
+    http->respond(409, "application/json", json{{"reset", true}, {"cursor", head}}.dump());
+  }
+
   /// Answers the parked poll with whatever there is (maybe nothing).
   void answer_parked() {
     if (!parked_) return;
@@ -123,6 +147,14 @@ class longpoll_state : public sink {
     parked_.reset();
     timer_.cancel();
     http->on_close = nullptr;
+    // A cursor this cluster node has still not heard of when the poll ends: from the future.
+    if (!joining_ && pending_.empty() &&
+        srv_.rooms().read_after(room_, cursor_, [](const event&) {}) == 3) {
+      if (const room* r = srv_.rooms().find_room(room_); r && r->ready()) {
+        last_end_ = mono_now();
+        return respond_stale(http);
+      }
+    }
     std::string events;
     std::uint64_t n = 0;
     for (const auto& [type, text] : pending_) {
@@ -160,6 +192,9 @@ class longpoll_state : public sink {
   session_ptr parked_;
   millis last_end_ = mono_now();
   bool replaying_ = false;
+  bool joining_ = false;
+  std::optional<error> join_error_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for the join's callback
 };
 
 /// Every long-poll session's state, by clientId; swept for expiry.
@@ -216,8 +251,8 @@ void server::serve_poll(const session_ptr& http) {
   const auto& req = http->req();
   auto join = read_join_query(http);
   if (!join) return;
-  const std::string& room_name = join->room;
-  const std::string& name = join->name;
+  const std::string room_name = join->room;
+  const std::string name = join->name;
   millis timeout{25'000};
   if (const auto t = req.query("timeout"); t.value) {
     std::uint64_t ms = 0;
@@ -249,7 +284,15 @@ void server::serve_poll(const session_ptr& http) {
     }
     return st.poll(http, {}, timeout);
   }
-  session* s = h.find_by_token(token);
+  h.find_by_token(token, transport::long_poll,
+                  [this, http, room_name, name, cursor, timeout](session* s) {
+                    poll_session(http, s, room_name, name, cursor, timeout);
+                  });
+}
+
+void server::poll_session(const session_ptr& http, session* s, const std::string& room_name,
+                          const std::string& name, const std::string& cursor, millis timeout) {
+  hub& h = rooms();
   if (!s) return respond_error(http, {"unauthorized", "unknown or expired token", 401});
   longpoll_state* st = polls_->find(s->id);
   if (!st || s->out != st) {

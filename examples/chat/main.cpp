@@ -2,12 +2,17 @@
 // polling, WebRTC signaling over WebSocket, and the browser page, on one io_context.
 //
 //   chat_server --host 127.0.0.1 --port 8080 [--web-root DIR] [--allow-origin ORIGIN]...
+//   chat_server ... --redis HOST:PORT [--node-id ID] [--member-ttl-ms MS]   (several nodes)
 //
 // Files: room.hpp (a room, its log and the rate limiter), hub.hpp/.cpp (sessions and every
 // protocol rule, no sockets), signal.hpp (signal validation), ws_transport.cpp,
 // sse_transport.cpp, longpoll_transport.cpp, routes.cpp (HTTP routes, POST /send),
-// static_files.cpp (the page). The HTTP plumbing is examples/common/.
+// static_files.cpp (the page). The HTTP plumbing is examples/common/. With --redis the rooms
+// live in Redis and several nodes serve one chat: hub_cluster.cpp (the hub's side),
+// cluster_node.hpp (presence, sessions, direct events), cluster_log.hpp (the rooms' logs).
 #include <rtwire/stun/binding.hpp>
+
+#include <unistd.h>
 
 #include <cstdio>
 #include <memory>
@@ -16,6 +21,9 @@
 #include "../common/cli.hpp"
 #include "../common/stun_udp.hpp"
 #include "server.hpp"
+#ifdef CHAT_CLUSTER
+#include "cluster_node.hpp"
+#endif
 
 #ifndef CHAT_WEB_ROOT
 #define CHAT_WEB_ROOT "web"
@@ -70,6 +78,16 @@ int main(int argc, char** argv) {
   app.add_option("--turn-ttl", s.turn_ttl, "Seconds the TURN credentials stay valid")
       ->check(CLI::Range(60u, 7u * 86400u))
       ->capture_default_str();
+  std::string redis, node_id;
+  unsigned member_ttl_ms = 15'000;
+  app.add_option("--redis", redis,
+                 "Redis HOST:PORT: rooms, presence and sessions shared by several nodes")
+      ->type_name("HOST:PORT");
+  app.add_option("--node-id", node_id, "This node's unique id (default: HOSTNAME:PORT)");
+  app.add_option("--member-ttl-ms", member_ttl_ms,
+                 "With --redis: a member whose node stops refreshing it leaves after this long")
+      ->check(CLI::Range(300u, 3'600'000u))
+      ->capture_default_str();
   rtwire_examples::add_allow_origin(app, s.cors.allowed);
   rtwire_examples::add_http_limit_flags(app, s.http);
   if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
@@ -112,12 +130,62 @@ int main(int argc, char** argv) {
                    static_cast<unsigned>(s.stun_port));
     }
     chat::server srv(io, s);
-    srv.start();
     const auto ep = srv.local_endpoint();
-    std::printf("chat_server listening on %s:%u\n", ep.address().to_string().c_str(),
-                static_cast<unsigned>(ep.port()));
-    std::fflush(stdout);
+    const auto serve = [&] {
+      srv.start();
+      std::printf("chat_server listening on %s:%u\n", ep.address().to_string().c_str(),
+                  static_cast<unsigned>(ep.port()));
+      std::fflush(stdout);
+    };
+    int status = 0;
+#ifdef CHAT_CLUSTER
+    std::shared_ptr<chat::cluster_node> node;
+    if (!redis.empty()) {
+      const auto colon = redis.rfind(':');
+      unsigned redis_port = 0;
+      if (colon == std::string::npos || colon == 0 ||
+          std::sscanf(redis.c_str() + colon + 1, "%u", &redis_port) != 1 || redis_port == 0 ||
+          redis_port > 65535) {
+        std::fprintf(stderr, "chat_server: --redis must be HOST:PORT\n");
+        return 2;
+      }
+      if (node_id.empty()) {
+        char host[256] = {};
+        (void)gethostname(host, sizeof host - 1);
+        node_id = std::string(host) + ":" + std::to_string(ep.port());
+      }
+      node = chat::cluster_node::create(io, srv.rooms(),
+                                        {.host = redis.substr(0, colon),
+                                         .port = static_cast<std::uint16_t>(redis_port),
+                                         .node_id = node_id,
+                                         .member_ttl = chat::millis{member_ttl_ms},
+                                         .grace = s.room.grace,
+                                         .history = s.room.history});
+      srv.rooms().use_cluster(node.get());
+      node->start([&](const std::string& why) {
+        if (!why.empty()) {
+          std::fprintf(stderr, "chat_server: %s\n", why.c_str());
+          status = 1;
+          return io.stop();
+        }
+        std::fprintf(stderr, "chat_server: node %s on redis %s\n", node_id.c_str(), redis.c_str());
+        serve();
+      });
+    } else {
+      serve();
+    }
+#else
+    if (!redis.empty()) {
+      std::fprintf(stderr, "chat_server: built without hiredis: --redis is not available\n");
+      return 2;
+    }
+    serve();
+#endif
     io.run();
+#ifdef CHAT_CLUSTER
+    if (node) node->stop();
+#endif
+    return status;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "chat_server: %s\n", e.what());
     return 1;

@@ -45,7 +45,13 @@ class room {
       : name_(std::move(name)), log_(epoch, keep) {}
 
   const std::string& name() const noexcept { return name_; }
-  const rtwire::log::message_log& log() const noexcept { return log_; }
+  /// The room's log: its own, or in a cluster the mirror of the shared one (use_history()).
+  const rtwire::log::message_log& log() const noexcept { return shared_ ? *shared_ : log_; }
+  /// Cluster mode: the history lives elsewhere and is not here yet (ready() is false until
+  /// use_history() gives it).
+  void await_history() noexcept { clustered_ = true; }
+  void use_history(const rtwire::log::message_log* shared) noexcept { shared_ = shared; }
+  bool ready() const noexcept { return !clustered_ || shared_ != nullptr; }
   const std::map<std::string, std::string>& members() const noexcept { return members_; }
   bool has(const std::string& client) const { return members_.count(client) != 0; }
   void add(const std::string& client, const std::string& display) { members_[client] = display; }
@@ -71,6 +77,8 @@ class room {
  private:
   std::string name_;
   rtwire::log::message_log log_;
+  const rtwire::log::message_log* shared_ = nullptr;
+  bool clustered_ = false;
   std::map<std::string, std::string> members_;
   std::uint64_t messages_ = 0;
 };

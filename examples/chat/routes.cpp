@@ -98,7 +98,8 @@ void server::route(const session_ptr& http) {
   }
   if (path == "/healthz" && get) return http->respond(200, "text/plain", "ok");
   if (path == "/stats" && get)
-    return http->respond(200, "application/json", hub_.stats(mono_now()).dump());
+    return hub_.stats(mono_now(),
+                      [http](json st) { http->respond(200, "application/json", st.dump()); });
   if (path == "/config" && get) return serve_config(http);
   if (get) return serve_static(http);
   http->respond_text(405, "method not allowed");
@@ -136,14 +137,19 @@ void server::serve_config(const session_ptr& http) {
 void server::serve_send(const session_ptr& http) {
   const auto auth = http->req().header("Authorization");
   constexpr std::string_view bearer = "Bearer ";
-  session* s = nullptr;
+  std::string token;
   if (auth && auth->size() > bearer.size() &&
       rtwire::http1::iequals(auth->substr(0, bearer.size()), bearer))
-    s = hub_.find_by_token(auth->substr(bearer.size()));
-  if (!s) return respond_error(http, {"unauthorized", "missing or unknown bearer token", 401});
-  if (auto err = hub_.handle(*s, http->req().body, mono_now(), wall_now_ms()))
-    return respond_error(http, *err);
-  http->respond(202, "application/json", R"({"ok":true})");
+    token = std::string(auth->substr(bearer.size()));
+  // In a cluster, a session another node held moves here (its stream there closes).
+  hub_.find_by_token(token, transport::sse, [this, http](session* s) {
+    if (!s) return respond_error(http, {"unauthorized", "missing or unknown bearer token", 401});
+    // Answered when the hub has answered: in a cluster, once Redis took the message (or 503).
+    hub_.handle(*s, http->req().body, mono_now(), wall_now_ms(), [http](std::optional<error> err) {
+      if (err) return respond_error(http, *err);
+      http->respond(202, "application/json", R"({"ok":true})");
+    });
+  });
 }
 
 }  // namespace chat

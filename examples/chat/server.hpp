@@ -79,9 +79,11 @@ class server {
   void serve_websocket(const session_ptr& http);  // ws_transport.cpp
   void serve_sse(const session_ptr& http);        // sse_transport.cpp
   void serve_poll(const session_ptr& http);       // longpoll_transport.cpp
-  void serve_send(const session_ptr& http);       // routes.cpp
-  void serve_static(const session_ptr& http);     // static_files.cpp
-  void serve_config(const session_ptr& http);     // routes.cpp
+  void poll_session(const session_ptr& http, session* s, const std::string& room_name,
+                    const std::string& name, const std::string& cursor, millis timeout);
+  void serve_send(const session_ptr& http);    // routes.cpp
+  void serve_static(const session_ptr& http);  // static_files.cpp
+  void serve_config(const session_ptr& http);  // routes.cpp
 
   std::vector<std::weak_ptr<sse_stream>>& sse_streams() { return sse_streams_; }
   longpoll_sessions& polls() { return *polls_; }

@@ -132,21 +132,21 @@ void server::serve_sse(const session_ptr& http) {
   const auto& req = http->req();
   auto join = read_join_query(http);
   if (!join) return;
-  const std::string& room_name = join->room;
-  const std::string& name = join->name;
+  const std::string room_name = join->room;
+  const std::string name = join->name;
   std::optional<std::string> last_id;
   if (const auto h = req.header("Last-Event-ID"); h && !h->empty()) last_id = std::string(*h);
   if (const auto q = req.query("lastEventId"); !last_id && q.value && !q.value->empty())
     last_id = *q.value;
-  hub& hb = rooms();
-  session* s = nullptr;
-  if (const auto resume = req.query("resume"); resume.value && !resume.value->empty())
-    s = hb.find_by_token(*resume.value);
-  if (!s && hb.full()) return respond_error(http, {"server-busy", "too many sessions", 503});
-  if (!s) s = &hb.create(transport::sse);
-  auto stream = std::make_shared<sse_stream>(*this, http, room_name);
-  sse_streams_.push_back(stream);
-  stream->start(*s, name, last_id);
+  const std::string token = req.query("resume").value.value_or("");
+  rooms().find_by_token(token, transport::sse, [this, http, room_name, name, last_id](session* s) {
+    hub& hb = rooms();
+    if (!s && hb.full()) return respond_error(http, {"server-busy", "too many sessions", 503});
+    if (!s) s = &hb.create(transport::sse);
+    auto stream = std::make_shared<sse_stream>(*this, http, room_name);
+    sse_streams_.push_back(stream);
+    stream->start(*s, name, last_id);
+  });
 }
 
 }  // namespace chat

@@ -62,10 +62,16 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
       (void)handshake_.reject(reply, 403);
       return reject(std::move(reply));
     }
+    // A session to resume (in a cluster maybe one another node held): then the upgrade.
+    const std::string token = req.query("resume").value.value_or("");
+    srv_.rooms().find_by_token(
+        token, transport::websocket,
+        [self = shared_from_this(), early = req.leftover](session* s) { self->open(s, early); });
+  }
+
+  void open(session* s, const std::string& early) {
     hub& h = srv_.rooms();
-    session* s = nullptr;
-    const auto resume = req.query("resume");
-    if (resume.value && !resume.value->empty()) s = h.find_by_token(*resume.value);
+    std::string reply;
     if (!s && h.full()) {
       (void)handshake_.reject(reply, 503);
       return reject(std::move(reply));
@@ -74,7 +80,7 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
       std::fprintf(stderr, "chat: ws accept: %s\n", ec.message().c_str());
       return;
     }
-    pending_ = req.leftover;
+    pending_ = early;
     if (!s) s = &h.create(transport::websocket);
     client_ = s->id;
     open_ = true;
@@ -179,10 +185,15 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
       if (ev.type == ws::event_type::text) {
         session* s = mine();
         if (!s) continue;
-        if (auto err = h.handle(*s, ev.text(), mono_now(), wall_now_ms())) {
-          const std::string text = err->to_json();
-          deliver({"error", {}, {}, text});
-        }
+        // The answer may come later (a cluster's publish): an error goes to this connection.
+        h.handle(*s, ev.text(), mono_now(), wall_now_ms(),
+                 [weak = weak_from_this()](std::optional<error> err) {
+                   const auto self = weak.lock();
+                   if (!self || !err) return;
+                   const std::string text = err->to_json();
+                   self->deliver({"error", {}, {}, text});
+                   self->write();
+                 });
       } else if (ev.type == ws::event_type::binary) {
         const std::string text = error{"bad-request", "send JSON in text frames", 400}.to_json();
         deliver({"error", {}, {}, text});

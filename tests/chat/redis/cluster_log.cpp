@@ -56,7 +56,8 @@ struct node {
                                .on_reset =
                                    [this](const std::string& r, cursor head, std::error_code why) {
                                      seen.push_back({record::reset, r, head, {}, {}, why});
-                                   }});
+                                   },
+                               .on_other = {}});
     commands->start();
     sub->start();
   }

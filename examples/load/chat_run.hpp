@@ -425,8 +425,10 @@ class chat_driver : public chat_events {
   }
 
   void send_due(std::int64_t t) {
-    const auto due = static_cast<std::uint64_t>(run_.config.room_rate *
-                                                static_cast<double>(t - run_.run_start) / 1e9);
+    // Due by now, never more than --duration's worth (the tick may run just past the end).
+    const double elapsed =
+        std::min(static_cast<double>(t - run_.run_start) / 1e9, run_.config.duration);
+    const auto due = static_cast<std::uint64_t>(run_.config.room_rate * elapsed);
     for (std::size_t r = 0; r < rooms_.size(); ++r) {
       chat_room& room = rooms_[r];
       while (room.sent < due) {

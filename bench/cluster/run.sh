@@ -14,7 +14,8 @@
 # --quick: 1000 connections for 10 s (storm at 5 s). --single: one node without Redis (both
 # URLs point at it; the storm resumes on the same node) to try the script where chat_server has
 # no --redis. Environment: CLUSTER_CONNECTIONS, CLUSTER_ROOMS, CLUSTER_ROOM_RATE,
-# CLUSTER_DURATION, CLUSTER_SIZE override the figures; CLUSTER_PIN=0 does not pin (default:
+# CLUSTER_DURATION, CLUSTER_SIZE override the figures; CLUSTER_NODE_ARGS adds chat_server flags
+# (the nodes run with --rate 1000 --grace-ms 60000); CLUSTER_PIN=0 does not pin (default:
 # redis and the nodes on core 0, rtwire_load on core 1). Needs redis-server (and redis-cli),
 # python3, taskset. Not part of CI.
 set -euo pipefail
@@ -65,7 +66,6 @@ free_port() {
 }
 
 # 1. Redis (cluster mode only): no persistence, a port of its own.
-redis_args=()
 if [ $single = 0 ]; then
   command -v redis-server >/dev/null || { echo "$0: redis-server is not installed" >&2; exit 2; }
   rport=$(free_port)
@@ -82,7 +82,11 @@ fi
 
 # 2. The nodes. start_node NAME: prints its port; its pid goes to $tmp/NAME.pid.
 start_node() {
-  local name=$1 args=(--port 0 --rate 1000)
+  # --grace-ms 60000: a session must outlive the storm's recovery (10 000 resumes on a loaded
+  # machine can take longer than the default 10 s); CLUSTER_NODE_ARGS adds flags.
+  local name=$1 args=(--port 0 --rate 1000 --grace-ms 60000)
+  # shellcheck disable=SC2206
+  args+=(${CLUSTER_NODE_ARGS:-})
   [ $single = 0 ] && args+=(--redis "127.0.0.1:$rport" --node-id "$name")
   "${server_pin[@]}" "$server" "${args[@]}" >"$tmp/$name.log" 2>&1 &
   echo $! >"$tmp/$name.pid"

@@ -367,6 +367,7 @@ class chat_driver : public chat_events {
   }
 
   void begin_drain() {
+    send_due(now_ns());  // the last ones due (the timer may fire before the tick)
     run_.now = phase::draining;
     run_.run_end = now_ns();
     drain_deadline_ = run_.run_end + static_cast<std::int64_t>(run_.config.drain * 1e9);

@@ -122,7 +122,8 @@ void cluster_node::start(std::function<void(const std::string& why)> done) {
       *pending = nullptr;
       self->registered(std::move(d));
     }
-    if (!*pending) std::fprintf(stderr, "chat: redis %s%s\n", up ? "up" : "down: ", why.c_str());
+    if (self->running_)
+      std::fprintf(stderr, "chat: redis %s%s\n", up ? "up" : "down: ", why.c_str());
   });
   commands_->start();
   sub_->start();

@@ -232,7 +232,7 @@ void hub::leave(session& s, const std::string& room_name, millis now) {
     const bool asked = s.out != nullptr;
     r->remove(s.id);
     auto& feeds = feeds_[room_name];
-    if (asked && feeds.count(s.id))
+    if (asked && feeds.count(s.id) && !feeds[s.id].paused)
       feeds[s.id].leaving = true;
     else
       feeds.erase(s.id);

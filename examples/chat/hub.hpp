@@ -165,6 +165,7 @@ class cluster_link {
 /// Cluster mode: a logged event held for a member whose join is in flight.
 struct held_event {
   rtwire::log::cursor at;
+  std::string id;  // the cursor's text
   std::string type, text;
 };
 
@@ -184,6 +185,7 @@ struct member_feed {
   std::vector<held_event> held;
   /// A join the cluster answered, waiting for this node to have heard of its cursor.
   std::optional<cluster_link::joined_info> answered;
+  int answered_ticks = 0;
   bool resuming = false;
   std::function<void(const join_result&)> done;
 };
@@ -292,7 +294,7 @@ class hub {
     std::string client;
     std::optional<std::string> since;
     join_fn done;
-    int attempts = 0;  // `since` is ahead of this node's history: retried, then stale
+    int ticks = 0;  // sweeps waited (see hub_cluster.cpp)
   };
 
   // Each of these either answers (returns the error or nullopt, `reply` untouched) or takes

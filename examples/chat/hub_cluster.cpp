@@ -19,9 +19,14 @@ namespace chat {
 
 namespace {
 
-/// A join whose `since` is ahead of this node's history is retried this many sweeps (100 ms
-/// each) before it counts as stale.
-constexpr int max_join_attempts = 20;
+/// Sweeps (hub::expire, every 100 ms) a join waits, at most:
+/// - for a `since` ahead of this node's history, which then counts as stale;
+constexpr int max_ahead_ticks = 20;
+/// - for the room's history (Redis unreachable), then it fails "unavailable";
+constexpr int max_history_ticks = 30;
+/// - for this node to hear of the cursor the cluster answered (a lost notification is found
+///   only at the next one), then `joined` goes anyway.
+constexpr int max_answered_ticks = 20;
 
 /// Events waiting in a joining member's feed, at most (past it the oldest are dropped: the
 /// client's cursor brings them back).
@@ -61,7 +66,7 @@ void hub::cluster_join_ready(waiting_join w, const std::string& room_name) {
     int st = read_after(room_name, *w.since, [&](const event& ev) {
       if (s->out) s->out->deliver(ev);
     });
-    if (st == 3 && ++w.attempts < max_join_attempts) {
+    if (st == 3 && w.ticks < max_ahead_ticks) {
       return waiting_[room_name].push_back(std::move(w));  // retried as events come
     }
     if (st != 0) {
@@ -116,6 +121,7 @@ void hub::cluster_joined(const std::string& client, const std::string& room_name
 void hub::complete_join(session& s, room& r, member_feed& f) {
   const cluster_link::joined_info info = std::move(*f.answered);
   f.answered.reset();
+  f.answered_ticks = 0;
   auto held = std::move(f.held);
   f.held.clear();
   // Before the join point: the events a resuming client missed (not its own user-joined).
@@ -143,16 +149,46 @@ void hub::complete_join(session& s, room& r, member_feed& f) {
 }
 
 void hub::retry_waiting(const std::string& room_name, bool tick) {
+  room* r = find_room(room_name);
+  if (!r) return;
+  if (tick) {
+    // Joins answered by the cluster whose cursor this node has still not heard of.
+    for (auto& [client, f] : feeds_[room_name])
+      if (f.answered) ++f.answered_ticks;
+    std::vector<std::string> late;
+    for (const auto& [client, f] : feeds_[room_name])
+      if (f.answered && f.answered_ticks >= max_answered_ticks) late.push_back(client);
+    for (const auto& client : late) {
+      if ((r = find_room(room_name)) == nullptr) return;
+      session* s = find(client);
+      auto& feeds = feeds_[room_name];
+      if (s && feeds.count(client) && feeds.at(client).answered)
+        complete_join(*s, *r, feeds.at(client));
+    }
+  }
   const auto it = waiting_.find(room_name);
   if (it == waiting_.end() || it->second.empty()) return;
-  room* r = find_room(room_name);
-  if (!r || !r->ready()) return;
   auto waiting = std::move(it->second);
   it->second.clear();
   for (auto& w : waiting) {
-    if (tick && w.attempts > 0) ++w.attempts;
-    cluster_join_ready(std::move(w), room_name);
+    if (tick) ++w.ticks;
+    if ((r = find_room(room_name)) == nullptr) return;  // a callback ended it
+    if (r->ready()) {
+      cluster_join_ready(std::move(w), room_name);
+    } else if (w.ticks >= max_history_ticks) {
+      // The room's history never came (Redis unreachable): the join fails.
+      auto& feeds = feeds_[room_name];
+      if (const auto f = feeds.find(w.client); f != feeds.end() && !r->has(w.client))
+        feeds.erase(f);
+      if (w.done)
+        w.done({error{"unavailable", "the chat's storage (Redis) is unreachable: try again", 503},
+                false,
+                {}});
+    } else {
+      waiting_[room_name].push_back(std::move(w));
+    }
   }
+  drop_room_if_empty(room_name);
 }
 
 void hub::deliver_feed(const std::string& room_name, const std::string& client, member_feed& f,
@@ -161,8 +197,7 @@ void hub::deliver_feed(const std::string& room_name, const std::string& client, 
   f.delivered = ev.at;
   session* s = find(client);
   if (!s || !s->out) return;  // detached: the client resumes from its cursor
-  const std::string id = rtwire::log::to_string(ev.at);
-  s->out->deliver({ev.type, room_name, id, ev.text});
+  s->out->deliver({ev.type, room_name, ev.id, ev.text});
 }
 
 // -- What the cluster calls ---------------------------------------------------------------------
@@ -178,7 +213,7 @@ void hub::room_ready(const std::string& room_name, millis now) {
 void hub::room_event(const std::string& room_name, rtwire::log::cursor at, std::string_view type,
                      std::string_view text) {
   if (!find_room(room_name)) return;
-  const held_event ev{at, std::string(type), std::string(text)};
+  const held_event ev{at, rtwire::log::to_string(at), std::string(type), std::string(text)};
   const std::string leaver_mark = type == "user-left" ? std::string(R"("clientId":")") : "";
   std::vector<std::string> clients;
   for (const auto& [client, f] : feeds_[room_name])

@@ -11,6 +11,10 @@
 #
 #   bench/cluster/run.sh BUILD_DIR [--quick] [--single]
 #
+# BUILD_DIR: a Release build with chat_server and rtwire_load built (`cmake --preset release &&
+# cmake --build build/release --target chat_server rtwire_load`); a Debug build spends several
+# times the CPU per delivery on both sides.
+#
 # --quick: 1000 connections for 10 s (storm at 5 s). --single: one node without Redis (both
 # URLs point at it; the storm resumes on the same node) to try the script where chat_server has
 # no --redis. Environment: CLUSTER_CONNECTIONS, CLUSTER_ROOMS, CLUSTER_ROOM_RATE,

@@ -277,7 +277,7 @@ class chat_driver : public chat_events {
     }
     if (c.offset >= m.last_offset) {
       m.last_offset = c.offset;
-      m.last_cursor = std::string(id);
+      m.last_cursor.assign(id);  // reuses the capacity: no allocation per event
     }
     return true;
   }

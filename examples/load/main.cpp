@@ -1,6 +1,8 @@
-// rtwire_load: a load generator for WebSocket echo servers and SSE servers, on standalone Asio
-// with rtwire's client handshake, frame codec, HTTP/1 response parser and SSE decoder. One
-// thread: run it pinned to its own core (taskset) to measure a server pinned to another.
+// rtwire_load: a load generator for WebSocket echo servers, SSE servers and chat_server, on
+// standalone Asio with rtwire's client handshake, frame codec, HTTP/1 response parser and SSE
+// decoder. One thread: run it pinned to its own core (taskset) to measure a server pinned to
+// another. The mode follows the URL's scheme (ws://: echo, http://: SSE) unless --mode says
+// websocket, sse or chat.
 //
 //   rtwire_load --url ws://127.0.0.1:9001/ --connections 100 --size 64 --duration 10
 //               [--rate MSGS_PER_S] [--pipeline N] [--hold SECONDS] [--text]
@@ -28,6 +30,35 @@
 // `lost` = messages (WebSocket) or deliveries (SSE) sent but not received once the run and the
 // drain time (--drain) are over. Exit status: 0 when every connection opened and nothing was
 // lost, 1 otherwise, 2 for bad flags.
+//
+// Chat (--mode chat): clients of examples/chat's chat_server over WebSocket.
+//
+//   rtwire_load --mode chat --url ws://127.0.0.1:8080/ws,ws://127.0.0.1:8081/ws
+//                 --connections 10000 --rooms 100 --room-rate 10 --duration 60 [--size 64]
+//                 [--storm-at 30]
+//
+// Client i connects to the URLs round-robin (i mod the list's length), waits for `connected`
+// {clientId, token}, joins room i mod --rooms ({"type":"join","room","name"}) and counts as open
+// at its `joined`. Then each room gets --room-rate messages per second ({"type":"message",...}),
+// each sent by the room's next joined client (round-robin); the text starts with
+// "<seq> <send time ns> " (padded to --size, at least 48), so every `message` event received
+// names its message. Per client: each message id at most once (else `duplicated`), ids
+// increasing (else `out_of_order`), latency from the send to the receipt at each member (the
+// sender too). A (client, message) delivery is expected when the message's offset in the room
+// log is above the client's first `joined` cursor; `lost` counts expected deliveries never
+// received, including messages GET /stats (of the first URL) counts in a room but nobody
+// received. --storm-at S: S seconds into the run every connection is dropped at once (the
+// queued bytes, then a FIN; nothing more is read from it) and each client connects to the NEXT
+// URL with `?resume=TOKEN` (same clientId expected), then joins with `since` = the last cursor
+// it received; at most --connect-concurrency connects are in flight; "storm": {"recover_ms"
+// (drop to the last re-join's `joined`), "lost" and "duplicated" among the messages between a
+// client's cursor at the drop and its re-join cursor, ...}. Chat output: the fields above
+// without "pipeline", plus "rooms", "room_rate", "deliveries", "deliveries_per_s",
+// "expected_deliveries", "duplicated", "duplicate_samples", "out_of_order", "resets",
+// "messages_refused" (answered with an `error`), "messages_published_unseen",
+// "connections_lost", and "storm" with --storm-at. Exit 0 only when every client joined and
+// stayed connected, lost = duplicated = out_of_order = 0, no reset, and every storm client
+// re-joined. chat_server limits each client to --rate messages/s: start it with a high one.
 //
 // --hold SECONDS keeps the connections open and idle that long before sending (to read a
 // server's memory per idle connection); "rtwire_load: N connections open" is printed on stderr
@@ -59,6 +90,7 @@
 #include <vector>
 
 #include "../common/cli.hpp"
+#include "chat_run.hpp"
 #include "run_state.hpp"
 #include "sse_stream.hpp"
 #include "ws_client.hpp"
@@ -344,6 +376,21 @@ int run(const settings& config, const parsed_url& url) {
   return run.st.failed == 0 && j["lost"].get<std::uint64_t>() == 0 ? 0 : 1;
 }
 
+int run_chat(const settings& config, const std::vector<parsed_url>& urls) {
+  run_state run(config, urls.front());
+  tcp::resolver resolver(run.io);
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& u : urls)
+    endpoints.push_back(resolver.resolve(u.host, u.port).begin()->endpoint());
+  run.endpoint = endpoints.front();
+  chat_driver d(run, urls, std::move(endpoints));
+  d.start();
+  run.io.run();
+  if (run.run_end == 0) run.run_end = now_ns();
+  std::printf("%s\n", d.summary().dump().c_str());
+  return d.passed() ? 0 : 1;
+}
+
 }  // namespace rtwire_load
 
 using namespace rtwire_load;
@@ -383,20 +430,63 @@ int main(int argc, char** argv) {
   app.add_flag("--text", s.text, "Send text messages (WebSocket; default binary)");
   app.add_option("--publish-path", s.publish_path, "SSE: path to POST messages to")
       ->capture_default_str();
+  app.add_option("--mode", s.mode, "websocket (echo), sse or chat; default: by the URL's scheme")
+      ->check(CLI::IsMember({"websocket", "sse", "chat"}));
+  app.add_option("--rooms", s.rooms, "Chat: rooms, the clients spread evenly over them")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
+      ->capture_default_str();
+  app.add_option("--room-rate", s.room_rate, "Chat: messages per second per room")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--storm-at", s.storm_at,
+                 "Chat: seconds into the run to drop every connection and resume on the next URL")
+      ->check(CLI::NonNegativeNumber);
   if (const auto code = rtwire_examples::parse_flags(app, argc, argv)) return *code;
-  const auto url = parse_url(s.url);
-  if (!url) {
-    std::fprintf(stderr, "rtwire_load: --url must be ws://host[:port]/path or http://...\n");
+  const bool chat = s.mode == "chat";
+  const auto urls = parse_url_list(s.url);
+  if (!urls || (!chat && urls->size() > 1)) {
+    std::fprintf(
+        stderr,
+        "rtwire_load: --url must be ws://host[:port]/path or http://... (a comma-separated "
+        "list only with --mode chat)\n");
     return 2;
   }
+  const auto& url = urls->front();
+  if (chat || s.mode == "websocket" || s.mode == "sse") {
+    const bool want_ws = s.mode != "sse";
+    if (std::any_of(urls->begin(), urls->end(),
+                    [&](const auto& u) { return u.websocket != want_ws; })) {
+      std::fprintf(stderr, "rtwire_load: --mode %s needs %s URLs\n", s.mode.c_str(),
+                   want_ws ? "ws://" : "http://");
+      return 2;
+    }
+  }
+  if (chat) {
+    // The text starts with "<seq> <send time ns> "; shorter sizes are raised to 48.
+    if (s.size < 48) s.size = 48;
+    if (s.size > 60000) {
+      std::fprintf(stderr, "rtwire_load: --mode chat: --size is at most 60000\n");
+      return 2;
+    }
+    const rlim_t limit = raise_fd_limit(2 * s.connections + 128);
+    if (limit < s.connections + 16)
+      std::fprintf(stderr, "rtwire_load: RLIMIT_NOFILE is %llu: not enough for %zu connections\n",
+                   static_cast<unsigned long long>(limit), s.connections);
+    try {
+      return run_chat(s, *urls);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "rtwire_load: %s\n", e.what());
+      return 1;
+    }
+  }
   // SSE: the data starts with "<seq> <publish time> "; shorter sizes are raised to 48.
-  if (!url->websocket && s.size < 48) s.size = 48;
+  if (!url.websocket && s.size < 48) s.size = 48;
   const rlim_t limit = raise_fd_limit(s.connections + 128);
   if (limit < s.connections + 16)
     std::fprintf(stderr, "rtwire_load: RLIMIT_NOFILE is %llu: not enough for %zu connections\n",
                  static_cast<unsigned long long>(limit), s.connections);
   try {
-    return run(s, *url);
+    return run(s, url);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rtwire_load: %s\n", e.what());
     return 1;

@@ -55,6 +55,11 @@ struct settings {
   double connect_timeout = 30;
   bool text = false;
   std::string publish_path = "/publish";
+  // Chat mode (--mode chat; see chat_run.hpp).
+  std::string mode;  // "websocket", "sse", "chat"; empty: chosen by the URL's scheme
+  std::size_t rooms = 1;
+  double room_rate = 1;  // messages per second per room
+  double storm_at = -1;  // seconds into the run; < 0: no reconnect storm
 };
 
 struct parsed_url {
@@ -93,6 +98,20 @@ inline std::optional<parsed_url> parse_url(std::string_view url) {
       u.port.find_first_not_of("0123456789") != std::string::npos)
     return std::nullopt;
   return u;
+}
+
+/// A comma-separated list of URLs (chat mode spreads its clients over them); nullopt when one
+/// of them does not parse or the list is empty.
+inline std::optional<std::vector<parsed_url>> parse_url_list(std::string_view list) {
+  std::vector<parsed_url> out;
+  while (true) {
+    const std::size_t comma = list.find(',');
+    const auto one = parse_url(list.substr(0, comma));
+    if (!one) return std::nullopt;
+    out.push_back(*one);
+    if (comma == std::string_view::npos) return out;
+    list.remove_prefix(comma + 1);
+  }
 }
 
 /// RLIMIT_NOFILE: the soft limit up to what `wanted` descriptors need (and the hard limit too

@@ -165,9 +165,13 @@ void hub::expire(millis now, std::int64_t wall_ms) {
   for (session* s : gone)
     end(*s, now, wall_ms);
   if (cluster_) {
-    std::vector<std::string> rooms;
+    // Joins waiting for a room's history, for a cursor, or for the cluster's answer to arrive.
+    std::set<std::string> rooms;
     for (const auto& [name, w] : waiting_)
-      if (!w.empty()) rooms.push_back(name);
+      if (!w.empty()) rooms.insert(name);
+    for (const auto& [name, feeds] : feeds_)
+      for (const auto& [client, f] : feeds)
+        if (f.answered) rooms.insert(name);
     for (const auto& name : rooms)
       retry_waiting(name, /*tick=*/true);
   }
@@ -177,12 +181,15 @@ void hub::end(session& s, millis now, std::int64_t wall_ms) {
   (void)wall_ms;
   const std::set<std::string> rooms = s.rooms;
   for (const std::string& r : rooms)
-    leave(s, r, now);
+    leave(s, r, now, /*asked=*/false);
   if (cluster_) {
     // Feeds of joins still in flight.
+    std::vector<std::string> joining;
     for (auto& [name, feeds] : feeds_)
-      feeds.erase(s.id);
+      if (feeds.erase(s.id) != 0) joining.push_back(name);
     cluster_->ended(s);
+    for (const auto& name : joining)
+      drop_room_if_empty(name);
   }
   tokens_.erase(s.token);
   const std::string id = s.id;
@@ -222,14 +229,13 @@ void hub::publish(room& r, const std::string& type, json body, millis now, reply
   }
 }
 
-void hub::leave(session& s, const std::string& room_name, millis now) {
+void hub::leave(session& s, const std::string& room_name, millis now, bool asked) {
   room* r = find_room(room_name);
   s.rooms.erase(room_name);
   if (!r || !r->has(s.id)) return;
   if (cluster_) {
     // The cluster logs user-left (once, whichever node); a client that asked gets it as its
     // acknowledgement through its feed, which ends there.
-    const bool asked = s.out != nullptr;
     r->remove(s.id);
     auto& feeds = feeds_[room_name];
     if (asked && feeds.count(s.id) && !feeds[s.id].paused)
@@ -268,6 +274,9 @@ join_result hub::join(session& s, const std::string& room_name, const std::strin
   if (!s.rooms.count(room_name) && s.rooms.size() >= config_.max_rooms_per_session)
     return {bad_request("too many rooms"), false, {}};
   if (cluster_) {
+    if (const auto f = feeds_.find(room_name);
+        f != feeds_.end() && f->second.count(s.id) && f->second.at(s.id).joining)
+      return {bad_request("a join of room " + room_name + " is already in progress"), false, {}};
     s.name = name;
     cluster_join(s, room_name, since, malformed_is_stale, std::move(done));
     return {};
@@ -448,7 +457,7 @@ std::optional<error> hub::handle_checked(session& s, std::string_view text, mill
     const std::string* room_name = string_member(m, "room");
     if (!room_name || !valid_room_name(*room_name)) return bad_request("leave needs a room");
     if (!s.rooms.count(*room_name)) return bad_request("not a member of room " + *room_name);
-    leave(s, *room_name, now);
+    leave(s, *room_name, now, /*asked=*/true);
     return std::nullopt;
   }
   if (*type == "message") return do_message(s, m, now, wall_ms, reply);

@@ -182,6 +182,9 @@ struct member_feed {
   bool leaving = false;
   /// The join's `since` could not be honoured (a reset was delivered).
   bool reset = false;
+  /// While joining: the history moved on (room_reset) or held events were dropped (more than
+  /// the bound): after `joined`, the member gets `reset` to this cursor.
+  std::optional<rtwire::log::cursor> reset_after_join;
   std::vector<held_event> held;
   /// A join the cluster answered, waiting for this node to have heard of its cursor.
   std::optional<cluster_link::joined_info> answered;
@@ -304,7 +307,8 @@ class hub {
   room& get_room(const std::string& name, millis now);
   void drop_room_if_empty(const std::string& name);
   void publish(room& r, const std::string& type, json body, millis now, reply_fn& reply);
-  void leave(session& s, const std::string& room_name, millis now);
+  /// `asked`: the client left (else its session ended).
+  void leave(session& s, const std::string& room_name, millis now, bool asked);
   std::optional<error> do_message(session& s, const input_json& m, millis now, std::int64_t wall_ms,
                                   reply_fn& reply);
   std::optional<error> do_private(session& s, const input_json& m, std::int64_t wall_ms,

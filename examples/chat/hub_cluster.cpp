@@ -47,6 +47,7 @@ void hub::cluster_join(session& s, const std::string& room_name, std::optional<s
   f.paused = false;
   f.leaving = false;
   f.reset = false;
+  f.reset_after_join.reset();
   f.answered.reset();
   waiting_join w{s.id, std::move(since), std::move(done)};
   if (!r.ready()) return waiting_[room_name].push_back(std::move(w));
@@ -90,7 +91,8 @@ void hub::cluster_joined(const std::string& client, const std::string& room_name
   session* s = find(client);
   room* r = find_room(room_name);
   const auto feeds = feeds_.find(room_name);
-  if (!s || !r || feeds == feeds_.end() || !feeds->second.count(client)) return;
+  if (!s || !r || feeds == feeds_.end() || !feeds->second.count(client))
+    return drop_room_if_empty(room_name);  // the session ended meanwhile
   member_feed& f = feeds->second.at(client);
   if (info.err) {
     // Not joined (Redis unreachable): a member already stays one, with its events.
@@ -137,6 +139,20 @@ void hub::complete_join(session& s, room& r, member_feed& f) {
   const std::string cursor = rtwire::log::to_string(info.at);
   deliver_joined(s, r.name(), std::move(members), cursor);
   f.joining = false;
+  // (A reset to the answer's epoch at or before its cursor changes nothing for this member.)
+  if (f.reset_after_join &&
+      (f.reset_after_join->epoch != info.at.epoch || f.reset_after_join->offset > info.at.offset)) {
+    // The history moved on while the join was in flight, or held events were dropped: the
+    // member restarts from there rather than missing events silently.
+    f.delivered = *f.reset_after_join;
+    f.reset_after_join.reset();
+    const std::string text =
+        json{{"type", "reset"}, {"room", r.name()}, {"cursor", rtwire::log::to_string(f.delivered)}}
+            .dump();
+    send_to(s, "reset", r.name(), text);
+  }
+  f.reset_after_join.reset();
+  const rtwire::log::cursor from = f.delivered;
   const std::string room_name = r.name(), client = s.id;
   if (auto done = std::move(f.done)) done({std::nullopt, f.reset, cursor});
   // `done` may have ended the session or the room.
@@ -144,7 +160,7 @@ void hub::complete_join(session& s, room& r, member_feed& f) {
   if (!find(client) || feeds == feeds_.end() || !feeds->second.count(client)) return;
   member_feed& again = feeds->second.at(client);
   for (const auto& ev : held)
-    if (ev.at.epoch == info.at.epoch && ev.at.offset > info.at.offset)
+    if (ev.at.epoch == from.epoch && ev.at.offset > from.offset)
       deliver_feed(room_name, client, again, ev);
 }
 
@@ -226,7 +242,12 @@ void hub::room_event(const std::string& room_name, rtwire::log::cursor at, std::
     member_feed& f = it->second;
     if (f.paused) continue;
     if (f.joining) {
-      if (f.held.size() >= max_held) f.held.erase(f.held.begin());
+      if (f.held.size() >= max_held) {
+        // Past the bound: the oldest go, and the member is told (reset) after `joined`.
+        f.held.erase(f.held.begin());
+        f.reset_after_join = f.held.front().at;
+        f.reset_after_join->offset -= 1;
+      }
       f.held.push_back(ev);
       if (f.answered && f.answered->at.epoch == at.epoch && f.answered->at.offset <= at.offset)
         ready.push_back(client);
@@ -264,7 +285,9 @@ void hub::room_reset(const std::string& room_name, rtwire::log::cursor head) {
     member_feed& f = it->second;
     f.delivered = head;
     if (f.joining) {
-      f.held.clear();  // the old history's events: the join completes in the new one
+      // The old history's events go; after `joined` the member gets this reset.
+      f.held.clear();
+      f.reset_after_join = head;
       continue;
     }
     if (f.paused) continue;
@@ -284,15 +307,15 @@ void hub::forget(const std::string& client) {
     out->evicted();
   }
   if ((s = find(client)) == nullptr) return;
-  for (const std::string& name : std::set<std::string>(s->rooms)) {
+  std::set<std::string> rooms = s->rooms;
+  for (const std::string& name : rooms)
     if (room* r = find_room(name)) r->remove(client);
-    feeds_[name].erase(client);
-    drop_room_if_empty(name);
-  }
   for (auto& [name, feeds] : feeds_)
-    feeds.erase(client);
+    if (feeds.erase(client) != 0) rooms.insert(name);  // joins in flight too
   tokens_.erase(s->token);
   sessions_.erase(client);
+  for (const std::string& name : rooms)
+    drop_room_if_empty(name);
 }
 
 void hub::find_by_token(const std::string& token, transport kind,

@@ -88,11 +88,12 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
     send_raw(reply);
     h.attach(*s, this, transport::websocket);
     // Frames the client sent right behind its request.
+    asio::error_code ignored;
+    socket_.non_blocking(true, ignored);  // read_some after readiness must never block
     if (!pending_.empty()) {
-      std::copy(pending_.begin(), pending_.end(), buffer_.begin());
-      const std::size_t n = pending_.size();
+      std::string early_frames = std::move(pending_);
       pending_.clear();
-      on_frames(n);
+      on_frames(early_frames.data(), early_frames.size());
     } else {
       read();
     }
@@ -162,24 +163,35 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
 
   void send_raw(const std::string& bytes) { handshake_reply_ = bytes; }
 
+  /// The read buffer of the io_context's thread: a connection waits for readiness (no buffer of
+  /// its own while idle), reads into this one and handles everything before returning; what must
+  /// outlive that (a partial frame) the connection copies into its own storage.
+  static std::array<char, 64 * 1024>& read_buffer() {
+    thread_local std::array<char, 64 * 1024> buffer;
+    return buffer;
+  }
+
   void read() {
     if (reading_) return;
     reading_ = true;
-    socket_.async_read_some(asio::buffer(buffer_),
-                            [self = shared_from_this()](asio::error_code ec, std::size_t n) {
-                              self->reading_ = false;
-                              if (ec) {
-                                self->conn_.receive_eof();
-                                self->end();
-                                return self->finish();
-                              }
-                              self->on_frames(n);
-                            });
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](asio::error_code ec) {
+      auto& buffer = read_buffer();
+      std::size_t n = 0;
+      if (!ec) n = self->socket_.read_some(asio::buffer(buffer), ec);
+      self->reading_ = false;
+      if (ec == asio::error::would_block || ec == asio::error::try_again) return self->read();
+      if (ec) {
+        self->conn_.receive_eof();
+        self->end();
+        return self->finish();
+      }
+      self->on_frames(buffer.data(), n);
+    });
   }
 
-  // 2. Frames: `buffer_` stays untouched until next() says need_more (events point into it).
-  void on_frames(std::size_t n) {
-    (void)conn_.feed(buffer_.data(), n);
+  // 2. Frames: `data` stays untouched until next() says need_more (events point into it).
+  void on_frames(char* data, std::size_t n) {
+    (void)conn_.feed(data, n);
     hub& h = srv_.rooms();
     for (ws::event ev = conn_.next(); ev.type != ws::event_type::need_more; ev = conn_.next()) {
       if (ev.type == ws::event_type::text) {
@@ -294,7 +306,6 @@ class ws_session : public sink, public std::enable_shared_from_this<ws_session> 
   server& srv_;
   tcp::socket socket_;
   asio::steady_timer timer_;
-  std::array<char, 64 * 1024> buffer_{};
   ws::server_handshake handshake_;
   ws::connection conn_;
   std::string client_;

@@ -44,9 +44,8 @@ error unavailable(const std::string& why) {
   return {"unavailable", "the chat's storage (Redis) is unreachable: " + why, 503};
 }
 
-/// Chunks of this many sessions or members per refresh script (each runs atomically: a short
-/// one keeps Redis responsive).
-constexpr std::size_t refresh_batch = 500;
+/// Steps per refresh pass (a third of the member TTL).
+constexpr std::size_t refresh_steps = 30;
 
 }  // namespace
 
@@ -158,24 +157,34 @@ void cluster_node::registered(std::function<void(const std::string&)> done) {
              });
 }
 
+// The refresh runs in steps: a third of member_ttl is `refresh_steps` steps, each refreshing the
+// next share of the sessions and rooms held here and sweeping the next share of the cluster's
+// rooms, so that no step holds this node's thread (or Redis) long enough to delay deliveries.
 void cluster_node::tick() {
   if (!running_) return;
-  timer_.expires_after(options_.member_ttl / 3);
+  timer_.expires_after(
+      std::max(millis{1}, options_.member_ttl / 3 / static_cast<millis::rep>(refresh_steps)));
   timer_.async_wait([weak = weak_from_this()](const std::error_code& ec) {
     auto self = weak.lock();
     if (ec || !self || !self->running_) return;
-    run_script(*self->commands_, cluster_lua::node_script(), {"rt:node:" + self->options_.node_id},
-               {self->instance_, std::to_string(self->options_.member_ttl.count())},
-               [id = self->options_.node_id](const redis_reply& r) {
+    self->step();
+    self->tick();
+  });
+}
+
+void cluster_node::step() {
+  if (step_ == 0)
+    run_script(*commands_, cluster_lua::node_script(), {"rt:node:" + options_.node_id},
+               {instance_, std::to_string(options_.member_ttl.count())},
+               [id = options_.node_id](const redis_reply& r) {
                  if (r.type == kind::integer && r.integer == 0)
                    std::fprintf(stderr, "chat: node id %s is held by another node now\n",
                                 id.c_str());
                });
-    self->refresh_sessions();
-    self->refresh_members();
-    self->sweep();
-    self->tick();
-  });
+  step_ = (step_ + 1) % refresh_steps;
+  refresh_sessions();
+  refresh_members();
+  sweep();
 }
 
 std::string cluster_node::session_json(const session& s) const {
@@ -187,70 +196,75 @@ std::string cluster_node::session_json(const session& s) const {
 }
 
 void cluster_node::refresh_sessions() {
-  std::vector<const session*> all;
-  hub_.for_each_session([&](const session& s) { all.push_back(&s); });
-  const auto session_ttl = options_.grace + options_.member_ttl;
-  for (std::size_t from = 0; from < all.size(); from += refresh_batch) {
-    std::vector<std::string> keys,
-        args{options_.node_id, std::to_string(options_.member_ttl.count()),
-             std::to_string(session_ttl.count())};
-    std::vector<std::string> ids;
-    for (std::size_t i = from; i < std::min(all.size(), from + refresh_batch); ++i) {
-      keys.push_back(client_key(all[i]->id));
-      keys.push_back(session_key(all[i]->token));
-      args.push_back(session_json(*all[i]));
-      ids.push_back(all[i]->id);
-    }
-    run_script(*commands_, cluster_lua::refresh_sessions_script(), std::move(keys), std::move(args),
-               [weak = weak_from_this(), ids = std::move(ids)](const redis_reply& r) {
-                 auto self = weak.lock();
-                 if (!self || r.type != kind::array || r.elements.size() != ids.size()) return;
-                 // Held by another node now (its evict did not reach us): forget them here.
-                 for (std::size_t i = 0; i < ids.size(); ++i)
-                   if (r.elements[i].type == kind::integer && r.elements[i].integer == 0)
-                     self->hub_.forget(ids[i]);
-               });
-  }
+  // This step's share (one more than an even split: a whole pass takes at most refresh_steps).
+  const std::size_t share = hub_.session_count() / refresh_steps + 1;
+  std::vector<std::string> keys,
+      args{options_.node_id, std::to_string(options_.member_ttl.count()),
+           std::to_string((options_.grace + options_.member_ttl).count())};
+  std::vector<std::string> ids;
+  session_cursor_ = hub_.for_each_session(session_cursor_, share, [&](const session& s) {
+    keys.push_back(client_key(s.id));
+    keys.push_back(session_key(s.token));
+    args.push_back(session_json(s));
+    ids.push_back(s.id);
+  });
+  if (ids.empty()) return;
+  run_script(*commands_, cluster_lua::refresh_sessions_script(), std::move(keys), std::move(args),
+             [weak = weak_from_this(), ids = std::move(ids)](const redis_reply& r) {
+               auto self = weak.lock();
+               if (!self || r.type != kind::array || r.elements.size() != ids.size()) return;
+               // Held by another node now (its evict did not reach us): forget them here.
+               for (std::size_t i = 0; i < ids.size(); ++i)
+                 if (r.elements[i].type == kind::integer && r.elements[i].integer == 0)
+                   self->hub_.forget(ids[i]);
+             });
 }
 
 void cluster_node::refresh_members() {
-  std::map<std::string, std::vector<std::string>> by_room;  // room -> id, name JSON, ...
-  hub_.for_each_member(
-      [&](const std::string& room, const std::string& id, const std::string& name) {
-        auto& v = by_room[room];
-        v.push_back(id);
-        v.push_back(json(name).dump());
+  const std::size_t share = hub_.room_count() / refresh_steps + 1;
+  room_cursor_ = hub_.for_each_room(
+      room_cursor_, share,
+      [&](const std::string& room, const std::map<std::string, std::string>& members) {
+        if (members.empty()) return;
+        std::vector<std::string> args{new_epoch(),
+                                      std::to_string(options_.history),
+                                      cluster_log::channel(room),
+                                      std::to_string(options_.member_ttl.count()),
+                                      room,
+                                      "0"};
+        for (const auto& [id, name] : members) {
+          args.push_back(id);
+          args.push_back(json(name).dump());
+        }
+        // A failed refresh is sent again at the next pass.
+        run_script(*commands_, cluster_lua::join_script(), room_keys(room), std::move(args),
+                   [](const redis_reply&) {});
       });
-  for (auto& [room, pairs] : by_room) {
-    for (std::size_t from = 0; from < pairs.size(); from += 2 * refresh_batch) {
-      std::vector<std::string> args{new_epoch(),
-                                    std::to_string(options_.history),
-                                    cluster_log::channel(room),
-                                    std::to_string(options_.member_ttl.count()),
-                                    room,
-                                    "0"};
-      args.insert(args.end(), pairs.begin() + static_cast<std::ptrdiff_t>(from),
-                  pairs.begin() + static_cast<std::ptrdiff_t>(
-                                      std::min(pairs.size(), from + 2 * refresh_batch)));
-      run_script(*commands_, cluster_lua::join_script(), room_keys(room), std::move(args),
-                 [](const redis_reply&) {});  // a failed refresh is retried at the next tick
-    }
-  }
 }
 
 void cluster_node::sweep() {
-  commands_->command(
-      {"SMEMBERS", std::string(rooms_key)}, [weak = weak_from_this()](const redis_reply& r) {
-        auto self = weak.lock();
-        if (!self || r.type != kind::array) return;
-        for (const auto& e : r.elements) {
-          if (!valid_room_name(e.text)) continue;
-          run_script(*self->commands_, cluster_lua::expire_script(), self->room_keys(e.text),
-                     {self->new_epoch(), std::to_string(self->options_.history),
-                      cluster_log::channel(e.text), e.text},
-                     [](const redis_reply&) {});
-        }
-      });
+  if (sweep_next_ >= sweep_rooms_.size()) {
+    // A new pass: the cluster's rooms now (they are swept from the next step on).
+    sweep_rooms_.clear();
+    sweep_next_ = 0;
+    commands_->command({"SMEMBERS", std::string(rooms_key)},
+                       [weak = weak_from_this()](const redis_reply& r) {
+                         auto self = weak.lock();
+                         if (!self || r.type != kind::array) return;
+                         self->sweep_rooms_.clear();
+                         for (const auto& e : r.elements)
+                           if (valid_room_name(e.text)) self->sweep_rooms_.push_back(e.text);
+                         self->sweep_next_ = 0;
+                       });
+    return;
+  }
+  const std::size_t share = sweep_rooms_.size() / refresh_steps + 1;
+  for (std::size_t n = 0; n < share && sweep_next_ < sweep_rooms_.size(); ++n) {
+    const std::string& room = sweep_rooms_[sweep_next_++];
+    run_script(*commands_, cluster_lua::expire_script(), room_keys(room),
+               {new_epoch(), std::to_string(options_.history), cluster_log::channel(room), room},
+               [](const redis_reply&) {});
+  }
 }
 
 void cluster_node::on_node_message(const std::string& payload) {

@@ -8,7 +8,8 @@
 //   node->start([&](const std::string& why) { if (why.empty()) serve(); else exit(1); });
 //
 // - Presence: each member of a room is an entry of rt:{<room>}:members whose score is its expiry
-//   on Redis's clock; the member's node refreshes it every third of member_ttl. Joining and
+//   on Redis's clock; the member's node refreshes it every third of member_ttl (one pass spread
+//   over 30 steps, so that no step holds the thread long enough to delay deliveries). Joining and
 //   leaving are scripts that change the set and log user-joined / user-left in one step, and any
 //   node sweeps the expired entries (a node that died): the script that removes a member is the
 //   one that logs its user-left, so each departure is logged exactly once.
@@ -40,6 +41,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "cluster_log.hpp"
 #include "hub.hpp"
@@ -97,6 +99,7 @@ class cluster_node : public cluster_link, public std::enable_shared_from_this<cl
   std::string session_json(const session& s) const;
   void registered(std::function<void(const std::string&)> done);
   void tick();
+  void step();
   void refresh_sessions();
   void refresh_members();
   void sweep();
@@ -112,6 +115,11 @@ class cluster_node : public cluster_link, public std::enable_shared_from_this<cl
   asio::steady_timer timer_;
   std::mt19937_64 rng_;
   bool running_ = false;
+  // The refresh pass in steps (cluster_node.cpp, tick()).
+  std::size_t step_ = 0;
+  std::string session_cursor_, room_cursor_;  // where the next step goes on ("" = the first)
+  std::vector<std::string> sweep_rooms_;
+  std::size_t sweep_next_ = 0;
 };
 
 }  // namespace chat

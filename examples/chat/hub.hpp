@@ -260,19 +260,20 @@ class hub {
   void direct_event(const std::string& to, std::string_view type, const std::string& text);
   /// Another node holds session `client` now: forget it here (no user-left).
   void forget(const std::string& client);
-  /// Every session held here, for the cluster's refresh.
+  /// For the cluster's refresh, a slice at a time: up to `n` sessions held here, in clientId
+  /// order, after clientId `after` ("" = from the first). Returns the last one visited ("" when
+  /// the end was reached).
   template <class F>
-  void for_each_session(F&& f) const {
-    for (const auto& [id, s] : sessions_)
-      f(*s);
+  std::string for_each_session(const std::string& after, std::size_t n, F&& f) const {
+    return visit_slice(sessions_, after, n, [&](const auto& entry) { f(*entry.second); });
   }
-  /// Every (room, clientId, name) membership to keep alive in the cluster.
+  /// The same for rooms with members here: f(room name, its members {clientId -> name}).
   template <class F>
-  void for_each_member(F&& f) const {
-    for (const auto& [name, r] : rooms_)
-      for (const auto& [client, display] : r.members())
-        f(name, client, display);
+  std::string for_each_room(const std::string& after, std::size_t n, F&& f) const {
+    return visit_slice(rooms_, after, n,
+                       [&](const auto& entry) { f(entry.first, entry.second.members()); });
   }
+  std::size_t room_count() const noexcept { return rooms_.size(); }
   /// The stats object for GET /stats and the WS `stats` event (cluster: rooms of the cluster).
   void stats(millis now, std::function<void(json)> done) const;
 
@@ -292,6 +293,15 @@ class hub {
   bool full() const noexcept { return sessions_.size() >= config_.max_sessions; }
 
  private:
+  template <class Map, class F>
+  static std::string visit_slice(const Map& m, const std::string& after, std::size_t n, F&& f) {
+    auto it = after.empty() ? m.begin() : m.upper_bound(after);
+    for (; it != m.end() && n != 0; ++it, --n)
+      f(*it);
+    if (it == m.end()) return {};
+    return std::prev(it)->first;
+  }
+
   /// Cluster mode: a join waiting for the room's history.
   struct waiting_join {
     std::string client;

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <deque>
@@ -429,9 +430,15 @@ class chat_driver : public chat_events {
     // Due by now, never more than --duration's worth (the tick may run just past the end).
     const double elapsed =
         std::min(static_cast<double>(t - run_.run_start) / 1e9, run_.config.duration);
-    const auto due = static_cast<std::uint64_t>(run_.config.room_rate * elapsed);
+    const double total = run_.config.room_rate * run_.config.duration;
     for (std::size_t r = 0; r < rooms_.size(); ++r) {
       chat_room& room = rooms_[r];
+      // The rooms' messages are spread evenly over each interval (room r is r/rooms of an
+      // interval ahead), as independent rooms' traffic is: all rooms sending on the same tick
+      // would measure one burst of rooms × members deliveries, not the rate.
+      const double phase = static_cast<double>(r) / static_cast<double>(rooms_.size());
+      const auto due = static_cast<std::uint64_t>(
+          std::min(total, std::floor(run_.config.room_rate * elapsed + phase)));
       while (room.sent < due) {
         // One sender per message, round-robin over the room's clients that are joined now.
         std::optional<std::uint32_t> sender;

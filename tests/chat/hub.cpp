@@ -5,30 +5,14 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "chat/recorder.hpp"
+
+using chat_test::recorder;
 
 namespace {
 
 using chat::millis;
 using json = chat::json;
-
-/// A sink that records every event as parsed JSON.
-struct recorder : chat::sink {
-  std::vector<json> events;
-  int evictions = 0;
-  void deliver(const chat::event& ev) override {
-    json j = json::parse(ev.json);
-    CHECK(j["type"] == std::string(ev.type));
-    if (!ev.id.empty()) CHECK(j["id"] == std::string(ev.id));
-    events.push_back(std::move(j));
-  }
-  void evicted() override { ++evictions; }
-  std::vector<json> of(const std::string& type) const {
-    std::vector<json> out;
-    for (const auto& e : events)
-      if (e["type"] == type) out.push_back(e);
-    return out;
-  }
-};
 
 chat::config small() {
   chat::config c;

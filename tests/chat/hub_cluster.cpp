@@ -14,7 +14,10 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "chat/recorder.hpp"
 #include "hub.hpp"
+
+using chat_test::recorder;
 
 namespace {
 
@@ -28,39 +31,6 @@ constexpr std::uint64_t E2 = 0xe2;  // after a reset
 std::string cur(std::uint64_t epoch, std::uint64_t offset) {
   return rtwire::log::to_string({epoch, offset});
 }
-
-/// A sink that records every event as parsed JSON.
-struct recorder : chat::sink {
-  std::vector<json> events;
-  int evictions = 0;
-  void deliver(const chat::event& ev) override {
-    json j = json::parse(ev.json);
-    CHECK(j["type"] == std::string(ev.type));
-    if (!ev.id.empty()) CHECK(j["id"] == std::string(ev.id));
-    events.push_back(std::move(j));
-  }
-  void evicted() override { ++evictions; }
-  std::vector<json> of(const std::string& type) const {
-    std::vector<json> out;
-    for (const auto& e : events)
-      if (e["type"] == type) out.push_back(e);
-    return out;
-  }
-  /// Every event's type, with the id (logged events) or cursor (joined, reset) after a space.
-  std::vector<std::string> trace() const {
-    std::vector<std::string> out;
-    for (const auto& e : events) {
-      std::string t = e["type"];
-      if (e.contains("id"))
-        t += " " + e["id"].get<std::string>();
-      else if (e.contains("cursor"))
-        t += " " + e["cursor"].get<std::string>();
-      out.push_back(t);
-    }
-    return out;
-  }
-  void clear() { events.clear(); }
-};
 
 /// The cluster, faked: every call recorded, every callback held for the test to answer.
 struct fake_link : chat::cluster_link {

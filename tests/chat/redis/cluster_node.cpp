@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "chat/recorder.hpp"
 #include "support/redis_server.hpp"
 
 using namespace std::chrono_literals;
@@ -22,6 +23,8 @@ using chat::millis;
 using json = chat::json;
 using rtwire_test::redis_process;
 using rtwire_test::run_until;
+
+using chat_test::recorder;
 
 namespace {
 
@@ -33,32 +36,6 @@ std::int64_t wall_now_ms() {
   return std::chrono::duration_cast<millis>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-/// A sink that records every event as parsed JSON.
-struct recorder : chat::sink {
-  std::vector<json> events;
-  int evictions = 0;
-  void deliver(const chat::event& ev) override {
-    json j = json::parse(ev.json);
-    CHECK(j["type"] == std::string(ev.type));
-    if (!ev.id.empty()) CHECK(j["id"] == std::string(ev.id));
-    events.push_back(std::move(j));
-  }
-  void evicted() override { ++evictions; }
-  std::vector<json> of(const std::string& type) const {
-    std::vector<json> out;
-    for (const auto& e : events)
-      if (e["type"] == type) out.push_back(e);
-    return out;
-  }
-  /// Events of `type` about client `id` (user-joined, user-left).
-  std::size_t about(const std::string& type, const std::string& id) const {
-    std::size_t n = 0;
-    for (const auto& e : of(type))
-      if (e.value("clientId", "") == id) ++n;
-    return n;
-  }
-};
 
 /// One chat node: a hub, its cluster_node, and the 100 ms sweep chat_server runs.
 struct chat_node {

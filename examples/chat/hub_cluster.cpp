@@ -28,8 +28,8 @@ constexpr int max_history_ticks = 30;
 ///   only at the next one), then `joined` goes anyway.
 constexpr int max_answered_ticks = 20;
 
-/// Events waiting in a joining member's feed, at most (past it the oldest are dropped: the
-/// client's cursor brings them back).
+/// Events waiting in a joining member's feed, at most (past it the oldest are dropped, and the
+/// member gets `reset` right after `joined`).
 constexpr std::size_t max_held = 10'000;
 
 bool newer(const rtwire::log::cursor& ev, const rtwire::log::cursor& than) {
@@ -64,7 +64,7 @@ void hub::cluster_join_ready(waiting_join w, const std::string& room_name) {
   f.delivered = log.head();
   if (w.since) {
     // 2. The missed events (or a reset), before anything new.
-    int st = read_after(room_name, *w.since, [&](const event& ev) {
+    const int st = read_after(room_name, *w.since, [&](const event& ev) {
       if (s->out) s->out->deliver(ev);
     });
     if (st == 3 && w.ticks < max_ahead_ticks) {

@@ -18,10 +18,11 @@
 #include <vector>
 
 #include "run_state.hpp"
+#include "ws_client_base.hpp"
 
 namespace rtwire_load {
 // ---------------------------------------------------------------------------------------------
-// 8. One chat connection: connect → handshake → text frames → drop or close.
+// 8. One chat connection: connect → handshake (ws_client_base.hpp) → text frames → drop or close.
 // ---------------------------------------------------------------------------------------------
 
 /// Where a chat connection goes: a resolved endpoint, the Host header and the request target
@@ -46,30 +47,22 @@ class chat_events {
   virtual void on_ws_lost(std::size_t member, std::uint64_t conn_id, const std::string& why) = 0;
 };
 
-class chat_conn : public std::enable_shared_from_this<chat_conn> {
+class chat_conn : public ws_client_base<chat_conn>, public std::enable_shared_from_this<chat_conn> {
  public:
   chat_conn(run_state& run, chat_events& owner, std::size_t member, std::uint64_t conn_id,
             chat_target target)
-      : run_(run),
+      // A `joined` lists every member of the room: up to 1 MiB of text per message.
+      : ws_client_base(run,
+                       {.max_frame_payload = 1 << 20,
+                        .max_message_size = 1 << 20,
+                        .max_buffered_bytes = 2 << 20},
+                       16384),
         owner_(owner),
         member_(member),
         id_(conn_id),
-        target_(std::move(target)),
-        socket_(run.io),
-        // A `joined` lists every member of the room: up to 1 MiB of text per message.
-        conn_(ws::role::client, {.limit = {.max_frame_payload = 1 << 20,
-                                           .max_message_size = 1 << 20,
-                                           .max_buffered_bytes = 2 << 20},
-                                 .keys = keys_}) {}
+        target_(std::move(target)) {}
 
-  void start() {
-    socket_.async_connect(target_.endpoint, [self = shared_from_this()](asio::error_code ec) {
-      if (ec) return self->fail("connect: " + ec.message());
-      asio::error_code ignored;
-      self->socket_.set_option(tcp::no_delay(true), ignored);
-      self->send_request();
-    });
-  }
+  void start() { connect(target_.endpoint); }
 
   std::uint64_t id() const { return id_; }
   bool is_open() const { return open_; }
@@ -100,72 +93,26 @@ class chat_conn : public std::enable_shared_from_this<chat_conn> {
   }
 
   /// Closes the socket now (the last stragglers at exit).
-  void abort() {
-    finished_ = true;
-    open_ = false;
-    asio::error_code ignored;
-    socket_.close(ignored);
-  }
+  void abort() { finish(); }
 
  private:
-  struct fast_keys {  // RFC 6455 §5.3 wants unpredictable keys: seeded from random_device
-    std::mt19937 engine{std::random_device{}()};
-    ws::masking_key operator()() {
-      const auto v = static_cast<std::uint32_t>(engine());
-      return {static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8),
-              static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 24)};
-    }
-  };
+  friend class ws_client_base<chat_conn>;
 
-  // 8a. The opening handshake (RFC 6455 §4.1).
-  void send_request() {
-    std::array<std::byte, 16> nonce;
-    for (std::size_t i = 0; i < nonce.size(); i += 8) {
-      const std::uint64_t v = run_.random();
-      for (std::size_t j = 0; j < 8; ++j)
-        nonce[i + j] = static_cast<std::byte>(v >> (8 * j));
-    }
-    handshake_.emplace();
-    if (const auto ec = handshake_->write_request(
-            wbuf_, {.host = target_.host, .target = target_.target}, nonce))
-      return fail("handshake request: " + ec.message());
-    writing_ = true;
-    asio::async_write(socket_, asio::buffer(wbuf_),
-                      [self = shared_from_this()](asio::error_code ec, std::size_t) {
-                        self->writing_ = false;
-                        self->wbuf_.clear();
-                        if (ec) return self->fail("write: " + ec.message());
-                        self->write();
-                      });
-    read();
-  }
-
-  void read() {
-    if (rbuf_.empty()) rbuf_.resize(16384);
-    socket_.async_read_some(
-        asio::buffer(rbuf_),
-        [self = shared_from_this()](asio::error_code ec, std::size_t n) { self->on_read(ec, n); });
-  }
+  // 8a. The opening handshake (RFC 6455 §4.1; ws_client_base.hpp 4a).
+  void send_request() { ws_client_base::send_request(target_.host, target_.target); }
 
   void on_read(asio::error_code ec, std::size_t n) {
     if (finished_ || failed_) return;
     if (ec) {
       if (dropped_ || (closing_ && open_)) return finish();
       if (open_) conn_.receive_eof();
-      return fail("read: " +
-                  (ec == asio::error::eof ? std::string("server closed") : ec.message()));
+      return fail(read_failure(ec));
     }
     if (dropped_) return read();  // a dropped connection's bytes are not looked at
     std::size_t at = 0;
     if (!open_) {
-      const auto r = handshake_->feed(std::string_view(rbuf_.data(), n));
-      if (r.status == ws::client_handshake::state::need_more) return read();
-      if (r.status != ws::client_handshake::state::accepted)
-        return fail("handshake: " + handshake_->error().message());
-      handshake_.reset();
-      open_ = true;
+      if (!take_reply(n, at)) return;
       owner_.on_ws_open(member_, id_, true, {});
-      at = r.consumed;
       if (finished_ || failed_ || dropped_) return;
     }
     on_frames(at, n - at);
@@ -193,24 +140,10 @@ class chat_conn : public std::enable_shared_from_this<chat_conn> {
     read();
   }
 
-  // Writes what the connection queued, moved to wbuf_ first (its buffer never moves under an
-  // async_write).
-  void write() {
-    if (writing_ || !socket_.is_open()) return;
-    if (conn_.output().empty()) {
-      if (dropped_) shutdown_send();  // the storm's drop: every queued byte went out
-      return;
-    }
-    const rtwire::bytes_view out = conn_.output();
-    wbuf_.assign(reinterpret_cast<const char*>(out.data()), out.size());
-    conn_.consume_output(out.size());
-    writing_ = true;
-    asio::async_write(socket_, asio::buffer(wbuf_),
-                      [self = shared_from_this()](asio::error_code ec, std::size_t) {
-                        self->writing_ = false;
-                        if (ec) return self->fail("write: " + ec.message());
-                        self->write();
-                      });
+  // 8c. write() (ws_client_base.hpp 4c) found every queued byte written: after the storm's
+  // drop, the FIN.
+  void on_output_drained() {
+    if (dropped_) shutdown_send();
   }
 
   void shutdown_send() {
@@ -230,30 +163,12 @@ class chat_conn : public std::enable_shared_from_this<chat_conn> {
     if (!closing_) owner_.on_ws_lost(member_, id_, what);
   }
 
-  void finish() {
-    finished_ = true;
-    open_ = false;
-    asio::error_code ignored;
-    socket_.close(ignored);
-  }
-
-  run_state& run_;
   chat_events& owner_;
   std::size_t member_;
   std::uint64_t id_;
   chat_target target_;
-  tcp::socket socket_;
-  fast_keys keys_;
-  std::optional<ws::client_handshake> handshake_;
-  ws::connection conn_;
-  std::vector<char> rbuf_;
-  std::string wbuf_;
-  bool writing_ = false;
-  bool open_ = false;
   bool closing_ = false;
   bool dropped_ = false;
-  bool failed_ = false;
-  bool finished_ = false;
 };
 
 }  // namespace rtwire_load

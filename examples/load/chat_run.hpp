@@ -353,18 +353,11 @@ class chat_driver : public chat_events {
   }
 
   void begin_hold() {
-    run_.now = phase::holding;
-    timer_.cancel();
-    std::fprintf(stderr, "rtwire_load: %zu connections open (%zu failed) in %.2f s\n", run_.st.open,
-                 run_.st.failed, static_cast<double>(now_ns() - phase_start_) / 1e9);
-    if (run_.config.hold <= 0) return begin_run();
-    after(timer_, run_.config.hold, [this] { begin_run(); });
+    enter_hold(run_, timer_, phase_start_, [this] { begin_run(); });
   }
 
   void begin_run() {
-    run_.now = phase::running;
-    run_.run_start = now_ns();
-    after(timer_, run_.config.duration, [this] { begin_drain(); });
+    enter_run(run_, timer_, [this] { begin_drain(); });
   }
 
   void begin_drain() {
@@ -570,16 +563,8 @@ class chat_driver : public chat_events {
 
   void progress(std::int64_t t) {
     last_progress_ = t;
-    const char* names[] = {"connecting", "holding", "running", "draining", "closing", "done"};
-    const std::uint64_t received = run_.st.received;
-    std::fprintf(stderr,
-                 "rtwire_load: %-10s open %zu failed %zu sent %llu delivered %llu (+%llu/s) "
-                 "p99 %.1f us dup %llu errors %llu%s\n",
-                 names[static_cast<int>(run_.now)], run_.st.open, run_.st.failed,
-                 static_cast<unsigned long long>(run_.st.sent),
-                 static_cast<unsigned long long>(received),
-                 static_cast<unsigned long long>(received - last_received_),
-                 static_cast<double>(run_.st.latency.quantile(0.99)) / 1e3,
+    std::fprintf(stderr, "%s dup %llu errors %llu%s\n",
+                 progress_head(run_, "delivered", last_received_).c_str(),
                  static_cast<unsigned long long>(duplicated_),
                  static_cast<unsigned long long>(run_.st.errors),
                  storm_start_ != 0 && storm_rejoined_ < storm_members_
@@ -587,16 +572,7 @@ class chat_driver : public chat_events {
                         std::to_string(storm_members_) + " re-joined")
                            .c_str()
                      : "");
-    last_received_ = received;
-  }
-
-  template <class F>
-  void after(asio::steady_timer& timer, double seconds, F f) {
-    timer.expires_after(
-        std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(seconds)));
-    timer.async_wait([f](asio::error_code ec) {
-      if (!ec) f();
-    });
+    last_received_ = run_.st.received;
   }
 
   static constexpr std::uint64_t max_offset = std::uint64_t{1} << 26;
@@ -678,7 +654,6 @@ inline nlohmann::json chat_driver::summary() const {
       lost += n * members;
     }
   }
-  const auto us = [&](double q) { return static_cast<double>(st.latency.quantile(q)) / 1e3; };
   const double per_s = seconds > 0 ? static_cast<double>(st.received) / seconds : 0;
   nlohmann::json j{
       {"url", c.url},
@@ -706,13 +681,7 @@ inline nlohmann::json chat_driver::summary() const {
       {"resets", resets_},
       {"throughput_msgs_per_s", per_s},
       {"throughput_bytes_per_s", per_s * static_cast<double>(c.size)},
-      {"latency_us",
-       {{"p50", us(0.5)},
-        {"p99", us(0.99)},
-        {"p999", us(0.999)},
-        {"max", static_cast<double>(st.latency.max()) / 1e3},
-        {"mean", st.latency.mean() / 1e3},
-        {"samples", st.latency.count()}}},
+      {"latency_us", latency_json(st.latency)},
       {"errors", st.errors},
       {"error_samples", st.error_samples},
   };

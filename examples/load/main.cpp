@@ -156,20 +156,13 @@ class driver {
   }
 
   void begin_hold() {
-    run_.now = phase::holding;
-    timer_.cancel();
-    std::fprintf(stderr, "rtwire_load: %zu connections open (%zu failed) in %.2f s\n", run_.st.open,
-                 run_.st.failed, static_cast<double>(now_ns() - phase_start_) / 1e9);
-    if (run_.config.hold <= 0) return begin_run();
-    after(run_.config.hold, [this] { begin_run(); });
+    enter_hold(run_, timer_, phase_start_, [this] { begin_run(); });
   }
 
   // 6b. The measured run.
   void begin_run() {
-    run_.now = phase::running;
-    run_.run_start = now_ns();
     tracker_.streams = run_.st.open;
-    after(run_.config.duration, [this] { begin_drain(); });
+    enter_run(run_, timer_, [this] { begin_drain(); });
     if (run_.st.open == 0) return;
     if (run_.config.rate > 0) return;  // the ticker sends
     if (run_.url.websocket) {
@@ -185,7 +178,7 @@ class driver {
   void begin_drain() {
     run_.now = phase::draining;
     run_.run_end = now_ns();
-    after(run_.config.drain, [this] { begin_close(); });
+    after(timer_, run_.config.drain, [this] { begin_close(); });
     if (in_flight() == 0) begin_close();
   }
 
@@ -197,7 +190,7 @@ class driver {
     for (auto& s : sse_)
       s->close();
     // The servers close TCP after the closing handshake; do not wait long for stragglers.
-    after(1.0, [this] { end(); });
+    after(timer_, 1.0, [this] { end(); });
   }
 
   void end() {
@@ -283,27 +276,10 @@ class driver {
 
   void progress(std::int64_t t) {
     last_progress_ = t;
-    const char* names[] = {"connecting", "holding", "running", "draining", "closing", "done"};
-    const std::uint64_t received = run_.st.received;
-    std::fprintf(stderr,
-                 "rtwire_load: %-10s open %zu failed %zu sent %llu received %llu (+%llu/s) "
-                 "p99 %.1f us errors %llu\n",
-                 names[static_cast<int>(run_.now)], run_.st.open, run_.st.failed,
-                 static_cast<unsigned long long>(run_.st.sent),
-                 static_cast<unsigned long long>(received),
-                 static_cast<unsigned long long>(received - last_received_),
-                 static_cast<double>(run_.st.latency.quantile(0.99)) / 1e3,
+    std::fprintf(stderr, "%s errors %llu\n",
+                 progress_head(run_, "received", last_received_).c_str(),
                  static_cast<unsigned long long>(run_.st.errors));
-    last_received_ = received;
-  }
-
-  template <class F>
-  void after(double seconds, F f) {
-    timer_.expires_after(
-        std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(seconds)));
-    timer_.async_wait([f](asio::error_code ec) {
-      if (!ec) f();
-    });
+    last_received_ = run_.st.received;
   }
 
   run_state& run_;
@@ -332,7 +308,6 @@ nlohmann::json summary(const run_state& run) {
       run.run_end > run.run_start ? static_cast<double>(run.run_end - run.run_start) / 1e9 : 0;
   const std::uint64_t expected =
       run.url.websocket ? st.sent : st.sent * static_cast<std::uint64_t>(st.open);
-  const auto us = [&](double q) { return static_cast<double>(st.latency.quantile(q)) / 1e3; };
   // Throughput counts what came back during the run (the drain's late echoes are not counted
   // against a shorter time).
   const double msgs = seconds > 0 ? static_cast<double>(st.received) / seconds : 0;
@@ -351,13 +326,7 @@ nlohmann::json summary(const run_state& run) {
       {"lost", expected > st.received ? expected - st.received : 0},
       {"throughput_msgs_per_s", msgs},
       {"throughput_bytes_per_s", msgs * static_cast<double>(c.size)},
-      {"latency_us",
-       {{"p50", us(0.5)},
-        {"p99", us(0.99)},
-        {"p999", us(0.999)},
-        {"max", static_cast<double>(st.latency.max()) / 1e3},
-        {"mean", st.latency.mean() / 1e3},
-        {"samples", st.latency.count()}}},
+      {"latency_us", latency_json(st.latency)},
       {"errors", st.errors},
       {"error_samples", st.error_samples},
   };

@@ -216,4 +216,73 @@ struct run_state {
   std::int64_t run_end = 0;
 };
 
+/// The report's "latency_us" object (every mode): percentiles, max, mean and count in µs.
+inline nlohmann::json latency_json(const histogram& h) {
+  const auto us = [&](double q) { return static_cast<double>(h.quantile(q)) / 1e3; };
+  return {{"p50", us(0.5)},         {"p99", us(0.99)},
+          {"p999", us(0.999)},      {"max", static_cast<double>(h.max()) / 1e3},
+          {"mean", h.mean() / 1e3}, {"samples", h.count()}};
+}
+
+/// The start every mode's progress line shares: "rtwire_load: PHASE open N failed N sent N
+/// RECEIVED N (+N/s) p99 X us" (`received_word` names the count: "received", "delivered").
+inline std::string progress_head(const run_state& run, const char* received_word,
+                                 std::uint64_t last_received) {
+  const char* names[] = {"connecting", "holding", "running", "draining", "closing", "done"};
+  const std::uint64_t received = run.st.received;
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "rtwire_load: %-10s open %zu failed %zu sent %llu %s %llu (+%llu/s) p99 %.1f us",
+                names[static_cast<int>(run.now)], run.st.open, run.st.failed,
+                static_cast<unsigned long long>(run.st.sent), received_word,
+                static_cast<unsigned long long>(received),
+                static_cast<unsigned long long>(received - last_received),
+                static_cast<double>(run.st.latency.quantile(0.99)) / 1e3);
+  return line;
+}
+
+/// Runs `f` after `seconds` on `timer`, unless the timer is cancelled first.
+template <class F>
+void after(asio::steady_timer& timer, double seconds, F f) {
+  timer.expires_after(
+      std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(seconds)));
+  timer.async_wait([f](asio::error_code ec) {
+    if (!ec) f();
+  });
+}
+
+/// Every connection is open or failed (`connect_start`: when connecting began): the hold before
+/// the measured run, then `begin_run()` (at once without --hold).
+template <class F>
+void enter_hold(run_state& run, asio::steady_timer& timer, std::int64_t connect_start,
+                F begin_run) {
+  run.now = phase::holding;
+  timer.cancel();
+  std::fprintf(stderr, "rtwire_load: %zu connections open (%zu failed) in %.2f s\n", run.st.open,
+               run.st.failed, static_cast<double>(now_ns() - connect_start) / 1e9);
+  if (run.config.hold <= 0) return begin_run();
+  after(timer, run.config.hold, begin_run);
+}
+
+/// The measured run starts now; `begin_drain()` after --duration.
+template <class F>
+void enter_run(run_state& run, asio::steady_timer& timer, F begin_drain) {
+  run.now = phase::running;
+  run.run_start = now_ns();
+  after(timer, run.config.duration, begin_drain);
+}
+
+/// One read of a client connection: into `buf` (`size` bytes, allocated on first use), then
+/// `on_read(ec, n)`.
+template <class F>
+void read_some(tcp::socket& socket, std::vector<char>& buf, std::size_t size, F on_read) {
+  if (buf.empty()) buf.resize(size);
+  socket.async_read_some(asio::buffer(buf), std::move(on_read));
+}
+
+/// What a client reports when a read fails: "read: server closed" for EOF.
+inline std::string read_failure(asio::error_code ec) {
+  return "read: " + (ec == asio::error::eof ? std::string("server closed") : ec.message());
+}
+
 }  // namespace rtwire_load

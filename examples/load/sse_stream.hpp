@@ -76,17 +76,15 @@ class sse_stream : public std::enable_shared_from_this<sse_stream> {
 
  private:
   void read() {
-    if (rbuf_.empty()) rbuf_.resize(16384);
-    socket_.async_read_some(
-        asio::buffer(rbuf_),
+    read_some(
+        socket_, rbuf_, 16384,
         [self = shared_from_this()](asio::error_code ec, std::size_t n) { self->on_read(ec, n); });
   }
 
   void on_read(asio::error_code ec, std::size_t n) {
     if (ec) {
       if (closing_) return;
-      return fail("read: " +
-                  (ec == asio::error::eof ? std::string("server closed") : ec.message()));
+      return fail(read_failure(ec));
     }
     std::string_view data(rbuf_.data(), n);
     if (!open_) {

@@ -162,11 +162,19 @@ class cluster_link {
   virtual const std::string& node_id() const = 0;
 };
 
-/// Cluster mode: a logged event held for a member whose join is in flight.
+/// Cluster mode: a logged room event as it is delivered (views into the caller's strings).
+struct room_event_ref {
+  rtwire::log::cursor at;
+  std::string_view id;  // the cursor's text
+  std::string_view type, text;
+};
+
+/// Cluster mode: a logged event held (copied) for a member whose join is in flight.
 struct held_event {
   rtwire::log::cursor at;
-  std::string id;  // the cursor's text
-  std::string type, text;
+  std::string id, type, text;
+  explicit held_event(const room_event_ref& e) : at(e.at), id(e.id), type(e.type), text(e.text) {}
+  room_event_ref ref() const noexcept { return {at, id, type, text}; }
 };
 
 /// Cluster mode: what this node delivers to one local member of a room.
@@ -185,7 +193,7 @@ struct member_feed {
   /// While joining: the history moved on (room_reset) or held events were dropped (more than
   /// the bound): after `joined`, the member gets `reset` to this cursor.
   std::optional<rtwire::log::cursor> reset_after_join;
-  std::vector<held_event> held;
+  std::deque<held_event> held;
   /// A join the cluster answered, waiting for this node to have heard of its cursor.
   std::optional<cluster_link::joined_info> answered;
   int answered_ticks = 0;
@@ -338,7 +346,7 @@ class hub {
   void complete_join(session& s, room& r, member_feed& f);
   void retry_waiting(const std::string& room_name, bool tick);
   void deliver_feed(const std::string& room_name, const std::string& client, member_feed& f,
-                    const held_event& ev);
+                    const room_event_ref& ev);
 
   config config_;
   cluster_link* cluster_ = nullptr;

@@ -102,7 +102,7 @@ void hub::cluster_joined(const std::string& client, const std::string& room_name
       auto held = std::move(f.held);
       f.held.clear();
       for (const auto& ev : held)
-        deliver_feed(room_name, client, f, ev);
+        deliver_feed(room_name, client, f, ev.ref());
     } else {
       feeds->second.erase(client);
       drop_room_if_empty(room_name);
@@ -130,7 +130,7 @@ void hub::complete_join(session& s, room& r, member_feed& f) {
   for (const auto& ev : held) {
     if (ev.at.epoch != info.at.epoch || ev.at.offset > info.at.offset) continue;
     if (info.added && ev.at.offset == info.at.offset) continue;
-    if (f.resuming) deliver_feed(r.name(), s.id, f, ev);
+    if (f.resuming) deliver_feed(r.name(), s.id, f, ev.ref());
   }
   if (!newer(f.delivered, info.at) || f.delivered.epoch != info.at.epoch) f.delivered = info.at;
   json members = json::array();
@@ -161,7 +161,7 @@ void hub::complete_join(session& s, room& r, member_feed& f) {
   member_feed& again = feeds->second.at(client);
   for (const auto& ev : held)
     if (ev.at.epoch == from.epoch && ev.at.offset > from.offset)
-      deliver_feed(room_name, client, again, ev);
+      deliver_feed(room_name, client, again, ev.ref());
 }
 
 void hub::retry_waiting(const std::string& room_name, bool tick) {
@@ -208,7 +208,7 @@ void hub::retry_waiting(const std::string& room_name, bool tick) {
 }
 
 void hub::deliver_feed(const std::string& room_name, const std::string& client, member_feed& f,
-                       const held_event& ev) {
+                       const room_event_ref& ev) {
   if (!newer(ev.at, f.delivered)) return;  // delivered already (a replay or a fill)
   f.delivered = ev.at;
   session* s = find(client);
@@ -229,43 +229,44 @@ void hub::room_ready(const std::string& room_name, millis now) {
 void hub::room_event(const std::string& room_name, rtwire::log::cursor at, std::string_view type,
                      std::string_view text) {
   if (!find_room(room_name)) return;
-  const held_event ev{at, rtwire::log::to_string(at), std::string(type), std::string(text)};
-  const std::string leaver_mark = type == "user-left" ? std::string(R"("clientId":")") : "";
-  std::vector<std::string> clients;
-  for (const auto& [client, f] : feeds_[room_name])
-    clients.push_back(client);
+  const std::string id = rtwire::log::to_string(at);
+  const room_event_ref ev{at, id, type, text};
   std::vector<std::string> ready;
-  for (const std::string& client : clients) {
-    auto& feeds = feeds_[room_name];
-    const auto it = feeds.find(client);
-    if (it == feeds.end()) continue;
+  // Delivering never changes the feeds (a sink that overflows only detaches its session), so the
+  // loop walks them in place; the event is copied only for members whose join is in flight.
+  auto& feeds = feeds_[room_name];
+  for (auto it = feeds.begin(); it != feeds.end();) {
+    const std::string& client = it->first;
     member_feed& f = it->second;
-    if (f.paused) continue;
+    if (f.paused) {
+      ++it;
+      continue;
+    }
     if (f.joining) {
       if (f.held.size() >= max_held) {
         // Past the bound: the oldest go, and the member is told (reset) after `joined`.
-        f.held.erase(f.held.begin());
+        f.held.pop_front();
         f.reset_after_join = f.held.front().at;
         f.reset_after_join->offset -= 1;
       }
-      f.held.push_back(ev);
+      f.held.emplace_back(ev);
       if (f.answered && f.answered->at.epoch == at.epoch && f.answered->at.offset <= at.offset)
         ready.push_back(client);
+      ++it;
       continue;
     }
     deliver_feed(room_name, client, f, ev);
     // A client that left gets its own user-left, and nothing after it.
-    if (f.leaving && !leaver_mark.empty() &&
-        text.find(leaver_mark + client + "\"") != std::string_view::npos) {
-      feeds_[room_name].erase(client);
-    }
+    const bool left = f.leaving && type == "user-left" &&
+                      text.find(R"("clientId":")" + client + "\"") != std::string_view::npos;
+    it = left ? feeds.erase(it) : std::next(it);
   }
   for (const std::string& client : ready) {
     session* s = find(client);
     room* r = find_room(room_name);
-    auto& feeds = feeds_[room_name];
-    const auto it = feeds.find(client);
-    if (s && r && it != feeds.end() && it->second.answered) complete_join(*s, *r, it->second);
+    auto& now_feeds = feeds_[room_name];  // a completed join's callback may have changed them
+    const auto it = now_feeds.find(client);
+    if (s && r && it != now_feeds.end() && it->second.answered) complete_join(*s, *r, it->second);
   }
   retry_waiting(room_name, false);
   drop_room_if_empty(room_name);

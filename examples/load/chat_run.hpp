@@ -25,86 +25,13 @@
 #include <vector>
 
 #include "chat_client.hpp"
+#include "chat_model.hpp"
 #include "run_state.hpp"
 
 namespace rtwire_load {
 // ---------------------------------------------------------------------------------------------
-// 9. Reading the server's events: chat_server writes each event as one JSON object with plain
-// string values ({"type":"message","room":R,"id":CURSOR,"from",...}). A top-level string field
-// is found by `{"key":"` or `,"key":"`: inside a JSON string every `"` is escaped, so that
-// pattern cannot start inside one. A value holding an escape is not expected from this run's
-// clients and is refused (nullopt), never half-read.
-// ---------------------------------------------------------------------------------------------
-
-inline std::optional<std::string_view> json_field(std::string_view text, std::string_view key) {
-  for (std::size_t at = text.find(key); at != std::string_view::npos; at = text.find(key, at + 1)) {
-    if (at < 2 || text[at - 1] != '"' || (text[at - 2] != '{' && text[at - 2] != ',')) continue;
-    const std::size_t value = at + key.size();
-    if (text.compare(value, 3, "\":\"") != 0) continue;
-    const std::size_t begin = value + 3;
-    const std::size_t end = text.find_first_of("\"\\", begin);
-    if (end == std::string_view::npos || text[end] != '"') return std::nullopt;
-    return text.substr(begin, end - begin);
-  }
-  return std::nullopt;
-}
-
-/// A cursor `<epoch hex>-<offset>` split in two; nullopt when it is not one.
-struct chat_cursor {
-  std::string_view epoch;
-  std::uint64_t offset = 0;
-};
-inline std::optional<chat_cursor> parse_chat_cursor(std::string_view id) {
-  const std::size_t dash = id.rfind('-');
-  if (dash == 0 || dash == std::string_view::npos || dash + 1 == id.size()) return std::nullopt;
-  chat_cursor c{id.substr(0, dash), 0};
-  const auto r = std::from_chars(id.data() + dash + 1, id.data() + id.size(), c.offset);
-  if (r.ec != std::errc{} || r.ptr != id.data() + id.size()) return std::nullopt;
-  return c;
-}
-
-// ---------------------------------------------------------------------------------------------
 // 10. The chat driver: open and join, run (messages per room), storm, drain, count, close.
 // ---------------------------------------------------------------------------------------------
-
-/// One message the run sent: its text carries "<seq> <send time ns> ", so every receipt names it.
-struct chat_message {
-  std::uint32_t room = 0;
-  std::uint32_t sender = 0;
-  std::int64_t sent_ns = 0;
-  std::optional<std::uint64_t> offset;  // the room log's offset, from the first receipt
-  bool refused = false;                 // the sender got an `error` for it
-};
-
-/// One client: stays in its room for the whole run, across the storm's reconnect.
-struct chat_member {
-  enum class state { idle, connecting, joining, ready, dropped, dead };
-  state now = state::idle;
-  std::uint32_t room = 0;
-  std::size_t url = 0;
-  std::string client_id;
-  std::string token;
-  std::string epoch;
-  std::optional<std::uint64_t> joined;  // the first `joined` cursor's offset
-  std::string last_cursor;              // of the last event with an id
-  std::uint64_t last_offset = 0;
-  std::uint64_t last_message_offset = 0;
-  std::vector<std::uint8_t> got;          // per offset: message receipts
-  std::deque<std::uint64_t> pending;      // seqs sent and not seen back (nor refused)
-  std::vector<std::uint64_t> duplicates;  // offsets received twice
-  // The storm: the cursor at the drop, and the re-join's cursor.
-  std::optional<std::uint64_t> storm_from;
-  std::optional<std::uint64_t> storm_to;
-  std::shared_ptr<chat_conn> conn;
-};
-
-struct chat_room {
-  std::string name;
-  std::vector<std::uint32_t> members;
-  std::uint64_t sent = 0;
-  std::size_t next_sender = 0;
-  std::uint64_t messages_seen = 0;  // distinct offsets of this run's messages
-};
 
 class chat_driver : public chat_events {
  public:
@@ -243,7 +170,7 @@ class chat_driver : public chat_events {
     if (*type == "connected") return on_connected(i, text);
     if (*type == "joined") {
       const auto cursor = json_field(text, "cursor");
-      const auto c = cursor ? parse_chat_cursor(*cursor) : std::nullopt;
+      const auto c = cursor ? rtwire::log::parse_cursor(*cursor) : std::nullopt;
       if (!c) return run_.st.error("joined without a cursor");
       if (!note_cursor(m, *cursor, *c)) return;
       if (m.now == chat_member::state::joining) on_joined(i, c->offset);
@@ -265,12 +192,12 @@ class chat_driver : public chat_events {
     }
     // user-joined, user-left...: only the cursor matters.
     if (const auto id = json_field(text, "id"))
-      if (const auto c = parse_chat_cursor(*id)) note_cursor(m, *id, *c);
+      if (const auto c = rtwire::log::parse_cursor(*id)) note_cursor(m, *id, *c);
   }
 
   /// Every event with an id moves the client's cursor; one epoch per run is expected.
-  bool note_cursor(chat_member& m, std::string_view id, const chat_cursor& c) {
-    if (m.epoch.empty()) m.epoch = std::string(c.epoch);
+  bool note_cursor(chat_member& m, std::string_view id, const rtwire::log::cursor& c) {
+    if (!m.epoch) m.epoch = c.epoch;
     if (c.epoch != m.epoch) {
       ++epoch_changes_;
       run_.st.error("epoch changed: " + std::string(id));
@@ -308,7 +235,7 @@ class chat_driver : public chat_events {
     const auto id = json_field(text, "id");
     const auto body = json_field(text, "text");
     const auto from = json_field(text, "from");
-    const auto c = id ? parse_chat_cursor(*id) : std::nullopt;
+    const auto c = id ? rtwire::log::parse_cursor(*id) : std::nullopt;
     if (!c || !body || !from)
       return run_.st.error("bad message: " + std::string(text.substr(0, 120)));
     std::uint64_t seq = 0;

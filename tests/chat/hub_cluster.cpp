@@ -182,16 +182,8 @@ struct fixture {
   chat::hub h{chat::config{}, 0x10};
   fixture() { h.use_cluster(&link); }
 
-  struct answer {
-    int calls = 0;
-    std::optional<chat::error> err;
-  };
-  chat::reply_fn reply_to(answer& a) {
-    return [&a](std::optional<chat::error> e) {
-      ++a.calls;
-      a.err = std::move(e);
-    };
-  }
+  using answer = chat_test::answer;
+  static chat::reply_fn reply_to(answer& a) { return chat_test::reply_to(a); }
   /// Ticks of the sweep (every 100 ms in the server).
   void ticks(int n) {
     for (int i = 0; i < n; ++i)

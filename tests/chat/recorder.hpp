@@ -1,9 +1,10 @@
-// The chat tests' sink: records every event a session is delivered, as parsed JSON, and checks
-// that the event's type and id agree with its JSON. Shared by tests/chat/*.cpp and
-// tests/chat/redis/*.cpp.
+// The chat tests' sink (records every event a session is delivered, as parsed JSON, and checks
+// that the event's type and id agree with its JSON) and reply recorder. Shared by tests/chat/*.cpp
+// and tests/chat/redis/*.cpp.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,5 +55,17 @@ struct recorder : chat::sink {
   }
   void clear() { events.clear(); }
 };
+
+/// What a client message's reply_fn was called with, and how often (exactly once is the rule).
+struct answer {
+  int calls = 0;
+  std::optional<chat::error> err;
+};
+inline chat::reply_fn reply_to(answer& a) {
+  return [&a](std::optional<chat::error> e) {
+    ++a.calls;
+    a.err = std::move(e);
+  };
+}
 
 }  // namespace chat_test

@@ -120,16 +120,8 @@ struct cluster {
     nodes.clear();
   }
 
-  struct answer {
-    int calls = 0;
-    std::optional<chat::error> err;
-  };
-  chat::reply_fn reply_to(answer& a) {
-    return [&a](std::optional<chat::error> e) {
-      ++a.calls;
-      a.err = std::move(e);
-    };
-  }
+  using answer = chat_test::answer;
+  static chat::reply_fn reply_to(answer& a) { return chat_test::reply_to(a); }
   /// Sends `text` from `s` and waits for its answer.
   answer send(chat_node& n, chat::session& s, const std::string& text, millis limit = 5000ms) {
     answer a;
@@ -409,6 +401,46 @@ TEST_CASE("cluster_node: a resumed session's old connection is evicted", "[redis
   b.h.find_by_token("0123456789abcdef0123456789abcdef", chat::transport::sse,
                     [&](chat::session* s) { none = s == nullptr; });
   REQUIRE(run_until(c.io, [&] { return none; }));
+}
+
+// What Redis holds under rt:session:<token> is not trusted: anything but the session object a
+// node stored finds no session (and a token that is not hex is never looked up).
+TEST_CASE("cluster_node: a stored session that is not one a node wrote is not resumed", "[redis]") {
+  cluster c;
+  chat_node& b = c.started("b");
+  const std::string token = "00112233445566778899aabbccddeeff";
+  const std::string stored = GENERATE(
+      std::string("not json"), std::string("[1,2]"),
+      std::string(R"({"id":"abcd","token":"00112233445566778899aabbccddeeff","name":"x"})"),
+      std::string(
+          R"({"id":"NOT-HEX","token":"00112233445566778899aabbccddeeff","name":"x","rooms":[]})"),
+      std::string(
+          R"({"id":"abcd","token":"ffffffffffffffffffffffffffffffff","name":"x","rooms":[]})"),
+      std::string(
+          R"({"id":"abcd","token":"00112233445566778899aabbccddeeff","name":7,"rooms":[]})"));
+  CAPTURE(stored);
+  REQUIRE(c.call({"SET", "rt:session:" + token, stored}).text == "OK");
+  std::optional<chat::session*> found;
+  b.h.find_by_token(token, chat::transport::websocket, [&](chat::session* s) { found = s; });
+  REQUIRE(run_until(c.io, [&] { return found.has_value(); }));
+  CHECK(*found == nullptr);
+  CHECK(b.h.session_count() == 0);
+  // The well-formed object is resumed, rooms with invalid names dropped.
+  REQUIRE(
+      c.call({"SET", "rt:session:" + token,
+              R"({"id":"abcd","token":")" + token + R"(","name":"x","rooms":["ok","bad room!"]})"})
+          .text == "OK");
+  found.reset();
+  b.h.find_by_token(token, chat::transport::websocket, [&](chat::session* s) { found = s; });
+  REQUIRE(run_until(c.io, [&] { return found.has_value(); }));
+  REQUIRE(*found != nullptr);
+  CHECK((*found)->id == "abcd");
+  CHECK((*found)->rooms == std::set<std::string>{"ok"});
+  // A token that is not lowercase hex is never a key.
+  found.reset();
+  b.h.find_by_token("rt:rooms", chat::transport::websocket, [&](chat::session* s) { found = s; });
+  REQUIRE(run_until(c.io, [&] { return found.has_value(); }));
+  CHECK(*found == nullptr);
 }
 
 TEST_CASE("cluster_node: a publish with Redis stopped answers unavailable within 3 s", "[redis]") {

@@ -15,11 +15,15 @@
 //     int answer = rtwire::http1::status_for(parser.error().code);   // 400, 431 or 505
 //   }
 //
-// Design: the end of each line is found with memchr, resuming where the previous feed stopped
-// (never rescanning), and each line is validated once, as soon as it is complete, by table-driven
-// loops. Limits are checked against stream positions as bytes arrive, so a 1 MB line fails after
-// max_line_bytes, and the internal buffer never holds more than max_head_bytes. Errors, their
-// offsets and the parsed head are the same for any split of the input (DESIGN.md §1.5).
+// Design: on x86-64, field lines that arrive complete are taken by one SSE2 pass each that finds
+// the line's end, its colon and any byte a field may not hold, and checks the name 16 bytes at a
+// time (core/detail/http1_line_scan.hpp). Every other line (the start-line, a line split across
+// feeds, a line with an error) is found with memchr, resuming where the previous feed stopped
+// (never rescanning), and validated once, as soon as it is complete, by table-driven loops; that
+// path alone decides errors and their offsets. Limits are checked against stream positions as bytes
+// arrive, so a 1 MB line fails after max_line_bytes, and the internal buffer never holds more than
+// max_head_bytes. Errors, their offsets and the parsed head are the same for any split of the input
+// (DESIGN.md §1.5).
 #pragma once
 
 #include <algorithm>

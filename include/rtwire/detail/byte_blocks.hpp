@@ -3,7 +3,8 @@
 // optionally of the bytes >= 0x80, so that a parser answers "where is the next one" with a
 // count-trailing-zeros instead of a loop per line. Used by the SSE line scanner
 // (rtwire/sse/scan.hpp: CR, LF, non-ASCII) and the SDP line splitter (rtwire/sdp/detail/text.hpp:
-// CR, LF, NUL); the HTTP/1 head parser's lines are short, and glibc's memchr serves them better.
+// CR, LF, NUL). The HTTP/1 head parser has its own per-line pass (core/detail/http1_line_scan.hpp):
+// a field line needs more than the positions of a few byte values.
 // x86-64 uses SSE2 (always present, no runtime dispatch); other targets use a portable loop with
 // identical results.
 // Not public API.

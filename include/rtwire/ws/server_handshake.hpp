@@ -273,6 +273,13 @@ class server_handshake {
            has_scheme("wss://");
   }
 
+  /// list_has_token() for a lowercase token literal, with the common case (the value is the token
+  /// alone) compared 8 bytes at a time: equals_lower() folds case exactly here, since the bytes
+  /// it would confuse with letters, digits or '-' are controls, which no field value holds.
+  static bool has_token(std::string_view value, std::string_view lower) noexcept {
+    return detail::equals_lower(value, lower) || detail::list_has_token(value, lower);
+  }
+
   void validate(const http1::request_head& head) {
     // RFC 6455 §4.2.1 /1: "An HTTP/1.1 or higher GET request, including a Request-URI".
     if (head.method != "GET") return fail(handshake_error::method_not_get);
@@ -302,12 +309,12 @@ class server_handshake {
         case 7:
           // RFC 6455 §4.2.1 /3: Upgrade contains "websocket" (ASCII case-insensitive).
           if (detail::equals_lower(n, "upgrade"))
-            upgrade = upgrade || detail::list_has_token(f.value, "websocket");
+            upgrade = upgrade || has_token(f.value, "websocket");
           break;
         case 10:
           // RFC 6455 §4.2.1 /4: Connection includes the token "Upgrade".
           if (detail::equals_lower(n, "connection"))
-            connection = connection || detail::list_has_token(f.value, "upgrade");
+            connection = connection || has_token(f.value, "upgrade");
           break;
         case 17:
           if (detail::equals_lower(n, "sec-websocket-key")) {

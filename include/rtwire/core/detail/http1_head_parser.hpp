@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "rtwire/core/ascii.hpp"
+#include "rtwire/core/detail/http1_line_scan.hpp"
 #include "rtwire/core/error.hpp"
 #include "rtwire/core/http1_error.hpp"
 #include "rtwire/core/http1_grammar.hpp"
@@ -223,6 +224,12 @@ class basic_head_parser {
     // A line may take max_line content bytes plus CR LF.
     const std::size_t line_cap = max_line > SIZE_MAX - 2 ? SIZE_MAX : max_line + 2;
     while (true) {
+#if RTWIRE_HTTP1_LINE_SCAN
+      if (start_line_done_ && scan_off_ == line_off_) {
+        if (take_plain_fields(b, avail, head_len)) return parse_status::done;
+        // line_off_ is the first line it left to the byte-wise path below.
+      }
+#endif
       const std::size_t end = line_off_ + std::min(avail - line_off_, line_cap);
       // memchr, not rtwire's block scanner (detail/byte_blocks.hpp): head lines are short and
       // glibc's memchr (AVX2/EVEX) finds one byte in them faster; the measured difference is
@@ -380,15 +387,54 @@ class basic_head_parser {
     const std::size_t bad = detail::find_not(line, n + 1, detail::cc_field);
     if (bad != line.size()) return fail_at(line, bad, error::bad_header_value);
     if (raw_.size() == opts_.limit.max_headers) return fail_at(line, 0, error::too_many_headers);
+    add_field(line_off_, line, n);
+    return true;
+  }
+
+  /// Records the field line `line`, starting at head-relative `off`, whose colon is line[n].
+  void add_field(std::size_t off, std::string_view line, std::size_t n) {
     // RFC 9112 §5.1: OWS before and after the field value is not part of it.
     std::size_t s = n + 1, e = line.size();
     while (s < e && detail::is_ows(line[s]))
       ++s;
     while (e > s && detail::is_ows(line[e - 1]))
       --e;
-    raw_.push_back({{line_off_, n}, {line_off_ + s, e - s}});
-    return true;
+    raw_.push_back({{off, n}, {off + s, e - s}});
   }
+
+#if RTWIRE_HTTP1_LINE_SCAN
+  /// The fast path of scan() for the lines after the start-line: takes, from line_off_ on, every
+  /// line that is certainly a valid field line (RFC 9110 §5.1, §5.5: a token name of at most 32
+  /// bytes, a colon, field-value bytes, CRLF, within max_line_bytes and max_headers), in one
+  /// SSE2 pass per line (detail/http1_line_scan.hpp). Returns true, with head_len set, when the
+  /// empty line that ends the head follows them. Otherwise stops at the first line it cannot
+  /// vouch for (incomplete, an error, an obs-fold, a bare LF, a long name) with line_off_ and
+  /// scan_off_ at its start: parse_field_line() then takes it or reports its exact error, so the
+  /// outcome does not depend on this path.
+  bool take_plain_fields(const char* b, std::size_t avail, std::size_t& head_len) {
+    std::size_t pos = line_off_;
+    for (;;) {
+      const std::size_t left = avail - pos;
+      const std::size_t cr = pos + detail::find_non_field(b + pos, left);
+      if (cr + 1 >= avail || b[cr] != '\r' || b[cr + 1] != '\n') break;
+      const std::size_t len = cr - pos;
+      if (len == 0) {
+        // RFC 9112 §2.1: the empty line ends the head.
+        line_off_ = scan_off_ = pos;
+        head_len = cr + 2;
+        return true;
+      }
+      if (len > opts_.limit.max_line_bytes || left < 16) break;
+      const std::size_t n = detail::find_colon(b + pos, left);
+      if (n == 0 || n >= len || n >= 32 || !detail::all_tchar(b + pos, n)) break;
+      if (raw_.size() == opts_.limit.max_headers) break;
+      add_field(pos, std::string_view(b + pos, len), n);
+      pos = cr + 2;
+    }
+    line_off_ = scan_off_ = pos;
+    return false;
+  }
+#endif
 
   /// The head is b[0, head_len): rewrite obs-folds if any, then point head_ into it.
   void complete(const char* b, std::size_t head_len) {

@@ -353,6 +353,36 @@ TEST_CASE("send(prepared) queues the payload by reference, never a copy", "[ws][
   }
 }
 
+TEST_CASE("send(prepared) copies a frame of at most 256 bytes, references a longer one",
+          "[ws][prepared]") {
+  // 2-byte headers up to 125 payload bytes, 4-byte ones from 126: frames of 256 and 257+ bytes
+  // are 254 and 253+ payload bytes.
+  for (const std::size_t size :
+       {std::size_t{1}, std::size_t{100}, std::size_t{125}, std::size_t{126}, std::size_t{252},
+        std::size_t{253}, std::size_t{254}, std::size_t{255}, std::size_t{1000}}) {
+    const std::string payload(size, 'c');
+    const prepared_message m = make(opcode::text, payload);
+    INFO("payload " << size << ", frame " << m.frame().size());
+    connection c(role::server);
+    REQUIRE_FALSE(c.send_text("own"));
+    REQUIRE_FALSE(c.send(m));
+    std::array<bytes_view, 4> iov{};
+    const std::size_t n = c.gather_output(iov);
+    if (m.frame().size() <= 256) {
+      // Copied: one piece of the connection's own bytes; the message is not held.
+      CHECK(n == 1);
+      CHECK(m.use_count() == 1);
+      CHECK(as_chars(iov[0]) == std::string("\x81\x03own") + std::string(as_chars(m.frame())));
+    } else {
+      CHECK(n == 2);
+      CHECK(m.use_count() == 2);
+      CHECK(iov[1].data() == m.frame().data());
+    }
+    CHECK(drain(c) == normal_bytes(opcode::text, "own") + normal_bytes(opcode::text, payload));
+    CHECK(m.use_count() == 1);
+  }
+}
+
 TEST_CASE("the prepared message lives while a connection holds it, and no longer",
           "[ws][prepared][lifetime]") {
   prepared_message m = make(opcode::text, std::string(1000, 'q'));
@@ -455,7 +485,8 @@ TEST_CASE(
     REQUIRE_FALSE(c.send(m));
     std::array<bytes_view, 2> iov{};
     REQUIRE(c.gather_output(iov) == 1);
-    CHECK(iov[0].data() == m.compressed_frame().data());
+    // A frame this short is copied from the shared one (see the 256-byte test above).
+    CHECK(as_chars(iov[0]) == as_chars(m.compressed_frame()));
     CHECK(seen.compressed == 0);
     const std::string wire = drain(c);
     CHECK(wire == expected_with(std::make_unique<reversing_codec>(15)));

@@ -167,7 +167,9 @@ class connection {
 
   /// Sends a message prepared once for many connections (rtwire/ws/prepared.hpp) by reference:
   /// its frame joins output() as a piece of its own, never copied (fragment_size: this
-  /// connection's fragment headers, then references to the payload's slices). The bytes on the
+  /// connection's fragment headers, then references to the payload's slices). A frame of at most
+  /// 256 bytes sent whole is copied into the connection's own bytes instead (cheaper than the
+  /// reference; the message is not held). The bytes on the
   /// wire are those send_text()/send_binary() would write for the same payload. With a codec:
   /// the shared compressed frame when the codec's shared_context_key() is the prepared one's
   /// (no context takeover), otherwise the payload compressed for this connection alone (context

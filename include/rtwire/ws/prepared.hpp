@@ -69,6 +69,8 @@ class prepared_message;
 /// One text or binary message framed once as an unmasked, unfragmented server frame (and, with
 /// prepare_options::codec, compressed once as an RSV1 frame), shared by reference. Copying a
 /// prepared_message copies a reference, never the bytes. A default-constructed one is empty.
+/// connection::send() references frames longer than 256 bytes and copies shorter ones (a copy
+/// that small costs less than the reference count).
 class prepared_message {
  public:
   prepared_message() = default;

@@ -136,8 +136,14 @@ class frame_writer {
     return true;
   }
 
+  /// Shared frames up to this size are copied into the own bytes instead: a copy of a few
+  /// hundred bytes costs less than the reference (an atomic count up and down, a piece of its
+  /// own, a gather entry), measured in bench/ws_prepared.cpp's 100-byte fan-out.
+  static constexpr std::size_t shared_copy_limit = 256;
+
   /// Queues the unmasked frame `frame` (its header of `header` bytes, then the payload) by
-  /// reference: `owner` keeps the bytes alive until they are consumed. With
+  /// reference: `owner` keeps the bytes alive until they are consumed; a frame of at most
+  /// shared_copy_limit bytes sent whole is copied instead. With
   /// fragment_size set and a longer payload, writes each fragment's header into the own bytes and
   /// references the payload's slices (RFC 6455 §5.4; RFC 7692 §6.1: `rsv` on the first fragment
   /// only). Only for the server role (RFC 6455 §5.1: the caller checks).
@@ -145,7 +151,11 @@ class frame_writer {
                     opcode op, std::uint8_t rsv) {
     const bytes_view payload = frame.subspan(header);
     const std::size_t max = fragment_size_;
-    if (max == 0 || payload.size() <= max) return push_shared(std::move(owner), frame);
+    if (max == 0 || payload.size() <= max) {
+      if (frame.size() > shared_copy_limit) return push_shared(std::move(owner), frame);
+      out_.insert(out_.end(), frame.begin(), frame.end());
+      return;
+    }
     std::size_t at = 0;
     while (at < payload.size()) {
       const std::size_t n = std::min(max, payload.size() - at);

@@ -200,18 +200,26 @@ class session : public std::enable_shared_from_this<session> {
     write();
   }
 
+  // 3. Output. The socket is non-blocking: write now, as much as the kernel takes (an echo
+  // usually fits whole, so no trip through the reactor), and wait for writability only for the
+  // rest.
   void write() {
-    if (conn_.output().empty()) {
-      if (conn_.state() != ws::connection_state::closed) return read();
-      return linger();
+    while (!conn_.output().empty()) {
+      const rtwire::bytes_view out = conn_.output();
+      asio::error_code ec;
+      const std::size_t written = socket_.write_some(asio::buffer(out.data(), out.size()), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        socket_.async_wait(tcp::socket::wait_write,
+                           [self = shared_from_this()](asio::error_code e) {
+                             if (!e) self->write();
+                           });
+        return;
+      }
+      if (ec) return;  // the peer is gone: the last reference goes, the socket closes
+      conn_.consume_output(written);
     }
-    const rtwire::bytes_view out = conn_.output();
-    asio::async_write(socket_, asio::buffer(out.data(), out.size()),
-                      [self = shared_from_this()](asio::error_code ec, std::size_t written) {
-                        if (ec) return;
-                        self->conn_.consume_output(written);
-                        self->write();
-                      });
+    if (conn_.state() != ws::connection_state::closed) return read();
+    linger();
   }
 
   // RFC 6455 §7.1.1: the server closes the TCP connection first. It stops sending, then reads

@@ -273,11 +273,25 @@ void enter_run(run_state& run, asio::steady_timer& timer, F begin_drain) {
 }
 
 /// One read of a client connection: into `buf` (`size` bytes, allocated on first use), then
-/// `on_read(ec, n)`.
+/// `on_read(ec, n)`. It waits for readability, then reads: the generator must cost less per
+/// message than the servers it measures, and async_read_some's speculative read of a socket that
+/// has nothing yet (the reply to what was just sent) is one failed syscall per message.
 template <class F>
 void read_some(tcp::socket& socket, std::vector<char>& buf, std::size_t size, F on_read) {
   if (buf.empty()) buf.resize(size);
-  socket.async_read_some(asio::buffer(buf), std::move(on_read));
+  if (!socket.non_blocking()) {
+    asio::error_code ec;
+    socket.non_blocking(true, ec);
+    if (ec) return on_read(ec, 0);
+  }
+  socket.async_wait(tcp::socket::wait_read,
+                    [&socket, &buf, size, f = std::move(on_read)](asio::error_code ec) mutable {
+                      std::size_t n = 0;
+                      if (!ec) n = socket.read_some(asio::buffer(buf), ec);
+                      if (ec == asio::error::would_block || ec == asio::error::try_again)
+                        return read_some(socket, buf, size, std::move(f));
+                      f(ec, n);
+                    });
 }
 
 /// What a client reports when a read fails: "read: server closed" for EOF.

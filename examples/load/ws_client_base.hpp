@@ -109,6 +109,16 @@ class ws_client_base {
   void write() {
     if (writing_ || !socket_.is_open()) return;
     if (conn_.output().empty()) return derived().on_output_drained();
+    if (socket_.non_blocking()) {
+      // Most messages fit in the socket's send buffer: written now, no trip through the reactor.
+      const rtwire::bytes_view out = conn_.output();
+      asio::error_code ec;
+      const std::size_t n = socket_.write_some(asio::buffer(out.data(), out.size()), ec);
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again)
+        return derived().fail("write: " + ec.message());
+      conn_.consume_output(n);
+      if (conn_.output().empty()) return derived().on_output_drained();
+    }
     const rtwire::bytes_view out = conn_.output();
     wbuf_.assign(reinterpret_cast<const char*>(out.data()), out.size());
     conn_.consume_output(out.size());

@@ -87,7 +87,10 @@ FAMILIES = [
 def run_binary(path, repetitions, min_time):
     cmd = [path, "--benchmark_format=json", f"--benchmark_min_time={min_time}"]
     if repetitions > 1:
-        cmd += [f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=true"]
+        # Interleaved: the repetitions of all benchmarks run in random order, so a slow spell of
+        # a shared machine falls on a ratio's numerator and denominator alike, not on one of them.
+        cmd += [f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=true",
+                "--benchmark_enable_random_interleaving=true"]
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          text=True).stdout
     return json.loads(out)

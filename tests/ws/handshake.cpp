@@ -13,6 +13,7 @@
 #include "catch.hpp"
 #include "support/splits.hpp"
 
+using namespace std::string_view_literals;
 using rtwire::ws::client_handshake;
 using rtwire::ws::handshake_error;
 using rtwire::ws::server_handshake;
@@ -150,6 +151,32 @@ TEST_CASE("server: RFC 6455 §1.3 example request is accepted with the RFC's acc
   std::string again;
   CHECK(hs.accept(again) == handshake_error::not_ready);
   CHECK(again.empty());
+}
+
+TEST_CASE("server: the 101 is the http1 writer's response head, with or without extras") {
+  // accept() writes the common response (no caller headers) from constant pieces; it must be the
+  // very bytes http1::write_response_head() writes for the same fields.
+  const std::string request = std::string(rfc_request.substr(0, rfc_request.size() - 2)) +
+                              "Sec-WebSocket-Extensions: permessage-deflate, x-other\r\n\r\n";
+  for (const std::string_view protocol : {""sv, "chat"sv, "superchat"sv}) {
+    for (const std::string_view extensions : {""sv, "permessage-deflate"sv, "x-other"sv}) {
+      INFO("protocol '" << protocol << "' extensions '" << extensions << "'");
+      server_handshake hs;
+      REQUIRE(hs.feed(request).status == server_state::request_ready);
+      std::string out = "kept|";  // accept() appends
+      REQUIRE_FALSE(hs.accept(out, {.protocol = protocol, .extensions = extensions}));
+      std::vector<rtwire::http1::header_field> fields{
+          {"Upgrade", "websocket"},
+          {"Connection", "Upgrade"},
+          {"Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="}};
+      if (!protocol.empty()) fields.push_back({"Sec-WebSocket-Protocol", protocol});
+      if (!extensions.empty()) fields.push_back({"Sec-WebSocket-Extensions", extensions});
+      std::string expected = "kept|";
+      REQUIRE_FALSE(rtwire::http1::write_response_head(expected, 101, fields));
+      CHECK(out == expected);
+      CHECK(hs.current() == server_state::accepted);
+    }
+  }
 }
 
 TEST_CASE("server: field names and tokens are case-insensitive, lists may hold other tokens") {

@@ -163,10 +163,22 @@ class server_handshake {
     std::array<char, accept_key_size> accept_value;
     // From the handshake's copy of the key: right even if the request's buffer was reused.
     compute_accept_key(std::string_view(key_.data(), key_.size()), accept_value.data());
+    const std::string_view accept_view(accept_value.data(), accept_value.size());
+    if (opts.headers.empty()) {
+      // Nothing of the caller's to validate: the same bytes as below, from constant pieces.
+      const bool p = !opts.protocol.empty(), x = !opts.extensions.empty();
+      http1::detail::append_all(
+          out, {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+                "Upgrade\r\nSec-WebSocket-Accept: ",
+                accept_view, p ? "\r\nSec-WebSocket-Protocol: " : "", opts.protocol,
+                x ? "\r\nSec-WebSocket-Extensions: " : "", opts.extensions, "\r\n\r\n"});
+      state_ = state::accepted;
+      return {};
+    }
     std::array<http1::header_field, 5> fields{{
         {"Upgrade", "websocket"},
         {"Connection", "Upgrade"},
-        {"Sec-WebSocket-Accept", std::string_view(accept_value.data(), accept_value.size())},
+        {"Sec-WebSocket-Accept", accept_view},
     }};
     std::size_t n = 3;
     if (!opts.protocol.empty()) fields[n++] = {"Sec-WebSocket-Protocol", opts.protocol};

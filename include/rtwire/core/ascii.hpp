@@ -33,7 +33,8 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
 /// §5.6.2), as the HTTP parser guarantees for field names. Eight bytes at a time: OR-ing 0x20
 /// folds case for letters and leaves '-' and digits alone; the bytes it could confuse with them
 /// (CR, 0x10-0x19) are not token characters. Outside that precondition use iequals().
-inline bool equals_lower(std::string_view token, std::string_view lower) noexcept {
+[[gnu::always_inline]] inline bool equals_lower(std::string_view token,
+                                                std::string_view lower) noexcept {
   if (token.size() != lower.size()) return false;
   std::size_t i = 0;
   for (; i + 8 <= token.size(); i += 8) {

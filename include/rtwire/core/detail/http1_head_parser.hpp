@@ -231,9 +231,8 @@ class basic_head_parser {
       }
 #endif
       const std::size_t end = line_off_ + std::min(avail - line_off_, line_cap);
-      // memchr, not rtwire's block scanner (detail/byte_blocks.hpp): head lines are short and
-      // glibc's memchr (AVX2/EVEX) finds one byte in them faster; the measured difference is
-      // ~10% of a whole handshake.
+      // The byte-wise path: the start-line, a line resumed where the previous feed() stopped, a
+      // line the fast path left. memchr finds the LF (glibc's AVX2/EVEX one: lines are short).
       const void* lf =
           scan_off_ < end ? std::memchr(b + scan_off_, '\n', end - scan_off_) : nullptr;
       const std::size_t lf_off =

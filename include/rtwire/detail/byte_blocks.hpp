@@ -41,16 +41,23 @@ inline std::uint64_t match_bytes(const char* p, std::size_t n, std::uint64_t* hi
 template <char... Bytes>
 inline std::uint64_t match_block64(const char* p, std::uint64_t* high) noexcept {
 #if RTWIRE_BYTE_BLOCKS_SSE2
-  std::uint64_t m = 0, h = 0;
+  __m128i v[4];
+  std::uint64_t m = 0;
   for (int k = 0; k < 4; ++k) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    v[k] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
     __m128i hit = _mm_setzero_si128();
-    ((hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, _mm_set1_epi8(Bytes)))), ...);
+    ((hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v[k], _mm_set1_epi8(Bytes)))), ...);
     m |= std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(hit))} << (16 * k);
-    if (high != nullptr)
-      h |= std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(v))} << (16 * k);
   }
-  if (high != nullptr) *high = h;
+  if (high != nullptr) {
+    // Text is mostly ASCII: one test for the whole block before the per-byte mask.
+    std::uint64_t h = 0;
+    if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(v[0], v[1]), _mm_or_si128(v[2], v[3]))) != 0) {
+      for (int k = 0; k < 4; ++k)
+        h |= std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(v[k]))} << (16 * k);
+    }
+    *high = h;
+  }
   return m;
 #else
   return match_bytes<Bytes...>(p, 64, high);
@@ -95,6 +102,53 @@ inline std::size_t find_first_of(const char* p, std::size_t n) noexcept {
   for (; i < n; ++i)
     if (((p[i] == Bytes) || ...)) return i;
   return n;
+}
+
+/// Whether [p, p + n) holds the byte B: 8 bytes at a time (a word has a zero byte after the XOR
+/// exactly when (w - 0x01..01) & ~w & 0x80..80 is non-zero), for short fields such as an id.
+template <char B>
+inline bool contains_byte(const char* p, std::size_t n) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  constexpr std::uint64_t pattern = ones * static_cast<unsigned char>(B);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    w ^= pattern;
+    if (((w - ones) & ~w & (ones << 7)) != 0) return true;
+  }
+  for (; i < n; ++i)
+    if (p[i] == B) return true;
+  return false;
+}
+
+/// The 8 bytes at p as one word (in memory order, whatever the endianness; see word_prefix).
+inline std::uint64_t load_word(const char* p) noexcept {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+/// A prefix of at most 8 bytes, compared against load_word() of a text in one AND and one
+/// compare: `matches(load_word(p))` says whether p starts with the prefix.
+struct word_prefix {
+  std::uint64_t value = 0;
+  std::uint64_t mask = 0;
+  constexpr bool matches(std::uint64_t w) const noexcept { return (w & mask) == value; }
+};
+
+/// The word_prefix of a string literal of 1 to 8 characters.
+template <std::size_t N>
+consteval word_prefix make_word_prefix(const char (&s)[N]) {
+  static_assert(N >= 2 && N <= 9, "a prefix of 1 to 8 characters");
+  word_prefix out;
+  for (std::size_t i = 0; i + 1 < N; ++i) {
+    const auto shift =
+        static_cast<unsigned>(std::endian::native == std::endian::little ? 8 * i : 56 - 8 * i);
+    out.value |= std::uint64_t{static_cast<unsigned char>(s[i])} << shift;
+    out.mask |= std::uint64_t{0xFF} << shift;
+  }
+  return out;
 }
 
 }  // namespace rtwire::detail

@@ -19,13 +19,17 @@
 //     else break;                          // error (dec.error()) or end (after finish())
 //   }
 //
-// Design: the decoder keeps a view of the chunk given to feed() and parses it lazily, one line
-// per step, when next() is called, so an event whose single data line lies in one chunk is
-// returned as a view into that chunk (zero copy). Line ends are found by a SIMD scan that
-// classifies each 64-byte block once (sse/scan.hpp) and also tells whether a line is pure ASCII
-// (then no UTF-8 work is done at all). A line cut by a chunk boundary is carried in one internal
-// buffer; multi-line data is joined in another. Buffers are reused, so steady-state decoding does
-// not allocate. Every buffer is bounded by `limits`.
+// Design: the decoder keeps a view of the chunk given to feed() and parses it lazily when next()
+// is called, so an event whose single data line lies in one chunk is returned as a view into that
+// chunk (zero copy); so are its type and, until the chunk is consumed, its last event ID. Line
+// ends are found by a SIMD scan that classifies each 64-byte block once (sse/scan.hpp) and also
+// tells whether a line is pure ASCII (then no UTF-8 work is done at all). Lines that lie whole in
+// the chunk, the common case, are parsed by one tight loop (fast_lines) that keeps its state in
+// registers and recognises the usual field names with one 8-byte compare; a line cut by a chunk
+// boundary, a CR ending a chunk and the stream's start (BOM) take the general step, one line at a
+// time. Both steps apply the same §9.2.6 handlers. A cut line is carried in one internal buffer;
+// multi-line data is joined in another. Buffers are reused, so steady-state decoding does not
+// allocate. Every buffer is bounded by `limits`.
 //
 // Memory: allocation failure is not reported (like std::string, it ends the program); the
 // limits bound what can be requested.
@@ -114,7 +118,9 @@ class decoder {
   decoder& operator=(const decoder&) = delete;
 
   /// Hands the next chunk of the stream to the decoder. The decoder keeps a view of `chunk`:
-  /// the bytes must stay valid and unchanged until next() returns need_more (or end/error).
+  /// the bytes must stay valid and unchanged until next() returns need_more (or end/error), or
+  /// returns an event/retry that ended exactly at the chunk's end (the decoder then no longer
+  /// needs the chunk; the event's own views still point into it until the next call).
   /// Call it when the previous chunk is consumed (next() returned need_more, or it returned an
   /// event/retry that ended exactly at the chunk's end). Returns:
   /// - {} on success; then call next() until it returns need_more;
@@ -129,10 +135,9 @@ class decoder {
     if (finished_) return error::feed_after_finish;
     if (cur_ != end_) return error::feed_before_drained;
     settle();
-    detach();
     cur_ = chunk.data();
     end_ = chunk.data() + chunk.size();
-    scanner_.reset();
+    scanner_.reset(cur_);
     return {};
   }
   /// As feed(std::string_view), for bytes.
@@ -159,68 +164,25 @@ class decoder {
     settle();
     for (;;) {
       if (cur_ == end_) {
-        detach();
+        release_chunk();
         r.status = finished_ ? status::end : status::need_more;
         return r;
       }
-      if (after_cr_) {
-        // §9.2.5: CRLF is one line ending, also when the CR ended the previous chunk.
-        after_cr_ = false;
-        if (*cur_ == '\n') {
-          advance(1);
-          line_start_ = pos_;
-          continue;
-        }
+      if (!after_cr_ && !sniffing_bom_ && line_buf_.empty()) {
+        // A line starts at cur_: the lines that lie whole in the chunk take the fast loop.
+        if (fast_lines(r)) return r;
+        if (cur_ == end_) continue;
       }
-      if (sniffing_bom_ && !sniff_bom()) continue;
-
-      const auto avail = static_cast<std::size_t>(end_ - cur_);
-      const detail::line_scan scan = scanner_.find(cur_, end_);
-      const std::size_t total = line_buf_.size() + scan.end;
-      if (total > limit_.max_line_bytes) {
-        fail(error::line_too_long, line_start_ + limit_.max_line_bytes);
-        r.status = status::error;
-        return r;
-      }
-      if (scan.end == avail) {
-        // No line ending in this chunk: carry the partial line over to the next one.
-        line_buf_.append(cur_, avail);
-        line_non_ascii_ = line_non_ascii_ || scan.non_ascii;
-        advance(avail);
-        continue;
-      }
-      std::string_view line;
-      bool in_chunk = line_buf_.empty();
-      if (in_chunk) {
-        line = std::string_view(cur_, scan.end);
-      } else {
-        line_buf_.append(cur_, scan.end);
-        line = line_buf_;
-      }
-      const bool non_ascii = scan.non_ascii || line_non_ascii_;
-      const char terminator = cur_[scan.end];
-      advance(scan.end + 1);
-      if (terminator == '\r') {
-        if (cur_ != end_) {
-          if (*cur_ == '\n') advance(1);
-        } else {
-          after_cr_ = true;  // the next chunk may start with the LF of this CRLF
-        }
-      }
-      const std::size_t this_line = line_start_;
-      line_start_ = pos_;
-      const bool report = process_line(line, in_chunk, non_ascii, this_line, r);
-      if (!in_chunk) {
-        line_buf_.clear();
-        line_non_ascii_ = false;
-      }
-      if (report) return r;
+      if (general_step(r)) return r;
     }
   }
 
   /// The last event ID string: the value committed at the last blank line (or the one given at
-  /// construction). An `id` seen in a block that has not ended yet is not included.
-  std::string_view last_event_id() const noexcept { return last_event_id_; }
+  /// construction). An `id` seen in a block that has not ended yet is not included. The view is
+  /// valid until the next call to next(), feed() or finish().
+  std::string_view last_event_id() const noexcept {
+    return last_id_in_chunk_ ? last_id_view_ : std::string_view(last_event_id_);
+  }
   /// The reconnection time set by the last valid `retry` field, or nullopt if none was read.
   std::optional<std::uint64_t> reconnection_time() const noexcept { return reconnection_time_; }
   /// The sticky error with the stream offset where it was detected (npos for API misuse):
@@ -244,6 +206,119 @@ class decoder {
     err_.offset = offset;
     cur_ = end_ = nullptr;
     return err_.code;
+  }
+
+  // The line at cur_ ends with a CR or LF inside the chunk, the state is plain (no carried line,
+  // no pending CR, no BOM sniffing): parse such lines in a row, with the scanner and the position
+  // held in locals. Stops before the first line it leaves to general_step() (one that reaches the
+  // chunk's end, a CR at the chunk's end, a line over max_line_bytes), or after a line that has
+  // something to report (returns true, `r` filled).
+  bool fast_lines(result& r) {
+    const char* const start = cur_;
+    const std::size_t start_pos = pos_;
+    const char* p = start;
+    const char* const end = end_;
+    detail::eol_scanner scanner = scanner_;
+    bool report = false;
+    while (p != end) {
+      const detail::line_scan scan = scanner.find(p, end);
+      const char* const eol = p + scan.end;
+      if (eol == end || scan.end > limit_.max_line_bytes) break;
+      const char* next = eol + 1;
+      if (*eol == '\r') {
+        // §9.2.5: CRLF is one line ending; a CR ending the chunk needs the next chunk's byte.
+        if (next == end) break;
+        if (*next == '\n') ++next;
+      }
+      const std::size_t offset = start_pos + static_cast<std::size_t>(p - start);
+      report = chunk_line(p, eol, end, scan.non_ascii, offset, r);
+      p = next;
+      if (report) break;
+    }
+    scanner_ = scanner;
+    if (report && r.status == status::error) return true;  // fail() cleared the chunk
+    pos_ = start_pos + static_cast<std::size_t>(p - start);
+    line_start_ = pos_;
+    cur_ = p;
+    if (report && cur_ == end_) release_chunk();
+    return report;
+  }
+
+  // One line [p, eol) of the chunk (readable up to `end`), as process_line() with stable views;
+  // the usual field names are matched here with one 8-byte compare: a name and its colon contain
+  // no CR or LF, so a match cannot reach past the line's end.
+  bool chunk_line(const char* p, const char* eol, const char* end, bool non_ascii,
+                  std::size_t offset, result& r) {
+    const std::string_view line(p, static_cast<std::size_t>(eol - p));
+    if (line.empty()) return dispatch(r);
+    if (end - p >= 8) {
+      const std::uint64_t w = rtwire::detail::load_word(p);
+      if (detail::word_data.matches(w))
+        return data_field(strip_space(line.substr(5)), true, non_ascii, offset, r);
+      if (detail::word_id.matches(w)) return id_field(strip_space(line.substr(3)), true, non_ascii);
+      if (detail::word_event.matches(w))
+        return event_field(strip_space(line.substr(6)), true, non_ascii);
+    }
+    return process_line(line, true, non_ascii, offset, r);
+  }
+
+  // The general step: one line at cur_, whatever the state (a line continued from the previous
+  // chunk, a CRLF cut by the chunk boundary, the BOM at the stream's start, a line that reaches
+  // the chunk's end). Returns true when `r` holds something to report.
+  bool general_step(result& r) {
+    if (after_cr_) {
+      // §9.2.5: CRLF is one line ending, also when the CR ended the previous chunk.
+      after_cr_ = false;
+      if (*cur_ == '\n') {
+        advance(1);
+        line_start_ = pos_;
+        return false;
+      }
+    }
+    if (sniffing_bom_ && !sniff_bom()) return false;
+
+    const auto avail = static_cast<std::size_t>(end_ - cur_);
+    const detail::line_scan scan = scanner_.find(cur_, end_);
+    const std::size_t total = line_buf_.size() + scan.end;
+    if (total > limit_.max_line_bytes) {
+      fail(error::line_too_long, line_start_ + limit_.max_line_bytes);
+      r.status = status::error;
+      return true;
+    }
+    if (scan.end == avail) {
+      // No line ending in this chunk: carry the partial line over to the next one.
+      line_buf_.append(cur_, avail);
+      line_non_ascii_ = line_non_ascii_ || scan.non_ascii;
+      advance(avail);
+      return false;
+    }
+    std::string_view line;
+    bool in_chunk = line_buf_.empty();
+    if (in_chunk) {
+      line = std::string_view(cur_, scan.end);
+    } else {
+      line_buf_.append(cur_, scan.end);
+      line = line_buf_;
+    }
+    const bool non_ascii = scan.non_ascii || line_non_ascii_;
+    const char terminator = cur_[scan.end];
+    advance(scan.end + 1);
+    if (terminator == '\r') {
+      if (cur_ != end_) {
+        if (*cur_ == '\n') advance(1);
+      } else {
+        after_cr_ = true;  // the next chunk may start with the LF of this CRLF
+      }
+    }
+    const std::size_t this_line = line_start_;
+    line_start_ = pos_;
+    const bool report = process_line(line, in_chunk, non_ascii, this_line, r);
+    if (!in_chunk) {
+      line_buf_.clear();
+      line_non_ascii_ = false;
+    }
+    if (report && r.status != status::error && cur_ == end_) release_chunk();
+    return report;
   }
 
   // WHATWG Encoding §4.1 / "UTF-8 decode": one leading BOM (EF BB BF) is removed from the
@@ -282,15 +357,25 @@ class decoder {
     type_in_chunk_ = false;
   }
 
-  // The chunk is about to go away: copy what still points into it.
-  void detach() {
-    if (data_in_chunk_) {
+  // The chunk is consumed (cur_ reached its end): copy what still points into it, since the
+  // caller may now reuse its memory. The views of an event just dispatched stay as they are
+  // (settle() drops them at the next call).
+  void release_chunk() {
+    if (data_in_chunk_ && !dispatched_) {
       data_buf_.assign(data_view_);
       data_in_chunk_ = false;
     }
-    if (type_in_chunk_) {
+    if (type_in_chunk_ && !dispatched_) {
       type_buf_.assign(type_view_);
       type_in_chunk_ = false;
+    }
+    if (id_in_chunk_) {
+      id_buf_.assign(id_view_);
+      id_in_chunk_ = false;
+    }
+    if (last_id_in_chunk_) {
+      last_event_id_.assign(last_id_view_);
+      last_id_in_chunk_ = false;
     }
   }
 
@@ -319,14 +404,6 @@ class decoder {
     // "Otherwise, ... using the whole line as the field name, and the empty string as the field
     // value." (The colon and the space are ASCII, so splitting the raw bytes is the same as
     // splitting the decoded text.)
-    // Fast paths for the common fields spelled `name:`; they split exactly as the general path
-    // below does.
-    if (line.size() >= 5 && std::memcmp(line.data(), "data:", 5) == 0)
-      return data_field(strip_space(line.substr(5)), stable, non_ascii, line_offset, r);
-    if (line.size() >= 3 && std::memcmp(line.data(), "id:", 3) == 0)
-      return id_field(strip_space(line.substr(3)), stable, non_ascii);
-    if (line.size() >= 6 && std::memcmp(line.data(), "event:", 6) == 0)
-      return event_field(strip_space(line.substr(6)), stable, non_ascii);
     // Every field this algorithm knows ("data", "event", "id", "retry") is at most five
     // characters long, so the colon only matters within the first six bytes: a line with no
     // colon there names an unknown field and is ignored without searching further.
@@ -369,7 +446,7 @@ class decoder {
     // "Set the event type buffer to field value."
     if (non_ascii) value = decoded(value, stable);
     if (stable) {
-      type_view_ = value;  // zero copy while the chunk lives; see detach()
+      type_view_ = value;  // zero copy while the chunk lives; see release_chunk()
       type_in_chunk_ = true;
     } else {
       type_buf_.assign(value);
@@ -381,10 +458,16 @@ class decoder {
   bool id_field(std::string_view value, bool stable, bool non_ascii) {
     // "If the field value does not contain U+0000 NULL, then set the last event ID buffer to the
     // field value. Otherwise, ignore the field." (An empty value clears it.)
-    if (value.find('\0') == std::string_view::npos) {
-      id_buf_.assign(non_ascii ? decoded(value, stable) : value);
-      id_dirty_ = true;
+    if (rtwire::detail::contains_byte<'\0'>(value.data(), value.size())) return false;
+    if (non_ascii) value = decoded(value, stable);
+    if (stable) {
+      id_view_ = value;  // zero copy while the chunk lives; see release_chunk()
+      id_in_chunk_ = true;
+    } else {
+      id_buf_.assign(value);
+      id_in_chunk_ = false;
     }
+    id_dirty_ = true;
     return false;
   }
 
@@ -442,8 +525,15 @@ class decoder {
     // event is dispatched; the buffer itself is not reset.
     if (id_dirty_) {
       // The buffer's value is only read here, and only after an `id` field set it again, so
-      // moving it (a swap, no copy) is the same as copying it.
-      last_event_id_.swap(id_buf_);
+      // taking it over (a view, or a swap of the strings: no copy) is the same as copying it.
+      if (id_in_chunk_) {
+        last_id_view_ = id_view_;
+        last_id_in_chunk_ = true;
+        id_in_chunk_ = false;  // id_buf_ is stale, but only read after the next `id` sets it
+      } else {
+        last_event_id_.swap(id_buf_);
+        last_id_in_chunk_ = false;
+      }
       id_dirty_ = false;
     }
     // Step 2: "If the data buffer is an empty string, set the data buffer and the event type
@@ -459,7 +549,7 @@ class decoder {
     const std::string_view type = current_type();
     r.event.type = type.empty() ? default_type : type;
     r.event.data = current_data();
-    r.event.last_event_id = last_event_id_;
+    r.event.last_event_id = last_event_id();
     dispatched_ = true;  // step 7 (reset the buffers) runs in settle(), after the caller looked
     return true;
   }
@@ -489,9 +579,16 @@ class decoder {
   std::string type_buf_;
   std::string_view type_view_;
   bool type_in_chunk_ = false;
-  std::string id_buf_;         // the last event ID buffer
-  bool id_dirty_ = false;      // id_buf_ was set since the last blank line
-  std::string last_event_id_;  // the event source's last event ID string
+  // The last event ID buffer: either a view into the chunk or id_buf_; id_dirty_ says an `id`
+  // field set it since the last blank line (else it equals the last event ID string).
+  std::string id_buf_;
+  std::string_view id_view_;
+  bool id_in_chunk_ = false;
+  bool id_dirty_ = false;
+  // The event source's last event ID string: either a view into the chunk or last_event_id_.
+  std::string last_event_id_;
+  std::string_view last_id_view_;
+  bool last_id_in_chunk_ = false;
   std::optional<std::uint64_t> reconnection_time_;
   std::string scratch_;  // UTF-8 replacement output for the current line
   bool finished_ = false;

@@ -111,3 +111,27 @@ TEST_CASE("find_eol", "[sse][scan]") {
   CHECK(find_eol(s.data(), 40) == 40);
   CHECK(find_eol(s.data(), 0) == 0);
 }
+
+TEST_CASE("find_first_of and contains_byte agree with a byte loop at every length and position",
+          "[sse][scan]") {
+  // Lengths around the 8- and 16-byte paths (the overlapping last load, the SWAR words, the byte
+  // loop below 8), one target byte at every position or none; the bytes just outside the range
+  // are targets too, and must not be found.
+  using rtwire::detail::contains_byte;
+  using rtwire::detail::find_first_of;
+  for (std::size_t n = 0; n <= 70; ++n) {
+    for (std::size_t hit = 0; hit <= n; ++hit) {
+      for (const char target : {'\n', '\r', '\0'}) {
+        std::string buf(n + 2, 'x');
+        buf.front() = buf.back() = '\n';  // outside [1, n + 1)
+        if (hit < n) buf[1 + hit] = target;
+        buf[1 + n / 2] = hit < n && n / 2 == hit ? target : static_cast<char>(0x80 + n % 64);
+        INFO("n " << n << " hit " << hit << " byte " << static_cast<int>(target));
+        CHECK(find_first_of<'\n', '\r', '\0'>(buf.data() + 1, n) == hit);
+        CHECK(find_first_of<'\n', '\r'>(buf.data() + 1, n) == (target == '\0' ? n : hit));
+        CHECK(find_first_of<'\r'>(buf.data() + 1, n) == (target == '\r' ? hit : n));
+        CHECK(contains_byte<'\0'>(buf.data() + 1, n) == (target == '\0' && hit < n));
+      }
+    }
+  }
+}

@@ -75,58 +75,78 @@ inline unsigned match16(const char* p) noexcept {
 }
 #endif
 
-/// The offset of the first byte of [p, p + n) that is one of `Bytes`, or n if none (one-shot, no
-/// block state). Most lines are short: the first 16 bytes are tried inline; past them a single
-/// byte is left to memchr (the C library's, AVX2 where present, is several times faster than
-/// SSE2 on long runs), several bytes go on 16 at a time.
-template <char... Bytes>
-inline std::size_t find_first_of(const char* p, std::size_t n) noexcept {
-  std::size_t i = 0;
-#if RTWIRE_BYTE_BLOCKS_SSE2
-  if (n >= 16) {
-    if (const unsigned m = match16<Bytes...>(p); m != 0)
-      return static_cast<unsigned>(std::countr_zero(m));
-    i = 16;
-  }
-#endif
-  if constexpr (sizeof...(Bytes) == 1) {
-    const void* hit = i < n ? std::memchr(p + i, Bytes..., n - i) : nullptr;
-    return hit == nullptr ? n : static_cast<std::size_t>(static_cast<const char*>(hit) - p);
-  }
-#if RTWIRE_BYTE_BLOCKS_SSE2
-  for (; i + 16 <= n; i += 16) {
-    if (const unsigned m = match16<Bytes...>(p + i); m != 0)
-      return i + static_cast<unsigned>(std::countr_zero(m));
-  }
-#endif
-  for (; i < n; ++i)
-    if (((p[i] == Bytes) || ...)) return i;
-  return n;
-}
-
-/// Whether [p, p + n) holds the byte B: 8 bytes at a time (a word has a zero byte after the XOR
-/// exactly when (w - 0x01..01) & ~w & 0x80..80 is non-zero), for short fields such as an id.
-template <char B>
-inline bool contains_byte(const char* p, std::size_t n) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101u;
-  constexpr std::uint64_t pattern = ones * static_cast<unsigned char>(B);
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    w ^= pattern;
-    if (((w - ones) & ~w & (ones << 7)) != 0) return true;
-  }
-  for (; i < n; ++i)
-    if (p[i] == B) return true;
-  return false;
-}
-
 /// The 8 bytes at p as one word (in memory order, whatever the endianness; see word_prefix).
 inline std::uint64_t load_word(const char* p) noexcept {
   std::uint64_t w;
   std::memcpy(&w, p, 8);
   return w;
+}
+
+/// Bit 7 of each byte of `w` set where that byte is one of `Bytes` (SWAR: a byte of w ^ B is zero
+/// exactly there; (x - 0x01..01) & ~x & 0x80..80 marks the lowest such byte exactly, and may mark
+/// bytes above it, so only the lowest marked byte is to be trusted).
+template <char... Bytes>
+constexpr std::uint64_t match_word(std::uint64_t w) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  std::uint64_t z = 0;
+  ((z |= ((w ^ (ones * static_cast<unsigned char>(Bytes))) - ones) &
+         ~(w ^ (ones * static_cast<unsigned char>(Bytes))) & (ones << 7)),
+   ...);
+  return z;
+}
+
+/// The offset of the first byte of [p, p + n) that is one of `Bytes`, or n if none (one-shot, no
+/// block state). Reads exactly [p, p + n): the last 16 (or 8) bytes are searched with one load
+/// that overlaps bytes already searched, so no byte is looked at one by one unless n < 8. A
+/// single byte past the first 16 is left to memchr (the C library's, AVX2 where present, is
+/// several times faster than SSE2 on long runs).
+template <char... Bytes>
+inline std::size_t find_first_of(const char* p, std::size_t n) noexcept {
+#if RTWIRE_BYTE_BLOCKS_SSE2
+  if (n >= 16) {
+    if (const unsigned m = match16<Bytes...>(p); m != 0)
+      return static_cast<unsigned>(std::countr_zero(m));
+    if constexpr (sizeof...(Bytes) == 1) {
+      const void* hit = std::memchr(p + 16, Bytes..., n - 16);
+      return hit == nullptr ? n : static_cast<std::size_t>(static_cast<const char*>(hit) - p);
+    }
+    std::size_t i = 16;
+    for (; i + 16 <= n; i += 16) {
+      if (const unsigned m = match16<Bytes...>(p + i); m != 0)
+        return i + static_cast<unsigned>(std::countr_zero(m));
+    }
+    if (i == n) return n;
+    // [n - 16, n) overlaps [n - 16, i), already searched: drop those bits.
+    const unsigned m = match16<Bytes...>(p + n - 16) >> (i + 16 - n);
+    return m != 0 ? i + static_cast<unsigned>(std::countr_zero(m)) : n;
+  }
+#endif
+  std::size_t i = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    if (n >= 8) {
+      for (; i + 8 <= n; i += 8) {
+        if (const std::uint64_t z = match_word<Bytes...>(load_word(p + i)); z != 0)
+          return i + static_cast<unsigned>(std::countr_zero(z)) / 8;
+      }
+      if (i == n) return n;
+      const std::uint64_t z = match_word<Bytes...>(load_word(p + n - 8)) >> (8 * (i + 8 - n));
+      return z != 0 ? i + static_cast<unsigned>(std::countr_zero(z)) / 8 : n;
+    }
+  }
+  for (; i < n; ++i)
+    if (((p[i] == Bytes) || ...)) return i;
+  return n;
+}
+
+/// Whether [p, p + n) holds the byte B, 8 bytes at a time (for short fields such as an id).
+template <char B>
+inline bool contains_byte(const char* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    if (match_word<B>(load_word(p + i)) != 0) return true;
+  for (; i < n; ++i)
+    if (p[i] == B) return true;
+  return false;
 }
 
 /// A prefix of at most 8 bytes, compared against load_word() of a text in one AND and one

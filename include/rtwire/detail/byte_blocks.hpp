@@ -82,17 +82,26 @@ inline std::uint64_t load_word(const char* p) noexcept {
   return w;
 }
 
-/// Bit 7 of each byte of `w` set where that byte is one of `Bytes` (SWAR: a byte of w ^ B is zero
-/// exactly there; (x - 0x01..01) & ~x & 0x80..80 marks the lowest such byte exactly, and may mark
-/// bytes above it, so only the lowest marked byte is to be trusted).
-template <char... Bytes>
-constexpr std::uint64_t match_word(std::uint64_t w) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101u;
-  std::uint64_t z = 0;
-  ((z |= ((w ^ (ones * static_cast<unsigned char>(Bytes))) - ones) &
-         ~(w ^ (ones * static_cast<unsigned char>(Bytes))) & (ones << 7)),
+/// Bit 7 of each byte of `w` (a 32- or 64-bit word) set where that byte is one of `Bytes` (SWAR:
+/// a byte of w ^ B is zero exactly there; (x - 0x01..01) & ~x & 0x80..80 marks the lowest such
+/// byte exactly, and may mark bytes above it, so only the lowest marked byte is to be trusted).
+template <char... Bytes, class Word>
+constexpr Word match_word(Word w) noexcept {
+  constexpr Word ones = static_cast<Word>(0x0101010101010101u);
+  Word z = 0;
+  ((z |=
+    static_cast<Word>(((w ^ static_cast<Word>(ones * static_cast<unsigned char>(Bytes))) - ones) &
+                      ~(w ^ static_cast<Word>(ones * static_cast<unsigned char>(Bytes))) &
+                      static_cast<Word>(ones << 7))),
    ...);
   return z;
+}
+
+/// The 4 bytes at p as one word (in memory order).
+inline std::uint32_t load_word32(const char* p) noexcept {
+  std::uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
 }
 
 /// The offset of the first byte of [p, p + n) that is one of `Bytes`, or n if none (one-shot, no
@@ -123,14 +132,23 @@ inline std::size_t find_first_of(const char* p, std::size_t n) noexcept {
 #endif
   std::size_t i = 0;
   if constexpr (std::endian::native == std::endian::little) {
+    // Short text (an event type, a name): two words that overlap in the middle, no loop. The
+    // second word's overlap with the first holds no match, so its first match is the answer.
     if (n >= 8) {
-      for (; i + 8 <= n; i += 8) {
+      for (; i + 16 <= n; i += 8) {
         if (const std::uint64_t z = match_word<Bytes...>(load_word(p + i)); z != 0)
           return i + static_cast<unsigned>(std::countr_zero(z)) / 8;
       }
-      if (i == n) return n;
-      const std::uint64_t z = match_word<Bytes...>(load_word(p + n - 8)) >> (8 * (i + 8 - n));
-      return z != 0 ? i + static_cast<unsigned>(std::countr_zero(z)) / 8 : n;
+      if (const std::uint64_t z = match_word<Bytes...>(load_word(p + i)); z != 0)
+        return i + static_cast<unsigned>(std::countr_zero(z)) / 8;
+      const std::uint64_t z = match_word<Bytes...>(load_word(p + n - 8));
+      return z != 0 ? n - 8 + static_cast<unsigned>(std::countr_zero(z)) / 8 : n;
+    }
+    if (n >= 4) {
+      if (const std::uint32_t z = match_word<Bytes...>(load_word32(p)); z != 0)
+        return static_cast<unsigned>(std::countr_zero(z)) / 8;
+      const std::uint32_t z = match_word<Bytes...>(load_word32(p + n - 4));
+      return z != 0 ? n - 4 + static_cast<unsigned>(std::countr_zero(z)) / 8 : n;
     }
   }
   for (; i < n; ++i)

@@ -159,10 +159,13 @@ inline std::size_t find_first_of(const char* p, std::size_t n) noexcept {
 /// Whether [p, p + n) holds the byte B, 8 bytes at a time (for short fields such as an id).
 template <char B>
 inline bool contains_byte(const char* p, std::size_t n) noexcept {
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    if (match_word<B>(load_word(p + i)) != 0) return true;
-  for (; i < n; ++i)
+  if (n >= 8) {
+    // Whole words, then one last word that may overlap the one before it.
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (match_word<B>(load_word(p + i)) != 0) return true;
+    return match_word<B>(load_word(p + n - 8)) != 0;
+  }
+  for (std::size_t i = 0; i < n; ++i)
     if (p[i] == B) return true;
   return false;
 }

@@ -37,7 +37,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,65 +44,13 @@
 
 #include "rtwire/core/bytes.hpp"
 #include "rtwire/core/error.hpp"
+#include "rtwire/sse/decoder_types.hpp"
 #include "rtwire/sse/error.hpp"
+#include "rtwire/sse/field.hpp"
 #include "rtwire/sse/scan.hpp"
 #include "rtwire/sse/utf8_decode.hpp"
 
 namespace rtwire::sse {
-
-/// Bounds on what the decoder buffers. The WHATWG algorithm has none; a server that streams an
-/// endless line must not make a client grow without bound.
-struct limits {
-  /// Longest line, in bytes as received (before UTF-8 decoding), without its line ending.
-  std::size_t max_line_bytes = std::size_t{256} << 10;
-  /// Longest event data, in bytes after UTF-8 decoding: the data lines joined with LF (the
-  /// `data` an event would report).
-  std::size_t max_data_bytes = std::size_t{1} << 20;
-};
-
-/// Construction options of a decoder.
-struct decoder_options {
-  limits limit{};
-  /// The last event ID string to start with (copied). A new connection starts a new decoder that
-  /// carries in the previous connection's last_event_id() (WHATWG HTML §9.2.3: the reconnection
-  /// keeps the event source's last event ID string); events without an `id` report it.
-  std::string_view last_event_id{};
-};
-
-/// What next() found.
-enum class status {
-  /// An event was dispatched: see result::event.
-  event,
-  /// A valid `retry` line set the reconnection time: see result::retry.
-  retry,
-  /// The chunk given to feed() is consumed: feed the next one (or call finish()).
-  need_more,
-  /// finish() was called and everything before it is consumed. Final.
-  end,
-  /// A limit was exceeded or the API was misused: see decoder::error(). Final (sticky).
-  error,
-};
-
-/// A dispatched event (WHATWG HTML §9.2.6 "dispatch the event"). All views are valid until the
-/// next call to next(), feed() or finish() on the decoder that returned them.
-struct event {
-  /// The event type: the last `event` field's value, or "message" when it was empty or absent.
-  std::string_view type;
-  /// The data lines joined with LF (valid UTF-8).
-  std::string_view data;
-  /// The last event ID string at dispatch: the event source's, not only this block's `id`.
-  std::string_view last_event_id;
-};
-
-/// One step of the decoder.
-struct result {
-  sse::status status = sse::status::need_more;
-  /// Valid when status == status::event.
-  sse::event event{};
-  /// The new reconnection time in milliseconds when status == status::retry. A value beyond 2^64-1
-  /// is all digits, so it is valid; it saturates to 2^64-1.
-  std::uint64_t retry = 0;
-};
 
 /// The event-stream decoder of one connection. Move-only; a move invalidates the views of the
 /// last result (they may point into the moved buffers).
@@ -230,8 +177,8 @@ class decoder {
         if (next == end) break;
         if (*next == '\n') ++next;
       }
-      const std::size_t offset = start_pos + static_cast<std::size_t>(p - start);
-      report = chunk_line(p, eol, end, scan.non_ascii, offset, r);
+      report = chunk_line(p, eol, end, scan.non_ascii,
+                          start_pos - reinterpret_cast<std::uintptr_t>(start), r);
       p = next;
       if (report) break;
     }
@@ -247,19 +194,23 @@ class decoder {
   // One line [p, eol) of the chunk (readable up to `end`), as process_line() with stable views;
   // the usual field names are matched here with one 8-byte compare: a name and its colon contain
   // no CR or LF, so a match cannot reach past the line's end.
+  // `origin`: the stream offset of address 0 in this chunk (the line's offset is origin + p,
+  // computed only where an error needs it).
   bool chunk_line(const char* p, const char* eol, const char* end, bool non_ascii,
-                  std::size_t offset, result& r) {
+                  std::uintptr_t origin, result& r) {
     const std::string_view line(p, static_cast<std::size_t>(eol - p));
     if (line.empty()) return dispatch(r);
     if (end - p >= 8) {
       const std::uint64_t w = rtwire::detail::load_word(p);
       if (detail::word_data.matches(w))
-        return data_field(strip_space(line.substr(5)), true, non_ascii, offset, r);
-      if (detail::word_id.matches(w)) return id_field(strip_space(line.substr(3)), true, non_ascii);
+        return data_field(detail::strip_space(line.substr(5)), true, non_ascii,
+                          origin + reinterpret_cast<std::uintptr_t>(p), r);
+      if (detail::word_id.matches(w))
+        return id_field(detail::strip_space(line.substr(3)), true, non_ascii);
       if (detail::word_event.matches(w))
-        return event_field(strip_space(line.substr(6)), true, non_ascii);
+        return event_field(detail::strip_space(line.substr(6)), true, non_ascii);
     }
-    return process_line(line, true, non_ascii, offset, r);
+    return process_line(line, true, non_ascii, origin + reinterpret_cast<std::uintptr_t>(p), r);
   }
 
   // The general step: one line at cur_, whatever the state (a line continued from the previous
@@ -398,39 +349,27 @@ class decoder {
     if (line.empty()) return dispatch(r);
     // "If the line starts with a U+003A COLON character (:): Ignore the line."
     if (line.front() == ':') return false;
-    // "If the line contains a U+003A COLON character: collect the characters on the line before
-    // the first colon, and let field be that string; collect the characters after it, and let
-    // value be that string. If value starts with a U+0020 SPACE character, remove it."
-    // "Otherwise, ... using the whole line as the field name, and the empty string as the field
-    // value." (The colon and the space are ASCII, so splitting the raw bytes is the same as
-    // splitting the decoded text.)
-    // Every field this algorithm knows ("data", "event", "id", "retry") is at most five
-    // characters long, so the colon only matters within the first six bytes: a line with no
-    // colon there names an unknown field and is ignored without searching further.
-    const std::size_t probe = line.size() < 6 ? line.size() : 6;
-    std::size_t at = 0;
-    while (at < probe && line[at] != ':')
-      ++at;
-    std::string_view field = line, value;
-    if (at < probe) {
-      field = line.substr(0, at);
-      value = strip_space(line.substr(at + 1));
-    } else if (line.size() > 5) {
-      return false;  // "Otherwise: The field is ignored." (an unknown field of 6+ characters)
+    const detail::field f = detail::split_field(line);
+    switch (f.name) {
+      case detail::field_name::data:
+        return data_field(f.value, stable, non_ascii, line_offset, r);
+      case detail::field_name::event:
+        return event_field(f.value, stable, non_ascii);
+      case detail::field_name::id:
+        return id_field(f.value, stable, non_ascii);
+      case detail::field_name::retry:
+        if (const auto ms = detail::retry_value(f.value)) {
+          // "... set the event stream's reconnection time to that integer."
+          reconnection_time_ = ms;
+          r.status = status::retry;
+          r.retry = *ms;
+          return true;
+        }
+        return false;
+      case detail::field_name::ignored:
+        break;
     }
-    // "Process the field": the name must match exactly (case-sensitive).
-    if (field == "data") return data_field(value, stable, non_ascii, line_offset, r);
-    if (field == "event") return event_field(value, stable, non_ascii);
-    if (field == "id") return id_field(value, stable, non_ascii);
-    if (field == "retry") return retry_field(value, r);
-    // "Otherwise: The field is ignored."
     return false;
-  }
-
-  // "If value starts with a U+0020 SPACE character, remove it from value."
-  static std::string_view strip_space(std::string_view value) noexcept {
-    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    return value;
   }
 
   // The field handlers get the field value (after the colon and the optional space), still as
@@ -486,33 +425,15 @@ class decoder {
       data_in_chunk_ = true;
     } else {
       if (data_in_chunk_) {
-        data_buf_.assign(data_view_);
+        data_buf_.clear();
+        data_buf_.append(data_view_.data(), data_view_.size());
         data_in_chunk_ = false;
       }
       if (has_data_) data_buf_.push_back('\n');
-      data_buf_.append(value);
+      data_buf_.append(value.data(), value.size());
     }
     has_data_ = true;
     return false;
-  }
-
-  bool retry_field(std::string_view value, result& r) {
-    // "If the field value consists of only ASCII digits, then interpret the field value as an
-    // integer in base ten, and set the event stream's reconnection time to that integer.
-    // Otherwise, ignore the field." An empty value is not a number (WPT
-    // eventsource/format-field-retry-empty: `retry` alone changes nothing).
-    if (value.empty()) return false;
-    std::uint64_t ms = 0;
-    constexpr std::uint64_t max = ~std::uint64_t{0};
-    for (const char c : value) {
-      if (c < '0' || c > '9') return false;
-      const auto d = static_cast<std::uint64_t>(c - '0');
-      ms = ms > (max - d) / 10 ? max : ms * 10 + d;  // saturate beyond 2^64-1
-    }
-    reconnection_time_ = ms;
-    r.status = status::retry;
-    r.retry = ms;
-    return true;
   }
 
   std::string_view current_data() const noexcept {

@@ -70,6 +70,15 @@ class eol_scanner {
     std::uint64_t seen = 0;  // non-ASCII bytes of the line in the blocks before this one
     while (e == 0) {
       seen |= h;
+      if (end - block_end_ >= 64) {
+        // The line goes on into the next full block (the usual case for a long line).
+        base_ = block_end_;
+        block_end_ = base_ + 64;
+        classify_block(base_, 64, eol_, high_);
+        e = eol_;
+        h = high_;
+        continue;
+      }
       if (block_end_ == end) return {static_cast<std::size_t>(end - p), seen != 0};
       load(block_end_, end);
       // The chunk's last block may start before p: its bits there belong to earlier lines.
@@ -106,12 +115,6 @@ class eol_scanner {
   std::uint64_t eol_ = 0;
   std::uint64_t high_ = 0;
 };
-
-/// The field names the decoder's fast path recognises with one compare (colon included).
-inline constexpr rtwire::detail::word_prefix word_data = rtwire::detail::make_word_prefix("data:");
-inline constexpr rtwire::detail::word_prefix word_id = rtwire::detail::make_word_prefix("id:");
-inline constexpr rtwire::detail::word_prefix word_event =
-    rtwire::detail::make_word_prefix("event:");
 
 /// Offset of the first CR or LF in [p, p + n), or n if none (one-shot, for the encoder).
 inline std::size_t find_eol(const char* p, std::size_t n) noexcept {

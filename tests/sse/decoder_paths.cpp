@@ -7,7 +7,9 @@
 // and split at every point, with and without limits.
 #include <rtwire/sse/decoder.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -234,6 +236,25 @@ TEST_CASE("many events in one chunk, then the same stream in chunks of every siz
     for (std::size_t at = 0; at < g.stream.size(); at += size)
       chunks.push_back(std::string_view(g.stream).substr(at, size));
     CHECK(rtwire::test::sse_decode_log(chunks, opts) == g.log);
+  }
+}
+
+TEST_CASE("every chunk in its own exact-size allocation (no read past a chunk)",
+          "[sse][decoder][paths]") {
+  // The scanner reads whole 64-byte blocks and 8-byte words: under AddressSanitizer, chunks that
+  // end at the end of their allocation show any read past a chunk's end.
+  decoder_options opts;
+  const generated g = generate(7, 8, opts, true);
+  for (const auto& s : rtwire::test::all_splits(g.stream)) {
+    INFO("split: " << s.label);
+    std::vector<std::unique_ptr<char[]>> owned;
+    std::vector<std::string_view> chunks;
+    for (const auto c : s.chunks) {
+      owned.push_back(std::make_unique<char[]>(c.size()));
+      std::copy(c.begin(), c.end(), owned.back().get());
+      chunks.push_back(std::string_view(owned.back().get(), c.size()));
+    }
+    REQUIRE(rtwire::test::sse_decode_log(chunks, opts) == g.log);
   }
 }
 

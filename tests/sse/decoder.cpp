@@ -12,6 +12,7 @@
 #include "catch.hpp"
 #include "support/allocation_counter.hpp"
 #include "support/splits.hpp"
+#include "support/sse_decode_log.hpp"
 
 namespace {
 
@@ -19,47 +20,10 @@ using rtwire::sse::decoder;
 using rtwire::sse::decoder_options;
 using rtwire::sse::status;
 
-/// The decoder's output as text lines: `event <type> id=<id> data=<data>`, `retry <n>`, and a final
-/// `end id=<last event id> retry=<n|none>` or `error <message> @<offset>`.
+/// The decoder's output as text lines (see support/sse_decode_log.hpp).
 std::vector<std::string> decode(const std::vector<std::string_view>& chunks,
                                 const decoder_options& opts = {}) {
-  decoder dec(opts);
-  std::vector<std::string> log;
-  auto drain = [&]() -> bool {
-    for (;;) {
-      const auto r = dec.next();
-      switch (r.status) {
-        case status::event:
-          log.push_back("event " + std::string(r.event.type) + " id=" +
-                        std::string(r.event.last_event_id) + " data=" + std::string(r.event.data));
-          break;
-        case status::retry:
-          log.push_back("retry " + std::to_string(r.retry));
-          break;
-        case status::need_more:
-          return true;
-        case status::end:
-          log.push_back("end id=" + std::string(dec.last_event_id()) + " retry=" +
-                        (dec.reconnection_time() ? std::to_string(*dec.reconnection_time())
-                                                 : std::string("none")));
-          return false;
-        case status::error:
-          log.push_back("error " + dec.error().message() + " @" +
-                        std::to_string(dec.error().offset));
-          return false;
-      }
-    }
-  };
-  for (const auto chunk : chunks) {
-    if (dec.feed(chunk)) {
-      log.push_back("feed error " + dec.error().message());
-      return log;
-    }
-    if (!drain()) return log;
-  }
-  dec.finish();
-  drain();
-  return log;
+  return rtwire::test::sse_decode_log(chunks, opts);
 }
 
 /// Runs `input` at every split and checks each gives `expected`.

@@ -50,6 +50,37 @@ TEST_CASE("eol_scanner agrees with a byte-by-byte scan", "[sse][scan]") {
   }
 }
 
+TEST_CASE("eol_scanner knowing the chunk's start reads the chunk's last 64 bytes for the tail",
+          "[sse][scan]") {
+  // reset(chunk): near the chunk's end the scanner classifies [end - 64, end), which overlaps
+  // bytes before the search start (earlier lines' endings): they must not be reported. Lines are
+  // consumed as the decoder does (a CRLF skips two bytes, possibly across a block boundary), from
+  // every start offset.
+  std::string text;
+  for (std::size_t i = 0; i < 400; ++i) {
+    const std::size_t r = (i * 7919) % 97;
+    text += r < 5 ? '\n' : r < 9 ? '\r' : r < 12 ? static_cast<char>(0xE2) : 'a';
+  }
+  for (std::size_t len : {std::size_t{64}, std::size_t{65}, std::size_t{100}, std::size_t{127},
+                          std::size_t{128}, std::size_t{129}, std::size_t{400}}) {
+    const std::string chunk = text.substr(0, len);
+    for (std::size_t first = 0; first < len; ++first) {
+      rtwire::sse::detail::eol_scanner scanner;
+      scanner.reset(chunk.data());
+      std::size_t pos = first;
+      while (pos < chunk.size()) {
+        INFO("len " << len << " first " << first << " pos " << pos);
+        const auto got = scanner.find(chunk.data() + pos, chunk.data() + chunk.size());
+        const auto want = reference(chunk, pos);
+        REQUIRE(got.end == want.end);
+        REQUIRE(got.non_ascii == want.non_ascii);
+        pos += got.end + 1;
+        if (pos < chunk.size() && chunk[pos - 1] == '\r' && chunk[pos] == '\n') ++pos;
+      }
+    }
+  }
+}
+
 TEST_CASE("eol_scanner: restart after reset on new memory, empty ranges", "[sse][scan]") {
   rtwire::sse::detail::eol_scanner scanner;
   std::string buf(100, 'x');
@@ -79,4 +110,28 @@ TEST_CASE("find_eol", "[sse][scan]") {
   CHECK(find_eol(s.data() + 41, s.size() - 41) == 10);
   CHECK(find_eol(s.data(), 40) == 40);
   CHECK(find_eol(s.data(), 0) == 0);
+}
+
+TEST_CASE("find_first_of and contains_byte agree with a byte loop at every length and position",
+          "[sse][scan]") {
+  // Lengths around the 8- and 16-byte paths (the overlapping last load, the SWAR words, the byte
+  // loop below 8), one target byte at every position or none; the bytes just outside the range
+  // are targets too, and must not be found.
+  using rtwire::detail::contains_byte;
+  using rtwire::detail::find_first_of;
+  for (std::size_t n = 0; n <= 70; ++n) {
+    for (std::size_t hit = 0; hit <= n; ++hit) {
+      for (const char target : {'\n', '\r', '\0'}) {
+        std::string buf(n + 2, 'x');
+        buf.front() = buf.back() = '\n';  // outside [1, n + 1)
+        if (hit < n) buf[1 + hit] = target;
+        buf[1 + n / 2] = hit < n && n / 2 == hit ? target : static_cast<char>(0x80 + n % 64);
+        INFO("n " << n << " hit " << hit << " byte " << static_cast<int>(target));
+        CHECK(find_first_of<'\n', '\r', '\0'>(buf.data() + 1, n) == hit);
+        CHECK(find_first_of<'\n', '\r'>(buf.data() + 1, n) == (target == '\0' ? n : hit));
+        CHECK(find_first_of<'\r'>(buf.data() + 1, n) == (target == '\r' ? hit : n));
+        CHECK(contains_byte<'\0'>(buf.data() + 1, n) == (target == '\0' && hit < n));
+      }
+    }
+  }
 }

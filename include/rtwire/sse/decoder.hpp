@@ -19,13 +19,17 @@
 //     else break;                          // error (dec.error()) or end (after finish())
 //   }
 //
-// Design: the decoder keeps a view of the chunk given to feed() and parses it lazily, one line
-// per step, when next() is called, so an event whose single data line lies in one chunk is
-// returned as a view into that chunk (zero copy). Line ends are found by a SIMD scan that
-// classifies each 64-byte block once (sse/scan.hpp) and also tells whether a line is pure ASCII
-// (then no UTF-8 work is done at all). A line cut by a chunk boundary is carried in one internal
-// buffer; multi-line data is joined in another. Buffers are reused, so steady-state decoding does
-// not allocate. Every buffer is bounded by `limits`.
+// Design: the decoder keeps a view of the chunk given to feed() and parses it lazily when next()
+// is called, so an event whose single data line lies in one chunk is returned as a view into that
+// chunk (zero copy); so are its type and, until the chunk is consumed, its last event ID. Line
+// ends are found by a SIMD scan that classifies each 64-byte block once (sse/scan.hpp) and also
+// tells whether a line is pure ASCII (then no UTF-8 work is done at all). Lines that lie whole in
+// the chunk, the common case, are parsed by one tight loop (fast_lines) that keeps its state in
+// registers and recognises the usual field names with one 8-byte compare; a line cut by a chunk
+// boundary, a CR ending a chunk and the stream's start (BOM) take the general step, one line at a
+// time. Both steps apply the same §9.2.6 handlers. A cut line is carried in one internal buffer;
+// multi-line data is joined in another. Buffers are reused, so steady-state decoding does not
+// allocate. Every buffer is bounded by `limits`.
 //
 // Memory: allocation failure is not reported (like std::string, it ends the program); the
 // limits bound what can be requested.
@@ -33,7 +37,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,65 +44,13 @@
 
 #include "rtwire/core/bytes.hpp"
 #include "rtwire/core/error.hpp"
+#include "rtwire/sse/decoder_types.hpp"
 #include "rtwire/sse/error.hpp"
+#include "rtwire/sse/field.hpp"
 #include "rtwire/sse/scan.hpp"
 #include "rtwire/sse/utf8_decode.hpp"
 
 namespace rtwire::sse {
-
-/// Bounds on what the decoder buffers. The WHATWG algorithm has none; a server that streams an
-/// endless line must not make a client grow without bound.
-struct limits {
-  /// Longest line, in bytes as received (before UTF-8 decoding), without its line ending.
-  std::size_t max_line_bytes = std::size_t{256} << 10;
-  /// Longest event data, in bytes after UTF-8 decoding: the data lines joined with LF (the
-  /// `data` an event would report).
-  std::size_t max_data_bytes = std::size_t{1} << 20;
-};
-
-/// Construction options of a decoder.
-struct decoder_options {
-  limits limit{};
-  /// The last event ID string to start with (copied). A new connection starts a new decoder that
-  /// carries in the previous connection's last_event_id() (WHATWG HTML §9.2.3: the reconnection
-  /// keeps the event source's last event ID string); events without an `id` report it.
-  std::string_view last_event_id{};
-};
-
-/// What next() found.
-enum class status {
-  /// An event was dispatched: see result::event.
-  event,
-  /// A valid `retry` line set the reconnection time: see result::retry.
-  retry,
-  /// The chunk given to feed() is consumed: feed the next one (or call finish()).
-  need_more,
-  /// finish() was called and everything before it is consumed. Final.
-  end,
-  /// A limit was exceeded or the API was misused: see decoder::error(). Final (sticky).
-  error,
-};
-
-/// A dispatched event (WHATWG HTML §9.2.6 "dispatch the event"). All views are valid until the
-/// next call to next(), feed() or finish() on the decoder that returned them.
-struct event {
-  /// The event type: the last `event` field's value, or "message" when it was empty or absent.
-  std::string_view type;
-  /// The data lines joined with LF (valid UTF-8).
-  std::string_view data;
-  /// The last event ID string at dispatch: the event source's, not only this block's `id`.
-  std::string_view last_event_id;
-};
-
-/// One step of the decoder.
-struct result {
-  sse::status status = sse::status::need_more;
-  /// Valid when status == status::event.
-  sse::event event{};
-  /// The new reconnection time in milliseconds when status == status::retry. A value beyond 2^64-1
-  /// is all digits, so it is valid; it saturates to 2^64-1.
-  std::uint64_t retry = 0;
-};
 
 /// The event-stream decoder of one connection. Move-only; a move invalidates the views of the
 /// last result (they may point into the moved buffers).
@@ -114,7 +65,9 @@ class decoder {
   decoder& operator=(const decoder&) = delete;
 
   /// Hands the next chunk of the stream to the decoder. The decoder keeps a view of `chunk`:
-  /// the bytes must stay valid and unchanged until next() returns need_more (or end/error).
+  /// the bytes must stay valid and unchanged until next() returns need_more (or end/error), or
+  /// returns an event/retry that ended exactly at the chunk's end (the decoder then no longer
+  /// needs the chunk; the event's own views still point into it until the next call).
   /// Call it when the previous chunk is consumed (next() returned need_more, or it returned an
   /// event/retry that ended exactly at the chunk's end). Returns:
   /// - {} on success; then call next() until it returns need_more;
@@ -129,10 +82,9 @@ class decoder {
     if (finished_) return error::feed_after_finish;
     if (cur_ != end_) return error::feed_before_drained;
     settle();
-    detach();
     cur_ = chunk.data();
     end_ = chunk.data() + chunk.size();
-    scanner_.reset();
+    scanner_.reset(cur_);
     return {};
   }
   /// As feed(std::string_view), for bytes.
@@ -159,68 +111,25 @@ class decoder {
     settle();
     for (;;) {
       if (cur_ == end_) {
-        detach();
+        release_chunk();
         r.status = finished_ ? status::end : status::need_more;
         return r;
       }
-      if (after_cr_) {
-        // §9.2.5: CRLF is one line ending, also when the CR ended the previous chunk.
-        after_cr_ = false;
-        if (*cur_ == '\n') {
-          advance(1);
-          line_start_ = pos_;
-          continue;
-        }
+      if (!after_cr_ && !sniffing_bom_ && line_buf_.empty()) {
+        // A line starts at cur_: the lines that lie whole in the chunk take the fast loop.
+        if (fast_lines(r)) return r;
+        if (cur_ == end_) continue;
       }
-      if (sniffing_bom_ && !sniff_bom()) continue;
-
-      const auto avail = static_cast<std::size_t>(end_ - cur_);
-      const detail::line_scan scan = scanner_.find(cur_, end_);
-      const std::size_t total = line_buf_.size() + scan.end;
-      if (total > limit_.max_line_bytes) {
-        fail(error::line_too_long, line_start_ + limit_.max_line_bytes);
-        r.status = status::error;
-        return r;
-      }
-      if (scan.end == avail) {
-        // No line ending in this chunk: carry the partial line over to the next one.
-        line_buf_.append(cur_, avail);
-        line_non_ascii_ = line_non_ascii_ || scan.non_ascii;
-        advance(avail);
-        continue;
-      }
-      std::string_view line;
-      bool in_chunk = line_buf_.empty();
-      if (in_chunk) {
-        line = std::string_view(cur_, scan.end);
-      } else {
-        line_buf_.append(cur_, scan.end);
-        line = line_buf_;
-      }
-      const bool non_ascii = scan.non_ascii || line_non_ascii_;
-      const char terminator = cur_[scan.end];
-      advance(scan.end + 1);
-      if (terminator == '\r') {
-        if (cur_ != end_) {
-          if (*cur_ == '\n') advance(1);
-        } else {
-          after_cr_ = true;  // the next chunk may start with the LF of this CRLF
-        }
-      }
-      const std::size_t this_line = line_start_;
-      line_start_ = pos_;
-      const bool report = process_line(line, in_chunk, non_ascii, this_line, r);
-      if (!in_chunk) {
-        line_buf_.clear();
-        line_non_ascii_ = false;
-      }
-      if (report) return r;
+      if (general_step(r)) return r;
     }
   }
 
   /// The last event ID string: the value committed at the last blank line (or the one given at
-  /// construction). An `id` seen in a block that has not ended yet is not included.
-  std::string_view last_event_id() const noexcept { return last_event_id_; }
+  /// construction). An `id` seen in a block that has not ended yet is not included. The view is
+  /// valid until the next call to next(), feed() or finish().
+  std::string_view last_event_id() const noexcept {
+    return last_id_in_chunk_ ? last_id_view_ : std::string_view(last_event_id_);
+  }
   /// The reconnection time set by the last valid `retry` field, or nullopt if none was read.
   std::optional<std::uint64_t> reconnection_time() const noexcept { return reconnection_time_; }
   /// The sticky error with the stream offset where it was detected (npos for API misuse):
@@ -244,6 +153,123 @@ class decoder {
     err_.offset = offset;
     cur_ = end_ = nullptr;
     return err_.code;
+  }
+
+  // The line at cur_ ends with a CR or LF inside the chunk, the state is plain (no carried line,
+  // no pending CR, no BOM sniffing): parse such lines in a row, with the scanner and the position
+  // held in locals. Stops before the first line it leaves to general_step() (one that reaches the
+  // chunk's end, a CR at the chunk's end, a line over max_line_bytes), or after a line that has
+  // something to report (returns true, `r` filled).
+  bool fast_lines(result& r) {
+    const char* const start = cur_;
+    const std::size_t start_pos = pos_;
+    const char* p = start;
+    const char* const end = end_;
+    detail::eol_scanner scanner = scanner_;
+    bool report = false;
+    while (p != end) {
+      const detail::line_scan scan = scanner.find(p, end);
+      const char* const eol = p + scan.end;
+      if (eol == end || scan.end > limit_.max_line_bytes) break;
+      const char* next = eol + 1;
+      if (*eol == '\r') {
+        // §9.2.5: CRLF is one line ending; a CR ending the chunk needs the next chunk's byte.
+        if (next == end) break;
+        if (*next == '\n') ++next;
+      }
+      report = chunk_line(p, eol, end, scan.non_ascii,
+                          start_pos - reinterpret_cast<std::uintptr_t>(start), r);
+      p = next;
+      if (report) break;
+    }
+    scanner_ = scanner;
+    if (report && r.status == status::error) return true;  // fail() cleared the chunk
+    pos_ = start_pos + static_cast<std::size_t>(p - start);
+    line_start_ = pos_;
+    cur_ = p;
+    if (report && cur_ == end_) release_chunk();
+    return report;
+  }
+
+  // One line [p, eol) of the chunk (readable up to `end`), as process_line() with stable views;
+  // the usual field names are matched here with one 8-byte compare: a name and its colon contain
+  // no CR or LF, so a match cannot reach past the line's end.
+  // `origin`: the stream offset of address 0 in this chunk (the line's offset is origin + p,
+  // computed only where an error needs it).
+  bool chunk_line(const char* p, const char* eol, const char* end, bool non_ascii,
+                  std::uintptr_t origin, result& r) {
+    const std::string_view line(p, static_cast<std::size_t>(eol - p));
+    if (line.empty()) return dispatch(r);
+    if (end - p >= 8) {
+      const std::uint64_t w = rtwire::detail::load_word(p);
+      if (detail::word_data.matches(w))
+        return data_field(detail::strip_space(line.substr(5)), true, non_ascii,
+                          origin + reinterpret_cast<std::uintptr_t>(p), r);
+      if (detail::word_id.matches(w))
+        return id_field(detail::strip_space(line.substr(3)), true, non_ascii);
+      if (detail::word_event.matches(w))
+        return event_field(detail::strip_space(line.substr(6)), true, non_ascii);
+    }
+    return process_line(line, true, non_ascii, origin + reinterpret_cast<std::uintptr_t>(p), r);
+  }
+
+  // The general step: one line at cur_, whatever the state (a line continued from the previous
+  // chunk, a CRLF cut by the chunk boundary, the BOM at the stream's start, a line that reaches
+  // the chunk's end). Returns true when `r` holds something to report.
+  bool general_step(result& r) {
+    if (after_cr_) {
+      // §9.2.5: CRLF is one line ending, also when the CR ended the previous chunk.
+      after_cr_ = false;
+      if (*cur_ == '\n') {
+        advance(1);
+        line_start_ = pos_;
+        return false;
+      }
+    }
+    if (sniffing_bom_ && !sniff_bom()) return false;
+
+    const auto avail = static_cast<std::size_t>(end_ - cur_);
+    const detail::line_scan scan = scanner_.find(cur_, end_);
+    const std::size_t total = line_buf_.size() + scan.end;
+    if (total > limit_.max_line_bytes) {
+      fail(error::line_too_long, line_start_ + limit_.max_line_bytes);
+      r.status = status::error;
+      return true;
+    }
+    if (scan.end == avail) {
+      // No line ending in this chunk: carry the partial line over to the next one.
+      line_buf_.append(cur_, avail);
+      line_non_ascii_ = line_non_ascii_ || scan.non_ascii;
+      advance(avail);
+      return false;
+    }
+    std::string_view line;
+    bool in_chunk = line_buf_.empty();
+    if (in_chunk) {
+      line = std::string_view(cur_, scan.end);
+    } else {
+      line_buf_.append(cur_, scan.end);
+      line = line_buf_;
+    }
+    const bool non_ascii = scan.non_ascii || line_non_ascii_;
+    const char terminator = cur_[scan.end];
+    advance(scan.end + 1);
+    if (terminator == '\r') {
+      if (cur_ != end_) {
+        if (*cur_ == '\n') advance(1);
+      } else {
+        after_cr_ = true;  // the next chunk may start with the LF of this CRLF
+      }
+    }
+    const std::size_t this_line = line_start_;
+    line_start_ = pos_;
+    const bool report = process_line(line, in_chunk, non_ascii, this_line, r);
+    if (!in_chunk) {
+      line_buf_.clear();
+      line_non_ascii_ = false;
+    }
+    if (report && r.status != status::error && cur_ == end_) release_chunk();
+    return report;
   }
 
   // WHATWG Encoding §4.1 / "UTF-8 decode": one leading BOM (EF BB BF) is removed from the
@@ -282,15 +308,25 @@ class decoder {
     type_in_chunk_ = false;
   }
 
-  // The chunk is about to go away: copy what still points into it.
-  void detach() {
-    if (data_in_chunk_) {
+  // The chunk is consumed (cur_ reached its end): copy what still points into it, since the
+  // caller may now reuse its memory. The views of an event just dispatched stay as they are
+  // (settle() drops them at the next call).
+  void release_chunk() {
+    if (data_in_chunk_ && !dispatched_) {
       data_buf_.assign(data_view_);
       data_in_chunk_ = false;
     }
-    if (type_in_chunk_) {
+    if (type_in_chunk_ && !dispatched_) {
       type_buf_.assign(type_view_);
       type_in_chunk_ = false;
+    }
+    if (id_in_chunk_) {
+      id_buf_.assign(id_view_);
+      id_in_chunk_ = false;
+    }
+    if (last_id_in_chunk_) {
+      last_event_id_.assign(last_id_view_);
+      last_id_in_chunk_ = false;
     }
   }
 
@@ -313,47 +349,27 @@ class decoder {
     if (line.empty()) return dispatch(r);
     // "If the line starts with a U+003A COLON character (:): Ignore the line."
     if (line.front() == ':') return false;
-    // "If the line contains a U+003A COLON character: collect the characters on the line before
-    // the first colon, and let field be that string; collect the characters after it, and let
-    // value be that string. If value starts with a U+0020 SPACE character, remove it."
-    // "Otherwise, ... using the whole line as the field name, and the empty string as the field
-    // value." (The colon and the space are ASCII, so splitting the raw bytes is the same as
-    // splitting the decoded text.)
-    // Fast paths for the common fields spelled `name:`; they split exactly as the general path
-    // below does.
-    if (line.size() >= 5 && std::memcmp(line.data(), "data:", 5) == 0)
-      return data_field(strip_space(line.substr(5)), stable, non_ascii, line_offset, r);
-    if (line.size() >= 3 && std::memcmp(line.data(), "id:", 3) == 0)
-      return id_field(strip_space(line.substr(3)), stable, non_ascii);
-    if (line.size() >= 6 && std::memcmp(line.data(), "event:", 6) == 0)
-      return event_field(strip_space(line.substr(6)), stable, non_ascii);
-    // Every field this algorithm knows ("data", "event", "id", "retry") is at most five
-    // characters long, so the colon only matters within the first six bytes: a line with no
-    // colon there names an unknown field and is ignored without searching further.
-    const std::size_t probe = line.size() < 6 ? line.size() : 6;
-    std::size_t at = 0;
-    while (at < probe && line[at] != ':')
-      ++at;
-    std::string_view field = line, value;
-    if (at < probe) {
-      field = line.substr(0, at);
-      value = strip_space(line.substr(at + 1));
-    } else if (line.size() > 5) {
-      return false;  // "Otherwise: The field is ignored." (an unknown field of 6+ characters)
+    const detail::field f = detail::split_field(line);
+    switch (f.name) {
+      case detail::field_name::data:
+        return data_field(f.value, stable, non_ascii, line_offset, r);
+      case detail::field_name::event:
+        return event_field(f.value, stable, non_ascii);
+      case detail::field_name::id:
+        return id_field(f.value, stable, non_ascii);
+      case detail::field_name::retry:
+        if (const auto ms = detail::retry_value(f.value)) {
+          // "... set the event stream's reconnection time to that integer."
+          reconnection_time_ = ms;
+          r.status = status::retry;
+          r.retry = *ms;
+          return true;
+        }
+        return false;
+      case detail::field_name::ignored:
+        break;
     }
-    // "Process the field": the name must match exactly (case-sensitive).
-    if (field == "data") return data_field(value, stable, non_ascii, line_offset, r);
-    if (field == "event") return event_field(value, stable, non_ascii);
-    if (field == "id") return id_field(value, stable, non_ascii);
-    if (field == "retry") return retry_field(value, r);
-    // "Otherwise: The field is ignored."
     return false;
-  }
-
-  // "If value starts with a U+0020 SPACE character, remove it from value."
-  static std::string_view strip_space(std::string_view value) noexcept {
-    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    return value;
   }
 
   // The field handlers get the field value (after the colon and the optional space), still as
@@ -369,7 +385,7 @@ class decoder {
     // "Set the event type buffer to field value."
     if (non_ascii) value = decoded(value, stable);
     if (stable) {
-      type_view_ = value;  // zero copy while the chunk lives; see detach()
+      type_view_ = value;  // zero copy while the chunk lives; see release_chunk()
       type_in_chunk_ = true;
     } else {
       type_buf_.assign(value);
@@ -381,10 +397,16 @@ class decoder {
   bool id_field(std::string_view value, bool stable, bool non_ascii) {
     // "If the field value does not contain U+0000 NULL, then set the last event ID buffer to the
     // field value. Otherwise, ignore the field." (An empty value clears it.)
-    if (value.find('\0') == std::string_view::npos) {
-      id_buf_.assign(non_ascii ? decoded(value, stable) : value);
-      id_dirty_ = true;
+    if (rtwire::detail::contains_byte<'\0'>(value.data(), value.size())) return false;
+    if (non_ascii) value = decoded(value, stable);
+    if (stable) {
+      id_view_ = value;  // zero copy while the chunk lives; see release_chunk()
+      id_in_chunk_ = true;
+    } else {
+      id_buf_.assign(value);
+      id_in_chunk_ = false;
     }
+    id_dirty_ = true;
     return false;
   }
 
@@ -403,33 +425,15 @@ class decoder {
       data_in_chunk_ = true;
     } else {
       if (data_in_chunk_) {
-        data_buf_.assign(data_view_);
+        data_buf_.clear();
+        data_buf_.append(data_view_.data(), data_view_.size());
         data_in_chunk_ = false;
       }
       if (has_data_) data_buf_.push_back('\n');
-      data_buf_.append(value);
+      data_buf_.append(value.data(), value.size());
     }
     has_data_ = true;
     return false;
-  }
-
-  bool retry_field(std::string_view value, result& r) {
-    // "If the field value consists of only ASCII digits, then interpret the field value as an
-    // integer in base ten, and set the event stream's reconnection time to that integer.
-    // Otherwise, ignore the field." An empty value is not a number (WPT
-    // eventsource/format-field-retry-empty: `retry` alone changes nothing).
-    if (value.empty()) return false;
-    std::uint64_t ms = 0;
-    constexpr std::uint64_t max = ~std::uint64_t{0};
-    for (const char c : value) {
-      if (c < '0' || c > '9') return false;
-      const auto d = static_cast<std::uint64_t>(c - '0');
-      ms = ms > (max - d) / 10 ? max : ms * 10 + d;  // saturate beyond 2^64-1
-    }
-    reconnection_time_ = ms;
-    r.status = status::retry;
-    r.retry = ms;
-    return true;
   }
 
   std::string_view current_data() const noexcept {
@@ -442,8 +446,15 @@ class decoder {
     // event is dispatched; the buffer itself is not reset.
     if (id_dirty_) {
       // The buffer's value is only read here, and only after an `id` field set it again, so
-      // moving it (a swap, no copy) is the same as copying it.
-      last_event_id_.swap(id_buf_);
+      // taking it over (a view, or a swap of the strings: no copy) is the same as copying it.
+      if (id_in_chunk_) {
+        last_id_view_ = id_view_;
+        last_id_in_chunk_ = true;
+        id_in_chunk_ = false;  // id_buf_ is stale, but only read after the next `id` sets it
+      } else {
+        last_event_id_.swap(id_buf_);
+        last_id_in_chunk_ = false;
+      }
       id_dirty_ = false;
     }
     // Step 2: "If the data buffer is an empty string, set the data buffer and the event type
@@ -459,7 +470,7 @@ class decoder {
     const std::string_view type = current_type();
     r.event.type = type.empty() ? default_type : type;
     r.event.data = current_data();
-    r.event.last_event_id = last_event_id_;
+    r.event.last_event_id = last_event_id();
     dispatched_ = true;  // step 7 (reset the buffers) runs in settle(), after the caller looked
     return true;
   }
@@ -489,9 +500,16 @@ class decoder {
   std::string type_buf_;
   std::string_view type_view_;
   bool type_in_chunk_ = false;
-  std::string id_buf_;         // the last event ID buffer
-  bool id_dirty_ = false;      // id_buf_ was set since the last blank line
-  std::string last_event_id_;  // the event source's last event ID string
+  // The last event ID buffer: either a view into the chunk or id_buf_; id_dirty_ says an `id`
+  // field set it since the last blank line (else it equals the last event ID string).
+  std::string id_buf_;
+  std::string_view id_view_;
+  bool id_in_chunk_ = false;
+  bool id_dirty_ = false;
+  // The event source's last event ID string: either a view into the chunk or last_event_id_.
+  std::string last_event_id_;
+  std::string_view last_id_view_;
+  bool last_id_in_chunk_ = false;
   std::optional<std::uint64_t> reconnection_time_;
   std::string scratch_;  // UTF-8 replacement output for the current line
   bool finished_ = false;

@@ -42,43 +42,76 @@ inline void classify_block(const char* p, std::size_t n, std::uint64_t& eol,
 }
 
 /// Finds line endings in a chunk, classifying each 64-byte block once (see the file comment).
+/// The block's masks are kept whole; a search from p ignores the bits before p, so successive
+/// lines of one block cost a shift, an AND and a count-trailing-zeros each.
 /// Call reset() whenever the chunk changes (its memory may be reused for other bytes).
 class eol_scanner {
  public:
-  void reset() noexcept {
-    base_ = nullptr;
-    valid_ = 0;
+  /// Forgets the classified block. `chunk` (when given) is the start of the chunk that later
+  /// searches lie in: a search near the chunk's end then classifies the chunk's last 64 bytes
+  /// (the bytes before the search start are ignored) instead of a short tail byte by byte.
+  void reset(const char* chunk = nullptr) noexcept {
+    chunk_ = chunk;
+    base_ = block_end_ = nullptr;
+    eol_ = high_ = 0;
   }
 
   /// The first CR or LF in [p, end) and whether a byte >= 0x80 precedes it; {end - p, ...} if
-  /// there is none. Successive calls must not move backwards within one chunk.
+  /// there is none. Successive calls must not move backwards within one chunk, and pass the same
+  /// `end`.
   line_scan find(const char* p, const char* end) noexcept {
-    const char* const start = p;
-    bool high = false;
-    for (;;) {
-      if (p == end) return {static_cast<std::size_t>(end - start), high};
-      if (base_ == nullptr || p < base_ || p >= base_ + valid_) {
-        const auto left = static_cast<std::size_t>(end - p);
-        base_ = p;
-        valid_ = left < 64 ? left : 64;
-        classify_block(p, valid_, eol_, high_);
-      }
-      const auto off = static_cast<unsigned>(p - base_);
-      const std::uint64_t e = eol_ >> off;
-      const std::uint64_t h = high_ >> off;
-      if (e != 0) {
-        const unsigned at = count_trailing_zeros(e);
-        const std::uint64_t before = at == 0 ? 0 : (h & (~std::uint64_t{0} >> (64 - at)));
-        return {static_cast<std::size_t>(p - start) + at, high || before != 0};
-      }
-      high = high || h != 0;
-      p = base_ + valid_;
+    if (p >= block_end_ || p < base_) {
+      if (p == end) return {0, false};
+      load(p, end);
     }
+    std::uint64_t keep = ~std::uint64_t{0} << static_cast<unsigned>(p - base_);
+    std::uint64_t e = eol_ & keep;
+    std::uint64_t h = high_ & keep;
+    std::uint64_t seen = 0;  // non-ASCII bytes of the line in the blocks before this one
+    while (e == 0) {
+      seen |= h;
+      if (end - block_end_ >= 64) {
+        // The line goes on into the next full block (the usual case for a long line).
+        base_ = block_end_;
+        block_end_ = base_ + 64;
+        classify_block(base_, 64, eol_, high_);
+        e = eol_;
+        h = high_;
+        continue;
+      }
+      if (block_end_ == end) return {static_cast<std::size_t>(end - p), seen != 0};
+      load(block_end_, end);
+      // The chunk's last block may start before p: its bits there belong to earlier lines.
+      keep = p > base_ ? ~std::uint64_t{0} << static_cast<unsigned>(p - base_) : ~std::uint64_t{0};
+      e = eol_ & keep;
+      h = high_ & keep;
+    }
+    const unsigned at = count_trailing_zeros(e);
+    // e ^ (e - 1): the bits up to the line ending (whose own high bit is clear).
+    const bool high = (seen | (h & (e ^ (e - 1)))) != 0;
+    return {static_cast<std::size_t>(base_ + at - p), high};
   }
 
  private:
-  const char* base_ = nullptr;  // the classified block is [base_, base_ + valid_)
-  std::size_t valid_ = 0;
+  // Classifies the block that starts at b (or, near the chunk's end, the chunk's last 64 bytes).
+  void load(const char* b, const char* end) noexcept {
+    const auto left = static_cast<std::size_t>(end - b);
+    std::size_t n = 64;
+    if (left >= 64) {
+      base_ = b;
+    } else if (chunk_ != nullptr && end - chunk_ >= 64) {
+      base_ = end - 64;  // a full block ending at the chunk's end; b lies in it
+    } else {
+      base_ = b;
+      n = left;
+    }
+    block_end_ = base_ + n;
+    classify_block(base_, n, eol_, high_);
+  }
+
+  const char* chunk_ = nullptr;      // start of the chunk searched, when known (see reset())
+  const char* base_ = nullptr;       // the classified block is [base_, block_end_)
+  const char* block_end_ = nullptr;  // (at most 64 bytes)
   std::uint64_t eol_ = 0;
   std::uint64_t high_ = 0;
 };

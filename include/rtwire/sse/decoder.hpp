@@ -52,13 +52,48 @@
 
 namespace rtwire::sse {
 
+namespace detail {
+
+/// A decoder buffer (data, event type, last event ID) that is a view into the caller's chunk
+/// while the chunk lives (zero copy), or its own copy.
+struct chunk_text {
+  std::string own;
+  std::string_view view;  // the value while in_chunk
+  bool in_chunk = false;
+
+  std::string_view get() const noexcept { return in_chunk ? view : std::string_view(own); }
+  /// The value is `v`: a view when `stable` (it lies in the current chunk), else copied.
+  void set(std::string_view v, bool stable) {
+    if (stable) {
+      view = v;
+      in_chunk = true;
+    } else {
+      own.assign(v);
+      in_chunk = false;
+    }
+  }
+  /// The chunk goes away: copy the value if it still points into it.
+  void detach() {
+    if (!in_chunk) return;
+    own.assign(view);
+    in_chunk = false;
+  }
+  void clear() noexcept {
+    own.clear();
+    in_chunk = false;
+  }
+};
+
+}  // namespace detail
+
 /// The event-stream decoder of one connection. Move-only; a move invalidates the views of the
 /// last result (they may point into the moved buffers).
 class decoder {
  public:
   decoder() : decoder(decoder_options{}) {}
-  explicit decoder(const decoder_options& opts)
-      : limit_(opts.limit), last_event_id_(opts.last_event_id) {}
+  explicit decoder(const decoder_options& opts) : limit_(opts.limit) {
+    last_id_.own.assign(opts.last_event_id);
+  }
   decoder(decoder&&) noexcept = default;
   decoder& operator=(decoder&&) noexcept = default;
   decoder(const decoder&) = delete;
@@ -127,9 +162,7 @@ class decoder {
   /// The last event ID string: the value committed at the last blank line (or the one given at
   /// construction). An `id` seen in a block that has not ended yet is not included. The view is
   /// valid until the next call to next(), feed() or finish().
-  std::string_view last_event_id() const noexcept {
-    return last_id_in_chunk_ ? last_id_view_ : std::string_view(last_event_id_);
-  }
+  std::string_view last_event_id() const noexcept { return last_id_.get(); }
   /// The reconnection time set by the last valid `retry` field, or nullopt if none was read.
   std::optional<std::uint64_t> reconnection_time() const noexcept { return reconnection_time_; }
   /// The sticky error with the stream offset where it was detected (npos for API misuse):
@@ -300,38 +333,21 @@ class decoder {
     dispatched_ = false;
     // §9.2.6 "dispatch the event" step 7: set the data buffer and the event type buffer to the
     // empty string.
-    data_buf_.clear();
-    data_view_ = {};
-    data_in_chunk_ = false;
+    data_.clear();
     has_data_ = false;
-    type_buf_.clear();
-    type_in_chunk_ = false;
+    type_.clear();
   }
 
   // The chunk is consumed (cur_ reached its end): copy what still points into it, since the
   // caller may now reuse its memory. The views of an event just dispatched stay as they are
   // (settle() drops them at the next call).
   void release_chunk() {
-    if (data_in_chunk_ && !dispatched_) {
-      data_buf_.assign(data_view_);
-      data_in_chunk_ = false;
+    if (!dispatched_) {
+      data_.detach();
+      type_.detach();
     }
-    if (type_in_chunk_ && !dispatched_) {
-      type_buf_.assign(type_view_);
-      type_in_chunk_ = false;
-    }
-    if (id_in_chunk_) {
-      id_buf_.assign(id_view_);
-      id_in_chunk_ = false;
-    }
-    if (last_id_in_chunk_) {
-      last_event_id_.assign(last_id_view_);
-      last_id_in_chunk_ = false;
-    }
-  }
-
-  std::string_view current_type() const noexcept {
-    return type_in_chunk_ ? type_view_ : std::string_view(type_buf_);
+    id_.detach();
+    last_id_.detach();
   }
 
   std::string_view decoded(std::string_view value, bool& stable) {
@@ -384,13 +400,7 @@ class decoder {
   bool event_field(std::string_view value, bool stable, bool non_ascii) {
     // "Set the event type buffer to field value."
     if (non_ascii) value = decoded(value, stable);
-    if (stable) {
-      type_view_ = value;  // zero copy while the chunk lives; see release_chunk()
-      type_in_chunk_ = true;
-    } else {
-      type_buf_.assign(value);
-      type_in_chunk_ = false;
-    }
+    type_.set(value, stable);  // zero copy while the chunk lives; see release_chunk()
     return false;
   }
 
@@ -399,13 +409,7 @@ class decoder {
     // field value. Otherwise, ignore the field." (An empty value clears it.)
     if (rtwire::detail::contains_byte<'\0'>(value.data(), value.size())) return false;
     if (non_ascii) value = decoded(value, stable);
-    if (stable) {
-      id_view_ = value;  // zero copy while the chunk lives; see release_chunk()
-      id_in_chunk_ = true;
-    } else {
-      id_buf_.assign(value);
-      id_in_chunk_ = false;
-    }
+    id_.set(value, stable);  // zero copy while the chunk lives; see release_chunk()
     id_dirty_ = true;
     return false;
   }
@@ -414,30 +418,21 @@ class decoder {
     // "Append the field value to the data buffer, then append a single U+000A LINE FEED (LF)
     // character to the data buffer." The final LF is removed at dispatch (step 3), so the
     // buffer is kept as the values joined with LF; has_data_ says it is non-empty.
-    const std::size_t size = has_data_ ? current_data().size() + 1 + value.size() : value.size();
+    const std::size_t size = has_data_ ? data_.get().size() + 1 + value.size() : value.size();
     if (size > limit_.max_data_bytes) {
       fail(error::data_too_large, line_offset);
       r.status = status::error;
       return true;
     }
     if (!has_data_ && stable) {
-      data_view_ = value;  // zero copy: the value lies in the caller's chunk
-      data_in_chunk_ = true;
+      data_.set(value, true);  // zero copy: the value lies in the caller's chunk
     } else {
-      if (data_in_chunk_) {
-        data_buf_.clear();
-        data_buf_.append(data_view_.data(), data_view_.size());
-        data_in_chunk_ = false;
-      }
-      if (has_data_) data_buf_.push_back('\n');
-      data_buf_.append(value.data(), value.size());
+      data_.detach();
+      if (has_data_) data_.own.push_back('\n');
+      data_.own.append(value.data(), value.size());
     }
     has_data_ = true;
     return false;
-  }
-
-  std::string_view current_data() const noexcept {
-    return data_in_chunk_ ? data_view_ : std::string_view(data_buf_);
   }
 
   bool dispatch(result& r) {
@@ -447,29 +442,27 @@ class decoder {
     if (id_dirty_) {
       // The buffer's value is only read here, and only after an `id` field set it again, so
       // taking it over (a view, or a swap of the strings: no copy) is the same as copying it.
-      if (id_in_chunk_) {
-        last_id_view_ = id_view_;
-        last_id_in_chunk_ = true;
-        id_in_chunk_ = false;  // id_buf_ is stale, but only read after the next `id` sets it
+      if (id_.in_chunk) {
+        last_id_.set(id_.view, true);
+        id_.in_chunk = false;  // id_.own is stale, but only read after the next `id` sets it
       } else {
-        last_event_id_.swap(id_buf_);
-        last_id_in_chunk_ = false;
+        last_id_.own.swap(id_.own);
+        last_id_.in_chunk = false;
       }
       id_dirty_ = false;
     }
     // Step 2: "If the data buffer is an empty string, set the data buffer and the event type
     // buffer to the empty string and return."
     if (!has_data_) {
-      type_buf_.clear();
-      type_in_chunk_ = false;
+      type_.clear();
       return false;
     }
     // Steps 3-6: the data (without the final LF, see append_data), the type ("message" when the
     // event type buffer is empty) and the last event ID string.
     r.status = status::event;
-    const std::string_view type = current_type();
+    const std::string_view type = type_.get();
     r.event.type = type.empty() ? default_type : type;
-    r.event.data = current_data();
+    r.event.data = data_.get();
     r.event.last_event_id = last_event_id();
     dispatched_ = true;  // step 7 (reset the buffers) runs in settle(), after the caller looked
     return true;
@@ -490,26 +483,18 @@ class decoder {
   // A line cut by a chunk boundary.
   std::string line_buf_;
   bool line_non_ascii_ = false;
-  // The data buffer: either a view into the chunk (one data line so far) or data_buf_.
-  std::string data_buf_;
-  std::string_view data_view_;
-  bool data_in_chunk_ = false;
+  // The data buffer (a view into the chunk while it holds one data line).
+  detail::chunk_text data_;
   bool has_data_ = false;
   bool dispatched_ = false;
-  // The event type buffer: either a view into the chunk or type_buf_.
-  std::string type_buf_;
-  std::string_view type_view_;
-  bool type_in_chunk_ = false;
-  // The last event ID buffer: either a view into the chunk or id_buf_; id_dirty_ says an `id`
-  // field set it since the last blank line (else it equals the last event ID string).
-  std::string id_buf_;
-  std::string_view id_view_;
-  bool id_in_chunk_ = false;
+  // The event type buffer.
+  detail::chunk_text type_;
+  // The last event ID buffer; id_dirty_ says an `id` field set it since the last blank line
+  // (else it equals the last event ID string).
+  detail::chunk_text id_;
   bool id_dirty_ = false;
-  // The event source's last event ID string: either a view into the chunk or last_event_id_.
-  std::string last_event_id_;
-  std::string_view last_id_view_;
-  bool last_id_in_chunk_ = false;
+  // The event source's last event ID string.
+  detail::chunk_text last_id_;
   std::optional<std::uint64_t> reconnection_time_;
   std::string scratch_;  // UTF-8 replacement output for the current line
   bool finished_ = false;

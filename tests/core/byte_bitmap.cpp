@@ -47,7 +47,7 @@ TEST_CASE("match_bitmap marks exactly the chosen bytes on every path", "[byte_bi
   for (const path& p : all_paths) {
     cpu::cpu_features_override(p.mask);
     for (std::size_t n = 0; n <= 200; ++n) {
-      for (std::size_t offset : {0, 1, 31, 63}) {
+      for (std::size_t offset : {0u, 1u, 31u, 63u}) {
         // The buffer is exactly n bytes (at an offset from an allocation of the same end), so
         // that a sanitizer catches any read past it.
         auto storage = std::make_unique<char[]>(offset + n + (n == 0 ? 1 : 0));

@@ -193,6 +193,31 @@ TEST_CASE("storage grows from empty: many lines, attributes and formats", "[sdp]
   }
 }
 
+TEST_CASE("storage grows from empty: many media descriptions", "[sdp][session]") {
+  std::string text = head_c;
+  for (int i = 0; i < 100; ++i)
+    text += "m=audio " + std::to_string(i) + " RTP/AVP 0\r\ni=media " + std::to_string(i) +
+            "\r\nk=prompt\r\na=mid:" + std::to_string(i) + "\r\n";
+  session s;
+  for (int reuse = 0; reuse < 2; ++reuse) {
+    REQUIRE_FALSE(parse(text, s));
+    REQUIRE(s.media.size() == 100);
+    for (std::size_t i = 0; i < 100; ++i) {
+      INFO(i);
+      CHECK(s.media[i].port == i);
+      CHECK_FALSE(s.media[i].port_count.has_value());
+      CHECK(s.media[i].protocol == "RTP/AVP");
+      CHECK(s.media[i].information ==
+            std::optional<std::string_view>("media " + std::to_string(i)));
+      CHECK(s.media[i].key == std::optional<std::string_view>("prompt"));
+      REQUIRE(s.media[i].attributes.size() == 1);
+      CHECK(*s.media[i].attributes[0].value == std::to_string(i));
+      CHECK(s.media[i].lines.size() == 4);
+    }
+    CHECK(rtwire::sdp::to_string(s) == text);
+  }
+}
+
 TEST_CASE("limits of zero lines and zero attributes", "[sdp][session]") {
   session s;
   parse_options o;

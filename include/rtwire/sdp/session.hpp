@@ -168,7 +168,7 @@ class session {
   std::vector<range> timing_repeats_;
   detail::pod_buffer<sdp::attribute> attributes_;
   std::vector<sdp::line> unknown_;
-  std::vector<sdp::media> media_;
+  detail::pod_buffer<sdp::media> media_;
   std::vector<media_ranges> media_ranges_;
   detail::pod_buffer<std::uint64_t> scan_;  // the parser's bitmap of line ends (scratch)
 };

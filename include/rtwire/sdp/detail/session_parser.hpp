@@ -179,10 +179,10 @@ inline parse_error session_parser::lines(const std::size_t n) noexcept {
   detail::appender<sdp::attribute> attributes(out_.attributes_);
   std::size_t pos = 0;
   std::size_t lines_left = lim_.max_lines, attributes_left = lim_.max_attributes;
-  // The rank, and whether an a= line may come now (after t=): it then takes this rank.
-  rank last = rank::none;
-  bool attribute_ok = false;
-  rank attribute_rank = rank::attribute;
+  // The rank an a= line takes now, or none while it may not come (before t=). The a= path
+  // writes the rank to last_ itself (a store, never read back in the loop).
+  last_ = rank::none;
+  rank attribute_rank = rank::none;
   const auto line_no = [&] { return lim_.max_lines - lines_left; };
   while (pos < n) {
     const char* const start = p + pos;
@@ -191,7 +191,8 @@ inline parse_error session_parser::lines(const std::size_t n) noexcept {
     // RFC 8866 §5: lines end with CRLF; byte-string (§9) excludes NUL, CR and LF inside a line.
     const std::size_t end = scanner.find();
     std::size_t next = end + 2;
-    if (end + 1 < n && p[end] == '\r' && p[end + 1] == '\n') [[likely]] {
+    if (end + 1 < n && detail::load_word<std::uint16_t>(p + end) ==
+                           detail::word_of<std::uint16_t>("\r\n")) [[likely]] {
       scanner.consume(true);
     } else if (end == n) {
       if (!Lenient) return fail_line(error::missing_final_line_ending, p + end, start, line_no());
@@ -229,7 +230,7 @@ inline parse_error session_parser::lines(const std::size_t n) noexcept {
       vsize = detail::trim_right(std::string_view(vstart, vsize)).size();
     lines.emplace(type, std::string_view(vstart, vsize), raw);
 
-    if (type == 'a' && attribute_ok) [[likely]] {
+    if (type == 'a' && attribute_rank != rank::none) [[likely]] {
       if (attributes_left-- == 0)
         return fail_line(error::too_many_attributes, start, start, line_no());
       // RFC 8866 §5.13: a=<attribute-name>[:<attribute-value>], attribute-name = token. The
@@ -248,25 +249,23 @@ inline parse_error session_parser::lines(const std::size_t n) noexcept {
           std::string_view(vstart, k),
           k < vsize ? std::optional<std::string_view>(std::in_place, vstart + k + 1, vsize - k - 1)
                     : std::nullopt);
-      last = attribute_rank;
+      last_ = attribute_rank;
       continue;
     }
     line_no_ = line_no();
     line_start_ = start;
-    last_ = last;
     lines.commit();
     attributes.commit();
     if (parse_error e = line(type, vstart, vsize)) return e;
     lines.reload();
     attributes.reload();
-    last = last_;
     // RFC 8866 §5.13: a= lines come after t= (and k=) at session level, anywhere after m= in a
     // media description.
-    attribute_ok = last >= rank::timing;
-    attribute_rank = last >= rank::media ? rank::media_attribute : rank::attribute;
+    attribute_rank = last_ < rank::timing  ? rank::none
+                     : last_ < rank::media ? rank::attribute
+                                           : rank::media_attribute;
   }
   line_no_ = line_no();
-  last_ = last;
   lines.commit();
   attributes.commit();
   return finish(n);

@@ -45,6 +45,7 @@ class pod_buffer {
   std::size_t size() const noexcept { return static_cast<std::size_t>(end_ - begin_); }
   bool empty() const noexcept { return end_ == begin_; }
   T& back() noexcept { return end_[-1]; }
+  T& operator[](std::size_t i) noexcept { return begin_[i]; }
   const T& operator[](std::size_t i) const noexcept { return begin_[i]; }
   void clear() noexcept { end_ = begin_; }
   std::span<const T> slice(std::size_t begin, std::size_t count) const noexcept {
@@ -56,6 +57,17 @@ class pod_buffer {
       grow(1);
     ::new (static_cast<void*>(end_)) T(v);
     ++end_;
+  }
+
+  /// Appends a default-initialised element (members with an initialiser get it, the others
+  /// are left for the caller): unlike value-initialisation, no clearing of the whole element,
+  /// which GCC does with a slow `rep stos` past 128 bytes.
+  T& emplace_default() noexcept {
+    if (end_ == cap_) [[unlikely]]
+      grow(1);
+    T* p = ::new (static_cast<void*>(end_)) T;
+    ++end_;
+    return *p;
   }
 
   /// Empties the buffer and makes it hold `n` elements whose values are unspecified (the caller

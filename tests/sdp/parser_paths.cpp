@@ -235,6 +235,44 @@ TEST_CASE("limits of zero lines and zero attributes", "[sdp][session]") {
   CHECK(err.column == 1);
 }
 
+TEST_CASE("limits at and around the storage's growth points", "[sdp][session]") {
+  // 4 lines of head, then 200 a= lines: the limits fall before, on and after the points where
+  // the arrays grow (64, 128 elements), in a fresh session and in one already grown.
+  std::string text = head;
+  for (int i = 0; i < 200; ++i)
+    text += "a=x:" + std::to_string(i) + "\r\n";
+  session grown;
+  REQUIRE_FALSE(parse(text, grown));
+  for (const std::size_t limit : {63u, 64u, 65u, 127u, 128u, 129u, 203u, 204u, 205u}) {
+    INFO(limit);
+    for (session* s : {&grown, static_cast<session*>(nullptr)}) {
+      session fresh;
+      session& target = s != nullptr ? *s : fresh;
+      parse_options o;
+      o.limits.max_lines = limit;
+      auto err = parse(text, target, o);
+      if (limit >= 204) {
+        CHECK_FALSE(err);
+        CHECK(target.lines.size() == 204);
+      } else {
+        CHECK(err.code == error::too_many_lines);
+        CHECK(err.line == limit + 1);
+        CHECK(err.column == 1);
+      }
+      o = {};
+      o.limits.max_attributes = limit;
+      err = parse(text, target, o);
+      if (limit >= 200) {
+        CHECK_FALSE(err);
+        CHECK(target.attributes.size() == 200);
+      } else {
+        CHECK(err.code == error::too_many_attributes);
+        CHECK(err.line == limit + 5);
+      }
+    }
+  }
+}
+
 TEST_CASE("every CPU path of the line-end bitmap gives the same model", "[sdp][session]") {
   namespace cpu = rtwire::detail;
   struct guard {

@@ -175,19 +175,19 @@ template <bool Lenient>
 inline parse_error session_parser::lines(const std::size_t n) noexcept {
   const char* const p = base_;
   detail::special_map scanner(p, n, out_.scan_.overwrite(detail::special_map_words(n)));
-  detail::appender<sdp::line> lines(out_.lines_);
-  detail::appender<sdp::attribute> attributes(out_.attributes_);
+  // The limits on lines and attributes are the appenders' (one compare with the capacity).
+  detail::appender<sdp::line> lines(out_.lines_, lim_.max_lines);
+  detail::appender<sdp::attribute> attributes(out_.attributes_, lim_.max_attributes);
   std::size_t pos = 0;
-  std::size_t lines_left = lim_.max_lines, attributes_left = lim_.max_attributes;
   // The rank an a= line takes now, or none while it may not come (before t=). The a= path
   // writes the rank to last_ itself (a store, never read back in the loop).
   last_ = rank::none;
   rank attribute_rank = rank::none;
-  const auto line_no = [&] { return lim_.max_lines - lines_left; };
+  // The number of the line being read (appended once it has passed its line-end checks).
+  const auto line_no = [&] { return lines.size() + 1; };
   while (pos < n) {
     const char* const start = p + pos;
-    if (lines_left-- == 0)
-      return fail_line(error::too_many_lines, start, start, lim_.max_lines + 1);
+    if (!lines.room()) return fail_line(error::too_many_lines, start, start, line_no());
     // RFC 8866 §5: lines end with CRLF; byte-string (§9) excludes NUL, CR and LF inside a line.
     const std::size_t end = scanner.find();
     std::size_t next = end + 2;
@@ -211,7 +211,7 @@ inline parse_error session_parser::lines(const std::size_t n) noexcept {
     // RFC 8866 §5: <type>=<value>, <type> exactly one case-significant character.
     if (size < 2 || start[1] != '=' || !detail::is(start[0], detail::cc_alpha)) [[unlikely]] {
       if (Lenient && size == 0) {
-        lines.emplace('\0', std::string_view(), raw);
+        lines.push('\0', std::string_view(), raw);
         continue;
       }
       const bool bad_type = size == 0 || !detail::is(start[0], detail::cc_alpha);
@@ -228,11 +228,11 @@ inline parse_error session_parser::lines(const std::size_t n) noexcept {
         (std::string_view("vocbtrzm").find(type) != std::string_view::npos ||
          (type == 'a' && std::memchr(vstart, ':', vsize) == nullptr)))
       vsize = detail::trim_right(std::string_view(vstart, vsize)).size();
-    lines.emplace(type, std::string_view(vstart, vsize), raw);
+    lines.push(type, std::string_view(vstart, vsize), raw);
 
     if (type == 'a' && attribute_rank != rank::none) [[likely]] {
-      if (attributes_left-- == 0)
-        return fail_line(error::too_many_attributes, start, start, line_no());
+      if (!attributes.room())
+        return fail_line(error::too_many_attributes, start, start, lines.size());
       // RFC 8866 §5.13: a=<attribute-name>[:<attribute-value>], attribute-name = token. The
       // name ends at the first byte that is not a token-char: a ':' or the end of the line.
       std::size_t k;
@@ -240,19 +240,19 @@ inline parse_error session_parser::lines(const std::size_t n) noexcept {
       } else {
         k = detail::token_run(vstart, vsize, p + n);
         if (k == 0 || (k < vsize && vstart[k] != ':')) [[unlikely]]
-          return fail_line(error::bad_attribute, vstart, start, line_no());
+          return fail_line(error::bad_attribute, vstart, start, lines.size());
       }
       // attribute-value = byte-string: at least one byte after the ':'.
       if (!Lenient && k + 1 == vsize) [[unlikely]]
-        return fail_line(error::bad_attribute, vstart + k, start, line_no());
-      attributes.emplace(
+        return fail_line(error::bad_attribute, vstart + k, start, lines.size());
+      attributes.push(
           std::string_view(vstart, k),
           k < vsize ? std::optional<std::string_view>(std::in_place, vstart + k + 1, vsize - k - 1)
                     : std::nullopt);
       last_ = attribute_rank;
       continue;
     }
-    line_no_ = line_no();
+    line_no_ = lines.size();
     line_start_ = start;
     lines.commit();
     attributes.commit();
@@ -265,7 +265,7 @@ inline parse_error session_parser::lines(const std::size_t n) noexcept {
                      : last_ < rank::media ? rank::attribute
                                            : rank::media_attribute;
   }
-  line_no_ = line_no();
+  line_no_ = lines.size();
   lines.commit();
   attributes.commit();
   return finish(n);

@@ -113,26 +113,46 @@ class pod_buffer {
   T* cap_ = nullptr;
 };
 
-/// Appends to a pod_buffer through a cursor held in registers. While an appender is live, the
-/// buffer's own size is stale: commit() before anything else reads or appends to the buffer, and
-/// reload() after.
+/// Appends to a pod_buffer through a cursor held in registers, up to an optional limit on the
+/// number of elements. While an appender is live, the buffer's own size is stale: commit()
+/// before anything else reads or appends to the buffer, and reload() after.
+///
+/// The end the cursor is compared with is the capacity or the limit, whichever comes first, so
+/// one compare per element serves both: room() answers whether one more element may come (and
+/// grows the buffer when it is only full), then push() appends it without a check.
 template <class T>
 class appender {
  public:
-  explicit appender(pod_buffer<T>& b) noexcept : buf_(b), cur_(b.end_), cap_(b.cap_) {}
+  explicit appender(pod_buffer<T>& b, std::size_t limit = ~std::size_t{0}) noexcept
+      : buf_(b), limit_(limit) {
+    reload();
+  }
 
-  /// Constructs the next element in place (a value-initialised element when no argument).
+  /// Whether one more element may be appended: false when the buffer holds `limit` elements.
+  [[gnu::always_inline]] inline bool room() noexcept {
+    if (cur_ != end_) [[likely]]
+      return true;
+    if (size() >= limit_) return false;
+    // Inline, so that the appender's address never escapes and its pointers stay in registers.
+    commit();
+    buf_.grow(1);
+    reload();
+    return true;
+  }
+
+  /// Constructs the next element in place; room() must have answered true since the last one.
   template <class... Args>
-  [[gnu::always_inline]] inline T& emplace(Args&&... args) noexcept {
-    if (cur_ == cap_) [[unlikely]] {
-      // Inline, so that the appender's address never escapes and its pointers stay in registers.
-      commit();
-      buf_.grow(1);
-      reload();
-    }
+  [[gnu::always_inline]] inline T& push(Args&&... args) noexcept {
     T* p = ::new (static_cast<void*>(cur_)) T{std::forward<Args>(args)...};
     ++cur_;
     return *p;
+  }
+
+  /// room() and push() (for an appender without a limit).
+  template <class... Args>
+  [[gnu::always_inline]] inline T& emplace(Args&&... args) noexcept {
+    room();
+    return push(std::forward<Args>(args)...);
   }
 
   /// How many elements the buffer holds, counting those appended here.
@@ -141,13 +161,15 @@ class appender {
   void commit() const noexcept { buf_.end_ = cur_; }
   void reload() noexcept {
     cur_ = buf_.end_;
-    cap_ = buf_.cap_;
+    const auto cap = static_cast<std::size_t>(buf_.cap_ - buf_.begin_);
+    end_ = buf_.begin_ + (cap < limit_ ? cap : limit_);
   }
 
  private:
   pod_buffer<T>& buf_;
+  std::size_t limit_;
   T* cur_;
-  T* cap_;
+  T* end_;
 };
 
 }  // namespace rtwire::sdp::detail

@@ -245,10 +245,8 @@ inline parse_error session_parser::lines(const std::size_t n) noexcept {
       // attribute-value = byte-string: at least one byte after the ':'.
       if (!Lenient && k + 1 == vsize) [[unlikely]]
         return fail_line(error::bad_attribute, vstart + k, start, lines.size());
-      attributes.push(
-          std::string_view(vstart, k),
-          k < vsize ? std::optional<std::string_view>(std::in_place, vstart + k + 1, vsize - k - 1)
-                    : std::nullopt);
+      sdp::attribute& a = attributes.push(std::string_view(vstart, k), std::nullopt);
+      if (k < vsize) a.value.emplace(vstart + k + 1, vsize - k - 1);
       last_ = attribute_rank;
       continue;
     }

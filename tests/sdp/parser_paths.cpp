@@ -101,14 +101,16 @@ TEST_CASE("attribute names: bad bytes, blanks, the end of the text", "[sdp][sess
   for (const std::string tail :
        {"a=rtcp-mux \t\r\n", "a=rtcp-mux \t", "a=x ", "a=abcdefghijkl \n"}) {
     INFO(tail);
-    REQUIRE_FALSE(parse(head + tail, s, lenient));
+    const std::string text = head + tail;  // alive while the model's views are read
+    REQUIRE_FALSE(parse(text, s, lenient));
     CHECK_FALSE(s.attributes[0].value.has_value());
     CHECK(s.attributes[0].name == (tail[2] == 'r'   ? "rtcp-mux"
                                    : tail[2] == 'x' ? "x"
                                                     : "abcdefghijkl"));
   }
   // A final line of a single letter name, with no line end.
-  REQUIRE_FALSE(parse(head + "a=x", s, lenient));
+  const std::string last = head + "a=x";
+  REQUIRE_FALSE(parse(last, s, lenient));
   CHECK(s.attributes[0].name == "x");
   CHECK(parse(head + "a=x", s).code == error::missing_final_line_ending);
   CHECK(parse(head + "a=@", s, lenient).code == error::bad_attribute);
@@ -118,7 +120,8 @@ TEST_CASE("m= formats: the scan stops at the line end, or at the end of the text
           "[sdp][session]") {
   session s;
   const std::string m = head_c + "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102";
-  REQUIRE_FALSE(parse(m + "\r\n", s));
+  const std::string m_crlf = m + "\r\n";  // alive while the model's views are read
+  REQUIRE_FALSE(parse(m_crlf, s));
   REQUIRE(s.media[0].formats.size() == 3);
   CHECK(s.media[0].formats[2] == "102");
   REQUIRE_FALSE(parse(m, s, lenient));  // no line end: the scan is bounded

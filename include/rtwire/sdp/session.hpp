@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rtwire/sdp/detail/storage.hpp"
 #include "rtwire/sdp/detail/text.hpp"
 #include "rtwire/sdp/error.hpp"
 #include "rtwire/sdp/mode.hpp"
@@ -158,16 +159,18 @@ class session {
     range formats, connections, bandwidths, attributes, unknown, lines;
   };
 
-  std::vector<sdp::line> lines_;
-  std::vector<std::string_view> strings_;  // emails, phones, repeats, formats (each contiguous)
+  detail::pod_buffer<sdp::line> lines_;
+  detail::pod_buffer<std::string_view>
+      strings_;  // emails, phones, repeats, formats (each contiguous)
   std::vector<sdp::connection> connections_;
   std::vector<sdp::bandwidth> bandwidths_;
   std::vector<sdp::timing> timings_;
   std::vector<range> timing_repeats_;
-  std::vector<sdp::attribute> attributes_;
+  detail::pod_buffer<sdp::attribute> attributes_;
   std::vector<sdp::line> unknown_;
-  std::vector<sdp::media> media_;
+  detail::pod_buffer<sdp::media> media_;
   std::vector<media_ranges> media_ranges_;
+  detail::pod_buffer<std::uint64_t> scan_;  // the parser's bitmap of line ends (scratch)
 };
 
 /// Parses a whole session description (RFC 8866) into `out`.

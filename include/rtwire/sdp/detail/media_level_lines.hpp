@@ -1,7 +1,8 @@
 // rtwire — SDP internals: the session parser's handlers for the lines a media description may
-// hold (RFC 8866 §5.14 m=, and §5.4, §5.7, §5.8, §5.12, §5.13: i=, c=, b=, k=, a=, which may also
-// appear at session level; each checks its place in the §5 order), members of
-// detail::session_parser (rtwire/sdp/detail/session_parser.hpp). Not public API.
+// hold (RFC 8866 §5.14 m=, and §5.4, §5.7, §5.8, §5.12: i=, c=, b=, k=, which may also appear at
+// session level; each checks its place in the §5 order), members of detail::session_parser
+// (rtwire/sdp/detail/session_parser.hpp, whose line loop parses the a= lines itself). Not public
+// API.
 #pragma once
 
 #include <cstddef>
@@ -104,85 +105,73 @@ inline parse_error session_parser::key_line(const char* vstart, std::size_t vsiz
 inline parse_error session_parser::media_line(const char* vstart, std::size_t vsize) noexcept {
   const char* const vend = vstart + vsize;
   detail::field_reader fields{std::string_view(vstart, vsize)};
-  std::string_view f;
   if (!any_timing_) return fail(error::missing_timing, line_start_);
   if (out_.media_.size() >= lim_.max_media) return fail(error::too_many_media, line_start_);
-  sdp::media m;
-  session::media_ranges r;
-  r.lines.begin = size32(out_.lines_.size() - 1);
-  if (!fields.next_nonempty(m.type) || !detail::is_token(m.type))
-    return fail(error::bad_media, vstart);
-  std::string_view port;
+  // The fields go to locals, and the media description is built from them once the line is
+  // valid, default-initialised in place (a value-initialised or copied sdp::media, 192 bytes,
+  // costs GCC's slow `rep stos` / `rep movs`). Its spans are bound by finish().
+  std::string_view type, port, protocol;
+  if (!fields.next_nonempty(type) || !detail::is_token(type)) return fail(error::bad_media, vstart);
   if (!fields.next_nonempty(port)) return fail(error::bad_media, vend);
   const auto slash = port.find('/');
-  std::uint64_t v = 0;
-  if (!detail::parse_uint(detail::take(port, slash), v, 5) || v > 65535)
+  std::uint64_t port_number = 0, port_count = 0;
+  if (!detail::parse_uint(detail::take(port, slash), port_number, 5) || port_number > 65535)
     return fail(error::bad_media, port.data());
-  m.port = static_cast<std::uint16_t>(v);
-  if (slash != std::string_view::npos) {
-    if (!detail::parse_uint(detail::drop(port, slash + 1), v, 9))
-      return fail(error::bad_media, port.data() + slash + 1);
-    m.port_count = static_cast<std::uint32_t>(v);
-  }
+  if (slash != std::string_view::npos &&
+      !detail::parse_uint(detail::drop(port, slash + 1), port_count, 9))
+    return fail(error::bad_media, port.data() + slash + 1);
   // proto = token *("/" token)
-  if (!fields.next_nonempty(m.protocol)) return fail(error::bad_media, vend);
-  for (std::size_t i = 0, seg = 0; i <= m.protocol.size(); ++i) {
-    if (i == m.protocol.size() || m.protocol[i] == '/') {
-      if (seg == 0) return fail(error::bad_media, m.protocol.data());
+  if (!fields.next_nonempty(protocol)) return fail(error::bad_media, vend);
+  for (std::size_t i = 0, seg = 0; i <= protocol.size(); ++i) {
+    if (i == protocol.size() || protocol[i] == '/') {
+      if (seg == 0) return fail(error::bad_media, protocol.data());
       seg = 0;
-    } else if (!detail::is(m.protocol[i], detail::cc_token)) {
-      return fail(error::bad_media, m.protocol.data());
+    } else if (!detail::is(protocol[i], detail::cc_token)) {
+      return fail(error::bad_media, protocol.data());
     } else {
       ++seg;
     }
   }
-  r.formats.begin = size32(out_.strings_.size());
-  while (fields.next(f)) {
-    if (!detail::is_token(f)) return fail(error::bad_media, field_at(f, vend));
-    out_.strings_.push_back(f);
-    ++r.formats.count;
+  // fmt = token, one or more, each after a single space (a browser's video m= line has 20-odd
+  // formats). A format ends at its first byte that is not a token-char, which must be the space
+  // before the next one or the end of the line. The byte at vend is not a token-char (a line
+  // end, or the blank lenient mode trimmed) unless the line is the text's last and has no line
+  // end: only then does the scan need a bound.
+  if (fields.done) return fail(error::bad_media, vend);
+  const bool stops_at_vend = vend < base_ + out_.text.size();
+  detail::appender<std::string_view> formats(out_.strings_);
+  const std::uint32_t formats_begin = size32(formats.size());
+  for (const char* f = fields.remainder().data();;) {
+    const char* q = f;
+    if (stops_at_vend) {
+      while (detail::is(*q, detail::cc_token))
+        ++q;
+    } else {
+      while (q != vend && detail::is(*q, detail::cc_token))
+        ++q;
+    }
+    // An empty field ("  ", a trailing ' ') or a byte that is not a token-char.
+    if (q == f || (q != vend && *q != ' ')) return fail(error::bad_media, f);
+    formats.emplace(f, static_cast<std::size_t>(q - f));
+    if (q == vend) break;
+    f = q + 1;
   }
-  if (r.formats.count == 0) return fail(error::bad_media, vend);
+  formats.commit();
+
+  session::media_ranges& r = out_.media_ranges_.emplace_back();
+  r.lines.begin = size32(out_.lines_.size() - 1);
+  r.formats = {formats_begin, size32(formats.size()) - formats_begin};
   r.connections.begin = size32(out_.connections_.size());
   r.bandwidths.begin = size32(out_.bandwidths_.size());
   r.attributes.begin = size32(out_.attributes_.size());
   r.unknown.begin = size32(out_.unknown_.size());
-  out_.media_.push_back(m);
-  out_.media_ranges_.push_back(r);
+  sdp::media& m = out_.media_.emplace_default();
+  m.type = type;
+  m.port = static_cast<std::uint16_t>(port_number);
+  if (slash != std::string_view::npos) m.port_count = static_cast<std::uint32_t>(port_count);
+  m.protocol = protocol;
   last_ = rank::media;
   return {};
-}
-
-// RFC 8866 §5.13: a=<attribute-name>[:<attribute-value>], after the time descriptions (and k=)
-// at session level, anywhere after m= in a media description (`last` is the rank, updated).
-// Answers error{} or the rule broken, with `at` where.
-inline error session_parser::attribute_line(const char* vstart, std::size_t vsize, rank& last,
-                                            const char*& at) noexcept {
-  // The name is a token (no ':'), so a short scan finds the end of the name.
-  std::size_t k = 0;
-  while (k < vsize && detail::is(vstart[k], detail::cc_token))
-    ++k;
-  if (k == 0 || (k < vsize && vstart[k] != ':')) {
-    at = vstart;
-    return error::bad_attribute;
-  }
-  // attribute-value = byte-string: at least one byte after the ':'.
-  if (k + 1 == vsize && !lenient_) {
-    at = vstart + k;
-    return error::bad_attribute;
-  }
-  // Built in place: constructing a temporary and copying it costs a store-forwarding stall.
-  sdp::attribute& a = out_.attributes_.emplace_back();
-  a.name = std::string_view(vstart, k);
-  if (k < vsize) a.value = std::string_view(vstart + k + 1, vsize - k - 1);
-  if (last >= rank::media) {
-    last = rank::media_attribute;
-  } else {
-    if (attributes_.count == 0) attributes_.begin = size32(out_.attributes_.size() - 1);
-    ++attributes_.count;
-    last = rank::attribute;
-  }
-  return error{};
 }
 
 }  // namespace rtwire::sdp::detail

@@ -1,18 +1,23 @@
 // rtwire — SDP internals: the session parser behind sdp::parse() (rtwire/sdp/session.hpp): the
 // line ranks of RFC 8866 §5, the parser's state, and the driver that splits the text into lines,
-// dispatches each on its type letter and binds the result. One member function per line type:
+// parses the a= lines (RFC 8866 §5.13) itself, dispatches the others on their type letter and
+// binds the result. One member function per other line type:
 // rtwire/sdp/detail/session_level_lines.hpp (v=, o=, s=, u=, e=, p=, t=, r=, z=) and
-// rtwire/sdp/detail/media_level_lines.hpp (m=, and i=, c=, b=, k=, a=, at either level).
+// rtwire/sdp/detail/media_level_lines.hpp (m=, and i=, c=, b=, k=, at either level).
 // Included at the end of session.hpp. Not public API.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include "rtwire/sdp/detail/line_scanner.hpp"
+#include "rtwire/sdp/detail/storage.hpp"
 #include "rtwire/sdp/detail/text.hpp"
 #include "rtwire/sdp/error.hpp"
 #include "rtwire/sdp/mode.hpp"
@@ -47,9 +52,10 @@ enum class rank : std::uint8_t {
   media_attribute,
 };
 
-template <class T>
-inline std::span<const T> slice(const std::vector<T>& v, std::uint32_t begin, std::uint32_t count) {
-  return {v.data() + begin, count};
+template <class Storage>
+inline auto slice(const Storage& v, std::uint32_t begin, std::uint32_t count) {
+  using T = std::remove_cvref_t<decltype(*v.data())>;
+  return std::span<const T>(v.data() + begin, count);
 }
 
 inline std::uint32_t size32(std::size_t n) noexcept {
@@ -87,8 +93,10 @@ class session_parser {
   }
 
   void reset(std::string_view text) noexcept;
+  template <bool Lenient>
+  parse_error lines(std::size_t n) noexcept;
+  parse_error fail_line(error e, const char* at, const char* start, std::size_t line_no) noexcept;
   parse_error line(char type, const char* vstart, std::size_t vsize) noexcept;
-  error attribute_line(const char* vstart, std::size_t vsize, rank& last, const char*& at) noexcept;
   parse_error version_line(const char* vstart, std::size_t vsize) noexcept;
   parse_error origin_line(const char* vstart, std::size_t vsize) noexcept;
   parse_error session_name_line(const char* vstart, std::size_t vsize) noexcept;
@@ -115,7 +123,7 @@ class session_parser {
   const char* line_start_;
   rank last_ = rank::none;
   bool any_timing_ = false;
-  session::range emails_, phones_, bandwidths_, attributes_, unknown_;
+  session::range emails_, phones_, bandwidths_, unknown_;
 };
 
 // Empties `out_`, keeping every vector's capacity.
@@ -154,78 +162,119 @@ inline parse_error session_parser::run(std::string_view text) noexcept {
   if (text.size() > lim_.max_bytes) return {.code = make_error_code(error::too_large)};
   if (text.empty())
     return {.code = make_error_code(error::empty), .offset = 0, .line = 1, .column = 1};
+  return lenient_ ? lines<true>(text.size()) : lines<false>(text.size());
+}
 
-  const std::size_t n = text.size();
+// Splits the text into lines and parses the a= lines after t= itself (nine lines in ten of a
+// WebRTC SDP); every other line goes to line(). One instantiation per mode, so that strict mode
+// tests nothing of lenient mode's. What a line touches is kept in locals, in registers: the
+// line and attribute appenders, the limits as countdowns, the rank. The members are brought up
+// to date only before a call that reads them: line() and finish() (the appenders committed),
+// fail_line() (after an error, whatever the arrays hold is discarded by the next reset()).
+template <bool Lenient>
+inline parse_error session_parser::lines(const std::size_t n) noexcept {
+  const char* const p = base_;
+  detail::special_map scanner(p, n, out_.scan_.overwrite(detail::special_map_words(n)));
+  // The limits on lines and attributes are the appenders' (one compare with the capacity).
+  detail::appender<sdp::line> lines(out_.lines_, lim_.max_lines);
+  detail::appender<sdp::attribute> attributes(out_.attributes_, lim_.max_attributes);
   std::size_t pos = 0;
-  detail::special_scanner scanner(base_, n);
-  // The a= path's state stays in registers: the rank is handed to the other lines' functions
-  // through last_, the only state they share with it.
-  rank last = rank::none;
-  std::size_t attribute_total = 0;
+  // The rank an a= line takes now, or none while it may not come (before t=). The a= path
+  // writes the rank to last_ itself (a store, never read back in the loop).
+  last_ = rank::none;
+  rank attribute_rank = rank::none;
+  // The number of the line being read (appended once it has passed its line-end checks).
+  const auto line_no = [&] { return lines.size() + 1; };
   while (pos < n) {
-    if (++line_no_ > lim_.max_lines)
-      return {.code = make_error_code(error::too_many_lines),
-              .offset = pos,
-              .line = line_no_,
-              .column = 1};
-    line_start_ = base_ + pos;
+    const char* const start = p + pos;
+    if (!lines.room()) return fail_line(error::too_many_lines, start, start, line_no());
     // RFC 8866 §5: lines end with CRLF; byte-string (§9) excludes NUL, CR and LF inside a line.
-    const std::size_t end = scanner.find(pos);
-    std::size_t next = end;
-    if (end == n) {
-      if (!lenient_) return fail(error::missing_final_line_ending, base_ + end);
-    } else if (base_[end] == '\n') {
-      if (!lenient_) return fail(error::bad_line_ending, base_ + end);
+    const std::size_t end = scanner.find();
+    std::size_t next = end + 2;
+    if (end + 1 < n && detail::load_word<std::uint16_t>(p + end) ==
+                           detail::word_of<std::uint16_t>("\r\n")) [[likely]] {
+      scanner.consume(true);
+    } else if (end == n) {
+      if (!Lenient) return fail_line(error::missing_final_line_ending, p + end, start, line_no());
+      next = n;
+    } else if (p[end] == '\n') {
+      if (!Lenient) return fail_line(error::bad_line_ending, p + end, start, line_no());
+      scanner.consume(false);
       next = end + 1;
-    } else if (base_[end] == '\r' && end + 1 < n && base_[end + 1] == '\n') {
-      next = end + 2;
     } else {
-      return fail(error::forbidden_character, base_ + end);
+      return fail_line(error::forbidden_character, p + end, start, line_no());
     }
-    const std::string_view content(base_ + pos, end - pos);
-    const std::string_view raw(base_ + pos, next - pos);
+    const std::size_t size = end - pos;  // without the line ending
+    const std::string_view raw(start, next - pos);
     pos = next;
 
-    if (content.empty() && lenient_) {
-      out_.lines_.push_back({'\0', {}, raw});
-      continue;
-    }
     // RFC 8866 §5: <type>=<value>, <type> exactly one case-significant character.
-    if (content.empty() || !detail::is(content[0], detail::cc_alpha))
-      return fail(error::bad_line_syntax, line_start_);
-    if (content.size() < 2 || content[1] != '=')
-      return fail(error::bad_line_syntax, line_start_ + 1);
-    const char type = content[0];
-    const char* const vstart = content.data() + 2;
-    std::size_t vsize = content.size() - 2;
+    if (size < 2 || start[1] != '=' || !detail::is(start[0], detail::cc_alpha)) [[unlikely]] {
+      if (Lenient && size == 0) {
+        lines.push('\0', std::string_view(), raw);
+        continue;
+      }
+      const bool bad_type = size == 0 || !detail::is(start[0], detail::cc_alpha);
+      return fail_line(error::bad_line_syntax, bad_type ? start : start + 1, start, line_no());
+    }
+    const char type = start[0];
+    const char* const vstart = start + 2;
+    std::size_t vsize = size - 2;
     // Lenient mode drops trailing whitespace where the strict grammar cannot have any (the
     // structured lines, and a= property attributes such as "a=rtcp-mux "), so that it never
     // changes the meaning of a line that strict mode accepts (text and attribute values are
     // byte-strings, which may end with spaces).
-    if (lenient_ && vsize > 0 && (vstart[vsize - 1] == ' ' || vstart[vsize - 1] == '\t') &&
+    if (Lenient && vsize > 0 && (vstart[vsize - 1] == ' ' || vstart[vsize - 1] == '\t') &&
         (std::string_view("vocbtrzm").find(type) != std::string_view::npos ||
          (type == 'a' && std::memchr(vstart, ':', vsize) == nullptr)))
       vsize = detail::trim_right(std::string_view(vstart, vsize)).size();
-    {
-      sdp::line& l = out_.lines_.emplace_back();
-      l.type = type;
-      l.value = std::string_view(vstart, vsize);
-      l.raw = raw;
-    }
-    // Nine lines in ten of a WebRTC SDP are a= lines: their path comes before the dispatch.
-    if (type == 'a' && last >= rank::timing) {
-      if (++attribute_total > lim_.max_attributes)
-        return fail(error::too_many_attributes, line_start_);
-      const char* at = nullptr;
-      if (const error e = attribute_line(vstart, vsize, last, at); e != error{}) return fail(e, at);
+    lines.push(type, std::string_view(vstart, vsize), raw);
+
+    if (type == 'a' && attribute_rank != rank::none) [[likely]] {
+      if (!attributes.room())
+        return fail_line(error::too_many_attributes, start, start, lines.size());
+      // RFC 8866 §5.13: a=<attribute-name>[:<attribute-value>], attribute-name = token. The
+      // name ends at the first byte that is not a token-char: a ':' or the end of the line.
+      std::size_t k;
+      if (vstart + 8 <= p + n && (k = detail::known_attribute_name(vstart)) != 0) {
+      } else {
+        k = detail::token_run(vstart, vsize, p + n);
+        if (k == 0 || (k < vsize && vstart[k] != ':')) [[unlikely]]
+          return fail_line(error::bad_attribute, vstart, start, lines.size());
+      }
+      // attribute-value = byte-string: at least one byte after the ':'.
+      if (!Lenient && k + 1 == vsize) [[unlikely]]
+        return fail_line(error::bad_attribute, vstart + k, start, lines.size());
+      sdp::attribute& a = attributes.push(std::string_view(vstart, k), std::nullopt);
+      if (k < vsize) a.value.emplace(vstart + k + 1, vsize - k - 1);
+      last_ = attribute_rank;
       continue;
     }
-    last_ = last;
+    line_no_ = lines.size();
+    line_start_ = start;
+    lines.commit();
+    attributes.commit();
     if (parse_error e = line(type, vstart, vsize)) return e;
-    last = last_;
+    lines.reload();
+    attributes.reload();
+    // RFC 8866 §5.13: a= lines come after t= (and k=) at session level, anywhere after m= in a
+    // media description.
+    attribute_rank = last_ < rank::timing  ? rank::none
+                     : last_ < rank::media ? rank::attribute
+                                           : rank::media_attribute;
   }
-  last_ = last;
+  line_no_ = lines.size();
+  lines.commit();
+  attributes.commit();
   return finish(n);
+}
+
+// An error found by the line loop, on line `line_no` starting at `start`.
+[[gnu::cold, gnu::noinline]] inline parse_error session_parser::fail_line(
+    error e, const char* at, const char* start, std::size_t line_no) noexcept {
+  line_no_ = line_no;
+  line_start_ = start;
+  return fail(e, at);
 }
 
 // Dispatches one line on its type letter.
@@ -296,7 +345,11 @@ inline parse_error session_parser::finish(std::size_t n) noexcept {
   out.emails = detail::slice(out.strings_, emails_.begin, emails_.count);
   out.phones = detail::slice(out.strings_, phones_.begin, phones_.count);
   out.bandwidths = detail::slice(out.bandwidths_, bandwidths_.begin, bandwidths_.count);
-  out.attributes = detail::slice(out.attributes_, attributes_.begin, attributes_.count);
+  // The session-level a= lines are those before the first m=.
+  out.attributes =
+      detail::slice(out.attributes_, 0,
+                    out.media_ranges_.empty() ? size32(out.attributes_.size())
+                                              : out.media_ranges_.front().attributes.begin);
   out.unknown_lines = detail::slice(out.unknown_, unknown_.begin, unknown_.count);
   for (std::size_t i = 0; i < out.timings_.size(); ++i) {
     const auto& r = out.timing_repeats_[i];

@@ -8,7 +8,6 @@
 #include <string_view>
 
 #include "rtwire/core/ascii.hpp"
-#include "rtwire/detail/byte_blocks.hpp"
 
 namespace rtwire::sdp::detail {
 
@@ -126,43 +125,6 @@ struct field_reader {
 
   /// The unread text (everything after the last separator taken).
   std::string_view remainder() const noexcept { return rest; }
-};
-
-/// The SDP line scanner: finds, one call per line, the next '\n', '\r' or NUL in a buffer. One
-/// pass finds both the line ends and the characters RFC 8866 §9 forbids inside a line
-/// (byte-string excludes NUL, CR and LF). The buffer is classified 64 bytes at a time into a bit
-/// mask (SSE2 compares), so each byte is examined once however short the lines are; a call then
-/// costs a count-trailing-zeros.
-class special_scanner {
- public:
-  special_scanner(const char* p, std::size_t n) noexcept : p_(p), n_(n) {}
-
-  /// The offset of the first special byte at or after `from`, or the buffer size.
-  std::size_t find(std::size_t from) noexcept {
-    while (from < n_) {
-      const std::size_t base = from & ~std::size_t{63};
-      if (base != block_) load(base);
-      const std::uint64_t m = bits_ & (~std::uint64_t{0} << (from & 63));
-      if (m != 0) return base + static_cast<std::size_t>(__builtin_ctzll(m));
-      from = base + 64;
-    }
-    return n_;
-  }
-
- private:
-  // Marks every LF, CR and NUL of [base, base + 64). Bytes past the end of the buffer are never
-  // read.
-  void load(std::size_t base) noexcept {
-    block_ = base;
-    bits_ = base + 64 <= n_
-                ? rtwire::detail::match_block64<'\n', '\r', '\0'>(p_ + base, nullptr)
-                : rtwire::detail::match_bytes<'\n', '\r', '\0'>(p_ + base, n_ - base, nullptr);
-  }
-
-  const char* p_;
-  std::size_t n_;
-  std::size_t block_ = ~std::size_t{0};
-  std::uint64_t bits_ = 0;
 };
 
 /// Strips trailing spaces and horizontal tabs.

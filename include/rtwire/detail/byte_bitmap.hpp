@@ -1,0 +1,94 @@
+// rtwire — internals: a whole buffer classified in one pass into a bitmap, one bit per byte, set
+// for the bytes that are one of a few values (a text codec's line ends and forbidden bytes). A
+// parser that reads a complete document (the SDP session parser, rtwire/sdp/detail/
+// line_scanner.hpp) then finds each line end with a shift and a count-trailing-zeros, with no
+// per-block branch in its line loop. The 64-byte classification is byte_blocks.hpp's (SSE2, the
+// x86-64 baseline, or the portable loop); on x86 the AVX2 and AVX-512 BW variants of the same
+// classification are compiled with target attributes and chosen at run time from
+// rtwire::detail::cpu_features() (cpu.hpp). Every path writes identical bits; the tests force
+// each one. Not public API.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "rtwire/detail/byte_blocks.hpp"
+#include "rtwire/detail/cpu.hpp"
+
+#if RTWIRE_X86_DISPATCH
+#include <immintrin.h>
+#define RTWIRE_BITMAP_TARGET_AVX2 __attribute__((target("avx2")))
+#define RTWIRE_BITMAP_TARGET_AVX512 __attribute__((target("avx2,avx512f,avx512bw")))
+#endif
+
+namespace rtwire::detail {
+
+/// The number of 64-bit words match_bitmap() writes for n bytes.
+constexpr std::size_t bitmap_words(std::size_t n) noexcept {
+  return (n + 63) / 64;
+}
+
+/// Bits for the whole 64-byte blocks of [p, p + n) with the baseline classifier; answers how
+/// many blocks were done.
+template <char... Bytes>
+inline std::size_t match_blocks_base(const char* p, std::size_t n, std::uint64_t* out) noexcept {
+  std::size_t b = 0;
+  for (; 64 * b + 64 <= n; ++b)
+    out[b] = match_block64<Bytes...>(p + 64 * b, nullptr);
+  return b;
+}
+
+#if RTWIRE_X86_DISPATCH
+template <char... Bytes>
+RTWIRE_BITMAP_TARGET_AVX2 inline std::size_t match_blocks_avx2(const char* p, std::size_t n,
+                                                               std::uint64_t* out) noexcept {
+  std::size_t b = 0;
+  for (; 64 * b + 64 <= n; ++b) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64 * b));
+    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64 * b + 32));
+    __m256i hit_lo = _mm256_setzero_si256(), hit_hi = _mm256_setzero_si256();
+    ((hit_lo = _mm256_or_si256(hit_lo, _mm256_cmpeq_epi8(lo, _mm256_set1_epi8(Bytes)))), ...);
+    ((hit_hi = _mm256_or_si256(hit_hi, _mm256_cmpeq_epi8(hi, _mm256_set1_epi8(Bytes)))), ...);
+    out[b] = static_cast<std::uint32_t>(_mm256_movemask_epi8(hit_lo)) |
+             std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(hit_hi))} << 32;
+  }
+  return b;
+}
+
+template <char... Bytes>
+RTWIRE_BITMAP_TARGET_AVX512 inline std::size_t match_blocks_avx512(const char* p, std::size_t n,
+                                                                   std::uint64_t* out) noexcept {
+  std::size_t b = 0;
+  for (; 64 * b + 64 <= n; ++b) {
+    const __m512i v = _mm512_loadu_si512(p + 64 * b);
+    __mmask64 hit = 0;
+    ((hit |= _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(Bytes))), ...);
+    out[b] = static_cast<std::uint64_t>(hit);
+  }
+  return b;
+}
+#endif
+
+/// Writes bitmap_words(n) words to `out`: bit i % 64 of out[i / 64] is set when p[i] is one of
+/// `Bytes`; the bits for offsets n and beyond are 0. Reads exactly [p, p + n).
+template <char... Bytes>
+inline void match_bitmap(const char* p, std::size_t n, std::uint64_t* out) noexcept {
+  std::size_t b = 0;
+#if RTWIRE_X86_DISPATCH
+  const std::uint32_t f = cpu_features();
+  if (f & cpu_avx512)
+    b = match_blocks_avx512<Bytes...>(p, n, out);
+  else if (f & cpu_avx2)
+    b = match_blocks_avx2<Bytes...>(p, n, out);
+  else
+#endif
+    b = match_blocks_base<Bytes...>(p, n, out);
+  const std::size_t base = 64 * b;
+  if (base == n) return;
+  // The last, partial block: the buffer's last 64 bytes shifted down to `base`, or, in a buffer
+  // shorter than a block, byte by byte.
+  out[b] = n >= 64 ? match_block64<Bytes...>(p + n - 64, nullptr) >> (64 - (n - base))
+                   : match_bytes<Bytes...>(p + base, n - base, nullptr);
+}
+
+}  // namespace rtwire::detail

@@ -1,0 +1,143 @@
+// rtwire — SDP internals: what the session parser's line loop (rtwire/sdp/detail/
+// session_parser.hpp) cuts a line with: the line-end finder over a bitmap of the text's special
+// bytes, and the scans of an a= line's attribute name. Not public API.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "rtwire/detail/byte_bitmap.hpp"
+#include "rtwire/sdp/detail/text.hpp"
+
+namespace rtwire::sdp::detail {
+
+/// The number of words special_map needs for a text of n bytes: the bitmap and 4 zero words,
+/// which the scan may read past the end.
+constexpr std::size_t special_map_words(std::size_t n) noexcept {
+  return rtwire::detail::bitmap_words(n) + 4;
+}
+
+/// Finds the '\n', '\r' and NUL of a text in order, one line at a time. One pass over the whole
+/// text (rtwire/detail/byte_bitmap.hpp: 64 bytes per SIMD step) marks both the line ends and the
+/// characters RFC 8866 §9 forbids inside a line (byte-string excludes NUL, CR and LF) in a
+/// bitmap. The map holds the bits of the current 64-bit word not yet consumed and the next word:
+/// a line costs a count-trailing-zeros to find its end and a clear-lowest-bit per byte of the end
+/// to consume it, and the next word moves in without a branch (a select), so no branch depends
+/// on where the 64-byte blocks end, and the chain from one line to the next is a few cycles.
+class special_map {
+ public:
+  /// Builds the bitmap of [p, p + n) in `words` (special_map_words(n) of them).
+  special_map(const char* p, std::size_t n, std::uint64_t* words) noexcept : words_(words), n_(n) {
+    rtwire::detail::match_bitmap<'\n', '\r', '\0'>(p, n, words);
+    const std::size_t used = rtwire::detail::bitmap_words(n);
+    words[used] = words[used + 1] = words[used + 2] = words[used + 3] = 0;
+    cur_ = words[0];
+    next_ = words[1];
+  }
+
+  /// The offset of the first special byte not yet consumed, or n when there is none.
+  [[gnu::always_inline]] inline std::size_t find() noexcept {
+    while (cur_ == 0)
+      [[unlikely]] {
+        // A line longer than the rest of this word and all of the next.
+        if (64 * (w_ + 1) >= n_) return n_;
+        cur_ = next_;
+        next_ = words_[w_ + 2];
+        ++w_;
+      }
+    return 64 * w_ + static_cast<std::size_t>(std::countr_zero(cur_));
+  }
+
+  /// Consumes the special byte find() answered and, with `crlf`, the LF after it.
+  [[gnu::always_inline]] inline void consume(bool crlf) noexcept {
+    cur_ &= cur_ - 1;
+    advance();
+    if (crlf) {
+      cur_ &= cur_ - 1;
+      advance();
+    }
+  }
+
+ private:
+  // When the current word is used up, the next one moves in: a select, not a branch. It never
+  // reads past the 4 zero words: w_ moves at most twice per line, and no line starts past n.
+  [[gnu::always_inline]] inline void advance() noexcept {
+    const bool empty = cur_ == 0;
+    cur_ = empty ? next_ : cur_;
+    next_ = empty ? words_[w_ + 2] : next_;
+    w_ += empty;
+  }
+
+  const std::uint64_t* words_;
+  std::size_t n_;
+  std::size_t w_ = 0;
+  std::uint64_t cur_, next_;
+};
+
+/// The length of the run of token-chars at the start of [p, p + size), where [p, end) is
+/// readable and, when p + size < end, p[size] is not a token-char (a line end, or the space or
+/// tab that lenient mode trimmed): an attribute name ends there. That byte stops the loop, so
+/// the loop needs no bound but in a final line without a line end.
+inline std::size_t token_run(const char* p, std::size_t size, const char* end) noexcept {
+  std::size_t k = 0;
+  if (p + size < end) {
+    while (is(p[k], cc_token))
+      ++k;
+    return k;
+  }
+  while (k < size && is(p[k], cc_token))
+    ++k;
+  return k;
+}
+
+/// The `sizeof(Word)` bytes at p as an integer, laid out as in memory.
+template <class Word>
+inline Word load_word(const char* p) noexcept {
+  Word w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+/// The first `n` bytes of `s` as load_word() reads them from memory (the other bytes zero).
+template <class Word, std::size_t N>
+constexpr Word word_of(const char (&s)[N], std::size_t n = N - 1) noexcept {
+  Word w = 0;
+  for (std::size_t i = 0; i < n && i < sizeof(Word); ++i) {
+    const std::size_t byte = std::endian::native == std::endian::little ? i : sizeof(Word) - 1 - i;
+    w |= static_cast<Word>(static_cast<Word>(static_cast<unsigned char>(s[i])) << (8 * byte));
+  }
+  return w;
+}
+
+/// Whether the 8 bytes `w` (load_word) start with the literal `s`.
+template <std::size_t N>
+[[gnu::always_inline]] inline bool starts_with_word(std::uint64_t w, const char (&s)[N]) noexcept {
+  static_assert(N - 1 <= 8);
+  constexpr std::uint64_t mask = word_of<std::uint64_t>("\xff\xff\xff\xff\xff\xff\xff\xff", N - 1);
+  return (w & mask) == word_of<std::uint64_t>(s);
+}
+
+/// The length of the attribute name at p when it is one of the names that make up most of the
+/// a= lines of a WebRTC SDP (rtcp-fb, rtpmap, fmtp, extmap, ssrc) followed by ':', or 0: one
+/// 8-byte compare instead of a loop over the name. [p, p + 8) must be readable. A match is a
+/// token followed by ':' by construction, so it needs no byte-by-byte check.
+inline std::size_t known_attribute_name(const char* p) noexcept {
+  const auto w = load_word<std::uint64_t>(p);
+  switch (p[0]) {
+    case 'r':
+      if (starts_with_word(w, "rtcp-fb:")) return 7;
+      return starts_with_word(w, "rtpmap:") ? 6 : 0;
+    case 'f':
+      return starts_with_word(w, "fmtp:") ? 4 : 0;
+    case 'e':
+      return starts_with_word(w, "extmap:") ? 6 : 0;
+    case 's':
+      return starts_with_word(w, "ssrc:") ? 4 : 0;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace rtwire::sdp::detail

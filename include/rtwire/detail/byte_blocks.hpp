@@ -2,9 +2,9 @@
 // into a bit mask of the positions holding any of a few byte values (line endings, NUL), and
 // optionally of the bytes >= 0x80, so that a parser answers "where is the next one" with a
 // count-trailing-zeros instead of a loop per line. Used by the SSE line scanner
-// (rtwire/sse/scan.hpp: CR, LF, non-ASCII) and the SDP line splitter (rtwire/sdp/detail/text.hpp:
-// CR, LF, NUL). The HTTP/1 head parser has its own per-line pass (core/detail/http1_line_scan.hpp):
-// a field line needs more than the positions of a few byte values.
+// (rtwire/sse/scan.hpp: CR, LF, non-ASCII) and, through detail/byte_bitmap.hpp (a whole buffer at
+// once), the SDP line scanner (CR, LF, NUL). The HTTP/1 head parser has its own per-line pass
+// (core/detail/http1_line_scan.hpp): a field line needs more than the positions of a few bytes.
 // x86-64 uses SSE2 (always present, no runtime dispatch); other targets use a portable loop with
 // identical results.
 // Not public API.

@@ -30,7 +30,8 @@ struct outcome {
 };
 
 std::string describe(const http1::request_head& h) {
-  std::string s;
+  std::string s = std::string(h.method) + " [" + std::string(h.target) + "] " +
+                  std::to_string(h.version_major) + "." + std::to_string(h.version_minor) + "\n";
   for (const auto& f : h.headers.all())
     s += std::string(f.name) + "=[" + std::string(f.value) + "]\n";
   return s;
@@ -127,6 +128,7 @@ TEST_CASE("http1 fast path: valid heads parse to the same fields as byte by byte
   REQUIRE(got.status == parse_status::done);
   REQUIRE(got.consumed == chrome.size());
   REQUIRE(got.fields ==
+          "GET [/] 1.1\n"
           "Host=[server.example.com:8080]\n"
           "Sec-WebSocket-Protocol=[chat, superchat]\n"
           "Sec-WebSocket-Extensions=[permessage-deflate; client_max_window_bits]\n"
@@ -151,6 +153,36 @@ TEST_CASE("http1 fast path: every odd byte at every position of a field line",
       expect_same(start + "Host: x\r\n" + mutated + "\r\n\r\n", lenient);
     }
   }
+}
+
+TEST_CASE("http1 fast path: request-lines, and every odd byte at every position of one",
+          "[http1][parser][fast-path]") {
+  const std::string rest = "\r\nHost: x\r\n\r\n";
+  for (const std::string_view version : {"HTTP/1.1", "HTTP/1.0", "HTTP/1.9", "HTTP/2.0", "HTTP/1.",
+                                         "HTTP/1.a", "http/1.1", "HTTP/11"}) {
+    for (std::size_t method_len = 1; method_len <= 18; ++method_len) {
+      expect_same(name_of(method_len) + " /t " + std::string(version) + rest);
+    }
+    expect_same("GET " + std::string(version) + rest);  // no target
+    expect_same("GET  /t " + std::string(version) + rest);
+    expect_same("GET /" + std::string(40, 'p') + " " + std::string(version) + rest);
+  }
+  const std::string line = "GET /some/target?x=1 HTTP/1.1";
+  for (std::size_t at = 0; at < line.size(); ++at) {
+    for (const unsigned char b : odd_bytes) {
+      std::string mutated = line;
+      mutated[at] = static_cast<char>(b);
+      expect_same(mutated + rest);
+      expect_same(mutated + "\r\n\r\n");  // the line near the buffer's end
+    }
+  }
+  // The parts themselves, once.
+  http1::request_parser p;
+  REQUIRE(p.feed("OPTIONS /a/b?c=%20 HTTP/1.0\r\nHost: x\r\n\r\n").status == parse_status::done);
+  CHECK(p.head().method == "OPTIONS");
+  CHECK(p.head().target == "/a/b?c=%20");
+  CHECK(p.head().version_major == 1);
+  CHECK(p.head().version_minor == 0);
 }
 
 TEST_CASE("http1 fast path: limits reached inside it fail as byte by byte",

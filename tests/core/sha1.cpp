@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <span>
 #include <string>
@@ -268,4 +269,35 @@ TEST_CASE("hash_short: any split of any length 0..200 equals hash()", "[sha1]") 
     }
     message.push_back(static_cast<char>('a' + n % 26));
   }
+}
+
+namespace {
+// FIPS 180-4 §5.1.1 padding of `message` into exactly Blocks blocks.
+template <std::size_t Blocks>
+std::array<unsigned char, Blocks * sha1::block_size> padded(std::string_view message) {
+  std::array<unsigned char, Blocks * sha1::block_size> m{};
+  std::memcpy(m.data(), message.data(), message.size());
+  m[message.size()] = 0x80;
+  const std::uint64_t bits = std::uint64_t{message.size()} * 8;
+  for (std::size_t i = 0; i < 8; ++i)
+    m[m.size() - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
+  return m;
+}
+}  // namespace
+
+TEST_CASE("hash_padded: a message padded by the caller hashes as hash() does", "[sha1]") {
+  std::string message;
+  for (std::size_t n = 0; n <= sha1::max_short_message; ++n) {
+    INFO("length " << n);
+    if (n + 1 + 8 <= sha1::block_size) {
+      CHECK(hex(sha1::hash_padded<1>(padded<1>(message))) == hex(sha1::hash(message)));
+    } else {
+      CHECK(hex(sha1::hash_padded<2>(padded<2>(message))) == hex(sha1::hash(message)));
+    }
+    message.push_back(static_cast<char>('A' + n % 26));
+  }
+  // A wrong padding is hashed as given: not the message's digest.
+  auto wrong = padded<1>("abc");
+  wrong[3] = 0x00;
+  CHECK(hex(sha1::hash_padded<1>(wrong)) != hex(sha1::hash(std::string_view("abc"))));
 }

@@ -258,6 +258,18 @@ inline digest hash(std::string_view data) noexcept {
   return hash(as_bytes(data));
 }
 
+/// The SHA-1 digest of a message the caller has already padded to whole blocks (FIPS 180-4
+/// §5.1.1: the message, 0x80, zeros, its length in bits as a 64-bit big-endian number): for a
+/// message of fixed layout whose padding is a constant (rtwire/ws/accept_key.hpp: a WebSocket key
+/// and its GUID), so that only the variable bytes are written per call. The padding is the
+/// caller's to get right; the blocks are hashed as given.
+template <std::size_t Blocks>
+inline digest hash_padded(const std::array<unsigned char, Blocks * block_size>& padded) noexcept {
+  std::array<std::uint32_t, 5> state = detail::initial_state;
+  detail::compress(state, padded.data(), Blocks);
+  return detail::to_digest(state);
+}
+
 /// The longest message hash_short() pads by hand: it fits in two blocks with the 0x80 byte and
 /// the 8-byte bit length (FIPS 180-4 §5.1.1).
 inline constexpr std::size_t max_short_message = 2 * block_size - 1 - 8;

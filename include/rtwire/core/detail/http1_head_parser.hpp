@@ -255,7 +255,7 @@ class basic_head_parser {
 
       const std::string_view line(b + line_off_, content_end - line_off_);
       if (!start_line_done_) {
-        if (!parse_start_line(line)) return parse_status::error;
+        if (!parse_start_line(line, avail - line_off_)) return parse_status::error;
         start_line_done_ = true;
       } else if (line.empty()) {
         // RFC 9112 §2.1: the empty line ends the head.
@@ -296,8 +296,12 @@ class basic_head_parser {
     return true;
   }
 
-  bool parse_start_line(std::string_view line) noexcept {
+  /// `readable`: the bytes of the buffer from the line's start (for the fast path's loads).
+  bool parse_start_line(std::string_view line, [[maybe_unused]] std::size_t readable) noexcept {
     if constexpr (is_request) {
+#if RTWIRE_HTTP1_LINE_SCAN
+      if (take_request_line(line, readable)) return true;
+#endif
       // RFC 9112 §3: request-line = method SP request-target SP HTTP-version, each separated by
       // exactly one SP (we do not take the MAY of parsing on whitespace-delimited words).
       const std::size_t m = detail::find_not(line, 0, detail::cc_tchar);
@@ -343,6 +347,31 @@ class basic_head_parser {
       return true;
     }
   }
+
+#if RTWIRE_HTTP1_LINE_SCAN
+  /// parse_start_line()'s fast path for the usual request-line: a method of at most 15 bytes, a
+  /// target of VCHARs, " HTTP/1." and a digit, checked with 16-byte loads. Returns false, having
+  /// changed nothing, for any other line: the byte-wise path then decides (the same parts, or
+  /// the exact error).
+  bool take_request_line(std::string_view line, std::size_t readable) noexcept {
+    const char* p = line.data();
+    const std::size_t n = line.size();
+    if (n < 12 || readable < 16) return false;
+    // RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT, major 1 (the others are refused by
+    // the byte-wise path).
+    if (std::memcmp(p + n - 9, " HTTP/1.", 8) != 0 || p[n - 1] < '0' || p[n - 1] > '9')
+      return false;
+    const std::size_t m = detail::find_space16(p);  // RFC 9112 §3: method SP request-target
+    if (m == 0 || m >= 16 || !detail::all_tchar(p, m)) return false;
+    const std::size_t t = m + 1, te = n - 9;
+    if (te <= t || !detail::all_vchar(p + t, te - t, readable - t)) return false;
+    part_a_ = {line_off_, m};
+    part_b_ = {line_off_ + t, te - t};
+    head_.version_major = 1;
+    head_.version_minor = p[n - 1] - '0';
+    return true;
+  }
+#endif
 
   /// A field line (RFC 9112 §5: field-line = field-name ":" OWS field-value OWS) or, when it
   /// starts with whitespace, an obs-fold continuation (§5.2).

@@ -116,6 +116,26 @@ inline bool all_tchar(const char* p, std::size_t n) noexcept {
   return (non_tchar16(y) & low_bits(n - 16)) == 0;
 }
 
+/// Offset of the first SP in the 16 bytes at p, or 16 if none.
+inline std::size_t find_space16(const char* p) noexcept {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const auto m = static_cast<unsigned>(_mm_movemask_epi8(bytes_eq(x, ' '))) | 0x10000u;
+  return static_cast<unsigned>(std::countr_zero(m));
+}
+
+/// True if p[0, n) are all VCHAR (0x21-0x7E), as a request-target's bytes must be (RFC 9112
+/// §3.2); false also when a 16-byte load would pass `readable` (the byte-wise path decides).
+inline bool all_vchar(const char* p, std::size_t n, std::size_t readable) noexcept {
+  for (std::size_t i = 0; i < n; i += 16) {
+    if (i + 16 > readable) return false;
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    // Signed x < 0x21: the controls, SP and the bytes >= 0x80.
+    const __m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x21)), bytes_eq(x, 0x7f));
+    if ((static_cast<unsigned>(_mm_movemask_epi8(bad)) & low_bits(n - i)) != 0) return false;
+  }
+  return true;
+}
+
 #endif  // RTWIRE_HTTP1_LINE_SCAN
 
 }  // namespace rtwire::http1::detail

@@ -1,6 +1,7 @@
 // The WebSocket opening handshake (RFC 6455 §4), both roles. Every request/response fixture is
 // run whole, byte by byte and split at every point, and must give the same outcome and the same
 // end-of-head offset each time.
+#include <rtwire/core/base64.hpp>
 #include <rtwire/ws/handshake.hpp>
 
 #include <algorithm>
@@ -151,6 +152,28 @@ TEST_CASE("server: RFC 6455 §1.3 example request is accepted with the RFC's acc
   std::string again;
   CHECK(hs.accept(again) == handshake_error::not_ready);
   CHECK(again.empty());
+}
+
+TEST_CASE("server: is_valid_key accepts what base64::decode() decodes to 16 bytes, only") {
+  const auto by_decode = [](std::string_view key) {
+    std::array<std::byte, 18> raw{};
+    const auto r = rtwire::base64::decode(key, raw);
+    return key.size() == 24 && !r.ec && r.size == 16;
+  };
+  const std::string key = "dGhlIHNhbXBsZSBub25jZQ==";
+  CHECK(rtwire::ws::is_valid_key(key));
+  for (std::size_t at = 0; at < key.size(); ++at) {
+    for (int b = 0; b < 256; ++b) {
+      std::string k = key;
+      k[at] = static_cast<char>(b);
+      INFO("byte " << b << " at " << at);
+      CHECK(rtwire::ws::is_valid_key(k) == by_decode(k));
+    }
+  }
+  for (const std::string_view k :
+       {""sv, "dGhlIHNhbXBsZSBub25jZQ="sv, "dGhlIHNhbXBsZSBub25jZQ==="sv,
+        "AAAAAAAAAAAAAAAAAAAAAA=="sv, "////////////////////// =="sv, "AAAAAAAAAAAAAAAAAAAAAAAA"sv})
+    CHECK(rtwire::ws::is_valid_key(k) == by_decode(k));
 }
 
 TEST_CASE("server: the 101 is the http1 writer's response head, with or without extras") {

@@ -420,7 +420,7 @@ class basic_head_parser {
   }
 
   /// Records the field line `line`, starting at head-relative `off`, whose colon is line[n].
-  void add_field(std::size_t off, std::string_view line, std::size_t n) {
+  [[gnu::always_inline]] void add_field(std::size_t off, std::string_view line, std::size_t n) {
     // RFC 9112 §5.1: OWS before and after the field value is not part of it.
     std::size_t s = n + 1, e = line.size();
     while (s < e && detail::is_ows(line[s]))

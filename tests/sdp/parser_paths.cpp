@@ -8,6 +8,7 @@
 #include <rtwire/sdp/writer.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -300,4 +301,39 @@ TEST_CASE("every CPU path of the line-end bitmap gives the same model", "[sdp][s
   }
   CHECK(forms[0] == forms[1]);
   CHECK(forms[0] == forms[2]);
+}
+
+TEST_CASE("all-CRLF texts and the others take different line-end scanners, same answers",
+          "[sdp][session]") {
+  // An all-CRLF text is split on its LFs alone; anything else (a bare LF, a stray CR, a NUL,
+  // no final line end) anywhere in the text sends the whole text to the scanner that checks
+  // every special byte. The first error in the text is the one reported, wherever the byte
+  // that changed the scanner is.
+  session s;
+  const std::string body = head + "a=x:1\r\na=y\r\n";
+  REQUIRE_FALSE(parse(body, s));
+  REQUIRE(s.lines.size() == 6);
+  // A syntax error on line 5, and a bare LF, a NUL or a lone CR on a later line.
+  for (const char* tail : {"a=z\n", "a=z\0\r\n", "a=z\r", "a=z\rq\r\n"}) {
+    INFO(tail);
+    const std::string bad =
+        head + "a=x:1\r\n=y\r\n" + std::string(tail, tail[3] == '\0' ? 6 : std::strlen(tail));
+    const auto err = parse(bad, s);
+    CHECK(err.code == error::bad_line_syntax);
+    CHECK(err.line == 6);
+    CHECK(err.column == 1);
+  }
+  // Lenient mode with bare LFs gives the same lines as the CRLF text.
+  std::string lf = body;
+  for (std::size_t i; (i = lf.find("\r\n")) != std::string::npos;)
+    lf.erase(i, 1);
+  REQUIRE_FALSE(parse(lf, s, lenient));
+  REQUIRE(s.lines.size() == 6);
+  CHECK(s.attributes.size() == 2);
+  CHECK(s.attributes[0].value == "1");
+  CHECK(s.attributes[1].name == "y");
+  // The CRLF text with its final line end missing: the last line is where the error is.
+  const auto err = parse(body.substr(0, body.size() - 2), s);
+  CHECK(err.code == error::missing_final_line_ending);
+  CHECK(err.line == 6);
 }

@@ -28,6 +28,8 @@ constexpr std::size_t special_map_words(std::size_t n) noexcept {
 /// on where the 64-byte blocks end, and the chain from one line to the next is a few cycles.
 class special_map {
  public:
+  static constexpr bool all_crlf = false;
+
   /// Builds the bitmap of [p, p + n) in `words` (special_map_words(n) of them).
   special_map(const char* p, std::size_t n, std::uint64_t* words) noexcept : words_(words), n_(n) {
     rtwire::detail::match_bitmap<'\n', '\r', '\0'>(p, n, words);
@@ -72,6 +74,48 @@ class special_map {
 
   const std::uint64_t* words_;
   std::size_t n_;
+  std::size_t w_ = 0;
+  std::uint64_t cur_, next_;
+};
+
+/// The line ends of a text that is all CRLF-terminated lines (rtwire::detail::crlf_bitmap()
+/// answered true): the bitmap holds the LFs only, so a line costs one count-trailing-zeros to
+/// find its end (the CR before the LF) and one clear-lowest-bit to consume it, and needs no
+/// check of the bytes at the end. The next word moves in as in special_map, with a select.
+class crlf_map {
+ public:
+  static constexpr bool all_crlf = true;
+
+  /// Built over the bitmap crlf_bitmap() wrote in `words` (special_map_words(n) of them).
+  crlf_map(std::size_t n, std::uint64_t* words) noexcept : words_(words) {
+    const std::size_t used = rtwire::detail::bitmap_words(n);
+    words[used] = words[used + 1] = words[used + 2] = words[used + 3] = 0;
+    cur_ = words[0];
+    next_ = words[1];
+  }
+
+  /// The offset of the CR of the next line end. Every line has one: no bound is needed.
+  [[gnu::always_inline]] inline std::size_t find() noexcept {
+    while (cur_ == 0)
+      [[unlikely]] {
+        cur_ = next_;
+        next_ = words_[w_ + 2];
+        ++w_;
+      }
+    return 64 * w_ + static_cast<std::size_t>(std::countr_zero(cur_)) - 1;
+  }
+
+  /// Consumes the line end find() answered.
+  [[gnu::always_inline]] inline void consume() noexcept {
+    cur_ &= cur_ - 1;
+    const bool empty = cur_ == 0;
+    cur_ = empty ? next_ : cur_;
+    next_ = empty ? words_[w_ + 2] : next_;
+    w_ += empty;
+  }
+
+ private:
+  const std::uint64_t* words_;
   std::size_t w_ = 0;
   std::uint64_t cur_, next_;
 };

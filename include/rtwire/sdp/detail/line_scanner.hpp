@@ -136,6 +136,33 @@ inline std::size_t token_run(const char* p, std::size_t size, const char* end) n
   return k;
 }
 
+/// The length of the run of ASCII letters, digits and '-' at the start of [p, p + 16) (16 when
+/// all are): the bytes of nearly every attribute name, all token-chars. One 16-byte
+/// classification, the same cost for every name, so no branch depends on which name it is.
+/// [p, p + 16) must be readable.
+inline std::size_t name_run16(const char* p) noexcept {
+#if RTWIRE_BYTE_BLOCKS_SSE2
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  // Unsigned range checks as signed compares: c - lo + 0x80 < 0x80 + count - 0x100.
+  const auto in_range = [](__m128i x, char lo, int count) {
+    const __m128i shifted = _mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(0x80 - lo)));
+    return _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(-128 + count)));
+  };
+  // c | 0x20 folds the capitals onto the small letters and no other byte into 'a'..'z'.
+  const __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
+  const __m128i digit = in_range(v, '0', 10);
+  const __m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+  const auto ok = static_cast<std::uint32_t>(
+      _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), dash)));
+  return static_cast<std::size_t>(std::countr_zero(~ok));
+#else
+  std::size_t k = 0;
+  while (k < 16 && (is(p[k], cc_alpha) || (p[k] >= '0' && p[k] <= '9') || p[k] == '-'))
+    ++k;
+  return k;
+#endif
+}
+
 /// The `sizeof(Word)` bytes at p as an integer, laid out as in memory.
 template <class Word>
 inline Word load_word(const char* p) noexcept {
@@ -153,35 +180,6 @@ constexpr Word word_of(const char (&s)[N], std::size_t n = N - 1) noexcept {
     w |= static_cast<Word>(static_cast<Word>(static_cast<unsigned char>(s[i])) << (8 * byte));
   }
   return w;
-}
-
-/// Whether the 8 bytes `w` (load_word) start with the literal `s`.
-template <std::size_t N>
-[[gnu::always_inline]] inline bool starts_with_word(std::uint64_t w, const char (&s)[N]) noexcept {
-  static_assert(N - 1 <= 8);
-  constexpr std::uint64_t mask = word_of<std::uint64_t>("\xff\xff\xff\xff\xff\xff\xff\xff", N - 1);
-  return (w & mask) == word_of<std::uint64_t>(s);
-}
-
-/// The length of the attribute name at p when it is one of the names that make up most of the
-/// a= lines of a WebRTC SDP (rtcp-fb, rtpmap, fmtp, extmap, ssrc) followed by ':', or 0: one
-/// 8-byte compare instead of a loop over the name. [p, p + 8) must be readable. A match is a
-/// token followed by ':' by construction, so it needs no byte-by-byte check.
-inline std::size_t known_attribute_name(const char* p) noexcept {
-  const auto w = load_word<std::uint64_t>(p);
-  switch (p[0]) {
-    case 'r':
-      if (starts_with_word(w, "rtcp-fb:")) return 7;
-      return starts_with_word(w, "rtpmap:") ? 6 : 0;
-    case 'f':
-      return starts_with_word(w, "fmtp:") ? 4 : 0;
-    case 'e':
-      return starts_with_word(w, "extmap:") ? 6 : 0;
-    case 's':
-      return starts_with_word(w, "ssrc:") ? 4 : 0;
-    default:
-      return 0;
-  }
 }
 
 }  // namespace rtwire::sdp::detail

@@ -249,8 +249,11 @@ inline parse_error session_parser::lines(const std::size_t n, Scanner scanner) n
         return fail_line(error::too_many_attributes, start, start, lines.size());
       // RFC 8866 §5.13: a=<attribute-name>[:<attribute-value>], attribute-name = token. The
       // name ends at the first byte that is not a token-char: a ':' or the end of the line.
+      // Nearly every name is letters, digits and '-' (name_run16), shorter than 16 bytes and
+      // followed by the ':' or the line end (k == vsize); the byte loop takes the others.
       std::size_t k;
-      if (vstart + 8 <= p + n && (k = detail::known_attribute_name(vstart)) != 0) {
+      if (vstart + 16 <= p + n && (k = detail::name_run16(vstart)) - 1 < 15 &&
+          (k == vsize || vstart[k] == ':')) [[likely]] {
       } else {
         k = detail::token_run(vstart, vsize, p + n);
         if (k == 0 || (k < vsize && vstart[k] != ':')) [[unlikely]]

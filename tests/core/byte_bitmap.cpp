@@ -1,6 +1,6 @@
-// rtwire/detail/byte_bitmap.hpp: the whole-buffer bitmap of a few byte values, on every CPU path
-// (forced with cpu_features_override), against a byte-at-a-time reference, for every length
-// around the 64-byte blocks and every alignment of the buffer.
+// rtwire/detail/byte_bitmap.hpp: the whole-buffer bitmap of a few byte values and
+// crlf_bitmap(), on every CPU path (forced with cpu_features_override), against a byte-at-a-time
+// reference, for every length around the 64-byte blocks and every alignment of the buffer.
 #include <rtwire/detail/byte_bitmap.hpp>
 #include <rtwire/detail/cpu.hpp>
 
@@ -78,5 +78,83 @@ TEST_CASE("match_bitmap: no special byte, every byte special", "[byte_bitmap]") 
     CHECK(out == std::vector<std::uint64_t>{0, 0, 0});
     cpu::match_bitmap<'\n', '\r', '\0'>(lines.data(), lines.size(), out.data());
     CHECK(out == std::vector<std::uint64_t>{~std::uint64_t{0}, ~std::uint64_t{0}, 3});
+  }
+}
+
+namespace {
+
+// crlf_bitmap()'s answer, byte at a time: the text ends with an LF, every LF follows a CR,
+// every CR precedes an LF, and there is no NUL.
+bool reference_crlf(const char* p, std::size_t n) {
+  if (n == 0 || p[n - 1] != '\n') return false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (p[i] == '\0') return false;
+    if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r')) return false;
+    if (p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("crlf_bitmap marks the LFs and tells all-CRLF text on every path", "[byte_bitmap]") {
+  feature_guard guard;
+  std::mt19937 rng(20261206);
+  for (const path& p : all_paths) {
+    cpu::cpu_features_override(p.mask);
+    for (std::size_t n = 0; n <= 200; ++n) {
+      for (std::size_t offset : {0u, 1u, 63u}) {
+        for (int variant = 0; variant < 8; ++variant) {
+          auto storage = std::make_unique<char[]>(offset + n + (n == 0 ? 1 : 0));
+          char* text = storage.get() + offset;
+          // Mostly CRLF lines (so that both answers come), then one random byte broken by
+          // the variants: a bare LF, a lone CR, a NUL, a missing final line end.
+          for (std::size_t i = 0; i < n; ++i)
+            text[i] = 'x';
+          for (std::size_t i = rng() % 7 + 1; i + 1 < n; i += rng() % 70 + 2) {
+            text[i] = '\r';
+            text[i + 1] = '\n';
+          }
+          if (n >= 2) {
+            text[n - 2] = '\r';
+            text[n - 1] = '\n';
+          }
+          const char breakers[] = {'\n', '\r', '\0', 'y'};
+          if (variant >= 4 && n > 0) text[rng() % n] = breakers[variant - 4];
+          std::vector<std::uint64_t> out(cpu::bitmap_words(n) + 1, 0x5a5a5a5a5a5a5a5a);
+          const bool crlf = cpu::crlf_bitmap(text, n, out.data());
+          INFO(p.name << ": " << n << " bytes at offset " << offset << ", variant " << variant);
+          CHECK(crlf == reference_crlf(text, n));
+          std::vector<std::uint64_t> expected(cpu::bitmap_words(n), 0);
+          for (std::size_t i = 0; i < n; ++i)
+            if (text[i] == '\n') expected[i / 64] |= std::uint64_t{1} << (i % 64);
+          for (std::size_t w = 0; w < expected.size(); ++w)
+            CHECK(out[w] == expected[w]);
+          CHECK(out[expected.size()] == 0x5a5a5a5a5a5a5a5a);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("crlf_bitmap: a CR at the end of one block and its LF at the start of the next",
+          "[byte_bitmap]") {
+  feature_guard guard;
+  for (const path& p : all_paths) {
+    cpu::cpu_features_override(p.mask);
+    INFO(p.name);
+    std::vector<char> text(130, 'x');
+    text[63] = '\r';
+    text[64] = '\n';
+    text[128] = '\r';
+    text[129] = '\n';
+    std::vector<std::uint64_t> out(3);
+    CHECK(cpu::crlf_bitmap(text.data(), text.size(), out.data()));
+    CHECK(out == std::vector<std::uint64_t>{0, 1, 2});
+    text[64] = 'x';  // the CR at 63 is now lone
+    CHECK_FALSE(cpu::crlf_bitmap(text.data(), text.size(), out.data()));
+    text[64] = '\n';
+    text[63] = 'x';  // the LF at 64 is now bare
+    CHECK_FALSE(cpu::crlf_bitmap(text.data(), text.size(), out.data()));
   }
 }

@@ -8,6 +8,7 @@
 #include <rtwire/sdp/writer.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -300,4 +301,97 @@ TEST_CASE("every CPU path of the line-end bitmap gives the same model", "[sdp][s
   }
   CHECK(forms[0] == forms[1]);
   CHECK(forms[0] == forms[2]);
+}
+
+TEST_CASE("all-CRLF texts and the others take different line-end scanners, same answers",
+          "[sdp][session]") {
+  // An all-CRLF text is split on its LFs alone; anything else (a bare LF, a stray CR, a NUL,
+  // no final line end) anywhere in the text sends the whole text to the scanner that checks
+  // every special byte. The first error in the text is the one reported, wherever the byte
+  // that changed the scanner is.
+  session s;
+  const std::string body = head + "a=x:1\r\na=y\r\n";
+  REQUIRE_FALSE(parse(body, s));
+  REQUIRE(s.lines.size() == 6);
+  // A syntax error on line 5, and a bare LF, a NUL or a lone CR on a later line.
+  for (const char* tail : {"a=z\n", "a=z\0\r\n", "a=z\r", "a=z\rq\r\n"}) {
+    INFO(tail);
+    const std::string bad =
+        head + "a=x:1\r\n=y\r\n" + std::string(tail, tail[3] == '\0' ? 6 : std::strlen(tail));
+    const auto err = parse(bad, s);
+    CHECK(err.code == error::bad_line_syntax);
+    CHECK(err.line == 6);
+    CHECK(err.column == 1);
+  }
+  // Lenient mode with bare LFs gives the same lines as the CRLF text.
+  std::string lf = body;
+  for (std::size_t i; (i = lf.find("\r\n")) != std::string::npos;)
+    lf.erase(i, 1);
+  REQUIRE_FALSE(parse(lf, s, lenient));
+  REQUIRE(s.lines.size() == 6);
+  CHECK(s.attributes.size() == 2);
+  CHECK(s.attributes[0].value == "1");
+  CHECK(s.attributes[1].name == "y");
+  // The CRLF text with its final line end missing: the last line is where the error is.
+  const auto err = parse(body.substr(0, body.size() - 2), s);
+  CHECK(err.code == error::missing_final_line_ending);
+  CHECK(err.line == 6);
+}
+
+TEST_CASE("attribute names with 16 readable bytes after them: every byte class, every length",
+          "[sdp][session]") {
+  // Names of letters, digits and '-' shorter than 16 bytes are cut with one 16-byte
+  // classification; the others (other token-chars, 16 bytes or more) with the byte loop. A line
+  // after the tested one keeps 16 bytes readable past every name.
+  const std::string after = "a=z:0123456789abcdefghij\r\n";
+  struct name_case {
+    std::string_view line;
+    std::string_view name;  // empty: bad_attribute
+    std::size_t column;     // of the error
+  };
+  const name_case cases[] = {
+      {"a:1", "a", 0},
+      {"Z9-:1", "Z9-", 0},
+      {"abcdefghijklmno:1", "abcdefghijklmno", 0},      // 15 bytes
+      {"abcdefghijklmnop:1", "abcdefghijklmnop", 0},    // 16
+      {"abcdefghijklmnopq:1", "abcdefghijklmnopq", 0},  // 17
+      {"max-message-size:262144", "max-message-size", 0},
+      {"abcdefghijklmno", "abcdefghijklmno", 0},
+      {"abcdefghijklmnop", "abcdefghijklmnop", 0},
+      {"x.y_z~!#$%&'*+^`|:1", "x.y_z~!#$%&'*+^`|", 0},
+      {"AZaz09-.:1", "AZaz09-.", 0},
+      {"rtcp-mux ", "", 3},  // strict: no blank after a name
+      {"rtcp-mux\t:1", "", 3},
+      {"x@y:1", "", 3},
+      {"abc\x80:1", "", 3},
+      {"[:1", "", 3},
+      {":1", "", 3},
+      {"abcdefghijklmnopqrst@:1", "", 3},
+      {"`:1", "`", 0},  // '`' | 0x20 is not a letter, but '`' is a token-char
+  };
+  session s;
+  for (const auto& c : cases) {
+    INFO(c.line);
+    const std::string text = head + "a=" + std::string(c.line) + "\r\n" + after;
+    const auto err = parse(text, s);
+    if (c.name.empty()) {
+      CHECK(err.code == error::bad_attribute);
+      CHECK(err.line == 5);
+      CHECK(err.column == c.column);
+      continue;
+    }
+    REQUIRE_FALSE(err);
+    REQUIRE(s.attributes.size() == 2);
+    CHECK(s.attributes[0].name == c.name);
+    const auto colon = c.line.find(':');
+    CHECK(s.attributes[0].value.has_value() == (colon != std::string_view::npos));
+    if (colon != std::string_view::npos) CHECK(*s.attributes[0].value == c.line.substr(colon + 1));
+    CHECK(s.attributes[1].name == "z");
+  }
+  // Lenient mode trims the blank after a property attribute: the name ends at vsize, before
+  // the blank that the classification stops at.
+  const std::string text = head + "a=rtcp-mux \t\r\n" + after;
+  REQUIRE_FALSE(parse(text, s, lenient));
+  CHECK(s.attributes[0].name == "rtcp-mux");
+  CHECK_FALSE(s.attributes[0].value.has_value());
 }

@@ -28,6 +28,8 @@ constexpr std::size_t special_map_words(std::size_t n) noexcept {
 /// on where the 64-byte blocks end, and the chain from one line to the next is a few cycles.
 class special_map {
  public:
+  static constexpr bool all_crlf = false;
+
   /// Builds the bitmap of [p, p + n) in `words` (special_map_words(n) of them).
   special_map(const char* p, std::size_t n, std::uint64_t* words) noexcept : words_(words), n_(n) {
     rtwire::detail::match_bitmap<'\n', '\r', '\0'>(p, n, words);
@@ -76,6 +78,48 @@ class special_map {
   std::uint64_t cur_, next_;
 };
 
+/// The line ends of a text that is all CRLF-terminated lines (rtwire::detail::crlf_bitmap()
+/// answered true): the bitmap holds the LFs only, so a line costs one count-trailing-zeros to
+/// find its end (the CR before the LF) and one clear-lowest-bit to consume it, and needs no
+/// check of the bytes at the end. The next word moves in as in special_map, with a select.
+class crlf_map {
+ public:
+  static constexpr bool all_crlf = true;
+
+  /// Built over the bitmap crlf_bitmap() wrote in `words` (special_map_words(n) of them).
+  crlf_map(std::size_t n, std::uint64_t* words) noexcept : words_(words) {
+    const std::size_t used = rtwire::detail::bitmap_words(n);
+    words[used] = words[used + 1] = words[used + 2] = words[used + 3] = 0;
+    cur_ = words[0];
+    next_ = words[1];
+  }
+
+  /// The offset of the CR of the next line end. Every line has one: no bound is needed.
+  [[gnu::always_inline]] inline std::size_t find() noexcept {
+    while (cur_ == 0)
+      [[unlikely]] {
+        cur_ = next_;
+        next_ = words_[w_ + 2];
+        ++w_;
+      }
+    return 64 * w_ + static_cast<std::size_t>(std::countr_zero(cur_)) - 1;
+  }
+
+  /// Consumes the line end find() answered.
+  [[gnu::always_inline]] inline void consume() noexcept {
+    cur_ &= cur_ - 1;
+    const bool empty = cur_ == 0;
+    cur_ = empty ? next_ : cur_;
+    next_ = empty ? words_[w_ + 2] : next_;
+    w_ += empty;
+  }
+
+ private:
+  const std::uint64_t* words_;
+  std::size_t w_ = 0;
+  std::uint64_t cur_, next_;
+};
+
 /// The length of the run of token-chars at the start of [p, p + size), where [p, end) is
 /// readable and, when p + size < end, p[size] is not a token-char (a line end, or the space or
 /// tab that lenient mode trimmed): an attribute name ends there. That byte stops the loop, so
@@ -90,6 +134,33 @@ inline std::size_t token_run(const char* p, std::size_t size, const char* end) n
   while (k < size && is(p[k], cc_token))
     ++k;
   return k;
+}
+
+/// The length of the run of ASCII letters, digits and '-' at the start of [p, p + 16) (16 when
+/// all are): the bytes of nearly every attribute name, all token-chars. One 16-byte
+/// classification, the same cost for every name, so no branch depends on which name it is.
+/// [p, p + 16) must be readable.
+inline std::size_t name_run16(const char* p) noexcept {
+#if RTWIRE_BYTE_BLOCKS_SSE2
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  // Unsigned range checks as signed compares: c - lo + 0x80 < 0x80 + count - 0x100.
+  const auto in_range = [](__m128i x, char lo, int count) {
+    const __m128i shifted = _mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(0x80 - lo)));
+    return _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(-128 + count)));
+  };
+  // c | 0x20 folds the capitals onto the small letters and no other byte into 'a'..'z'.
+  const __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
+  const __m128i digit = in_range(v, '0', 10);
+  const __m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+  const auto ok = static_cast<std::uint32_t>(
+      _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), dash)));
+  return static_cast<std::size_t>(std::countr_zero(~ok));
+#else
+  std::size_t k = 0;
+  while (k < 16 && (is(p[k], cc_alpha) || (p[k] >= '0' && p[k] <= '9') || p[k] == '-'))
+    ++k;
+  return k;
+#endif
 }
 
 /// The `sizeof(Word)` bytes at p as an integer, laid out as in memory.
@@ -109,35 +180,6 @@ constexpr Word word_of(const char (&s)[N], std::size_t n = N - 1) noexcept {
     w |= static_cast<Word>(static_cast<Word>(static_cast<unsigned char>(s[i])) << (8 * byte));
   }
   return w;
-}
-
-/// Whether the 8 bytes `w` (load_word) start with the literal `s`.
-template <std::size_t N>
-[[gnu::always_inline]] inline bool starts_with_word(std::uint64_t w, const char (&s)[N]) noexcept {
-  static_assert(N - 1 <= 8);
-  constexpr std::uint64_t mask = word_of<std::uint64_t>("\xff\xff\xff\xff\xff\xff\xff\xff", N - 1);
-  return (w & mask) == word_of<std::uint64_t>(s);
-}
-
-/// The length of the attribute name at p when it is one of the names that make up most of the
-/// a= lines of a WebRTC SDP (rtcp-fb, rtpmap, fmtp, extmap, ssrc) followed by ':', or 0: one
-/// 8-byte compare instead of a loop over the name. [p, p + 8) must be readable. A match is a
-/// token followed by ':' by construction, so it needs no byte-by-byte check.
-inline std::size_t known_attribute_name(const char* p) noexcept {
-  const auto w = load_word<std::uint64_t>(p);
-  switch (p[0]) {
-    case 'r':
-      if (starts_with_word(w, "rtcp-fb:")) return 7;
-      return starts_with_word(w, "rtpmap:") ? 6 : 0;
-    case 'f':
-      return starts_with_word(w, "fmtp:") ? 4 : 0;
-    case 'e':
-      return starts_with_word(w, "extmap:") ? 6 : 0;
-    case 's':
-      return starts_with_word(w, "ssrc:") ? 4 : 0;
-    default:
-      return 0;
-  }
 }
 
 }  // namespace rtwire::sdp::detail

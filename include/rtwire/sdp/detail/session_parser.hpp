@@ -95,6 +95,8 @@ class session_parser {
   void reset(std::string_view text) noexcept;
   template <bool Lenient>
   parse_error lines(std::size_t n) noexcept;
+  template <bool Lenient, class Scanner>
+  parse_error lines(std::size_t n, Scanner scanner) noexcept;
   parse_error fail_line(error e, const char* at, const char* start, std::size_t line_no) noexcept;
   parse_error line(char type, const char* vstart, std::size_t vsize) noexcept;
   parse_error version_line(const char* vstart, std::size_t vsize) noexcept;
@@ -173,8 +175,18 @@ inline parse_error session_parser::run(std::string_view text) noexcept {
 // fail_line() (after an error, whatever the arrays hold is discarded by the next reset()).
 template <bool Lenient>
 inline parse_error session_parser::lines(const std::size_t n) noexcept {
+  std::uint64_t* const words = out_.scan_.overwrite(detail::special_map_words(n));
+  // Nearly every SDP is all CRLF lines: then the bitmap of the LFs alone is the line ends.
+  // Anything else (a bare LF, a stray CR, a NUL, no final line end) takes the scanner that
+  // finds each special byte and reports the first that is wrong.
+  if (rtwire::detail::crlf_bitmap(base_, n, words)) [[likely]]
+    return lines<Lenient>(n, detail::crlf_map(n, words));
+  return lines<Lenient>(n, detail::special_map(base_, n, words));
+}
+
+template <bool Lenient, class Scanner>
+inline parse_error session_parser::lines(const std::size_t n, Scanner scanner) noexcept {
   const char* const p = base_;
-  detail::special_map scanner(p, n, out_.scan_.overwrite(detail::special_map_words(n)));
   // The limits on lines and attributes are the appenders' (one compare with the capacity).
   detail::appender<sdp::line> lines(out_.lines_, lim_.max_lines);
   detail::appender<sdp::attribute> attributes(out_.attributes_, lim_.max_attributes);
@@ -191,8 +203,10 @@ inline parse_error session_parser::lines(const std::size_t n) noexcept {
     // RFC 8866 §5: lines end with CRLF; byte-string (§9) excludes NUL, CR and LF inside a line.
     const std::size_t end = scanner.find();
     std::size_t next = end + 2;
-    if (end + 1 < n && detail::load_word<std::uint16_t>(p + end) ==
-                           detail::word_of<std::uint16_t>("\r\n")) [[likely]] {
+    if constexpr (Scanner::all_crlf) {
+      scanner.consume();
+    } else if (end + 1 < n && detail::load_word<std::uint16_t>(p + end) ==
+                                  detail::word_of<std::uint16_t>("\r\n")) [[likely]] {
       scanner.consume(true);
     } else if (end == n) {
       if (!Lenient) return fail_line(error::missing_final_line_ending, p + end, start, line_no());
@@ -235,8 +249,11 @@ inline parse_error session_parser::lines(const std::size_t n) noexcept {
         return fail_line(error::too_many_attributes, start, start, lines.size());
       // RFC 8866 §5.13: a=<attribute-name>[:<attribute-value>], attribute-name = token. The
       // name ends at the first byte that is not a token-char: a ':' or the end of the line.
+      // Nearly every name is letters, digits and '-' (name_run16), shorter than 16 bytes and
+      // followed by the ':' or the line end (k == vsize); the byte loop takes the others.
       std::size_t k;
-      if (vstart + 8 <= p + n && (k = detail::known_attribute_name(vstart)) != 0) {
+      if (vstart + 16 <= p + n && (k = detail::name_run16(vstart)) - 1 < 15 &&
+          (k == vsize || vstart[k] == ':')) [[likely]] {
       } else {
         k = detail::token_run(vstart, vsize, p + n);
         if (k == 0 || (k < vsize && vstart[k] != ':')) [[unlikely]]

@@ -301,7 +301,9 @@ class server_handshake {
 
   void validate(const http1::request_head& head) {
     // RFC 6455 §4.2.1 /1: "An HTTP/1.1 or higher GET request, including a Request-URI".
-    if (head.method != "GET") return fail(handshake_error::method_not_get);
+    // (Fixed-size compares: the compiler turns them into a load and a compare, no call.)
+    if (head.method.size() != 3 || std::memcmp(head.method.data(), "GET", 3) != 0)
+      return fail(handshake_error::method_not_get);
     if (head.version_major < 1 || (head.version_major == 1 && head.version_minor < 1))
       return fail(handshake_error::http_version_too_old);
     if (!valid_target(head.target)) return fail(handshake_error::bad_request_target);
@@ -377,7 +379,9 @@ class server_handshake {
     // RFC 6455 §4.2.1 /6 and §11.3.5: one Sec-WebSocket-Version, whose value is 13.
     if (versions == 0) return fail(handshake_error::missing_version);
     if (versions > 1) return fail(handshake_error::duplicate_version);
-    if (version != websocket_version) return fail(handshake_error::unsupported_version);
+    static_assert(websocket_version.size() == 2);
+    if (version.size() != 2 || std::memcmp(version.data(), websocket_version.data(), 2) != 0)
+      return fail(handshake_error::unsupported_version);
     if (list_error != handshake_error{}) return fail(list_error);
 
     request_.target = head.target;

@@ -19,6 +19,42 @@ constexpr std::size_t special_map_words(std::size_t n) noexcept {
   return rtwire::detail::bitmap_words(n) + 4;
 }
 
+/// What both line-end finders below share: the bits of the current 64-bit bitmap word not yet
+/// consumed, and the next word, which moves in with a select when the current one is used up.
+class bitmap_cursor {
+ protected:
+  /// Over the bitmap of a text of n bytes in `words` (special_map_words(n) of them, the bitmap
+  /// already written): zeroes the 4 words past it, which the scan may read.
+  bitmap_cursor(std::size_t n, std::uint64_t* words) noexcept : words_(words) {
+    const std::size_t used = rtwire::detail::bitmap_words(n);
+    words[used] = words[used + 1] = words[used + 2] = words[used + 3] = 0;
+    cur_ = words[0];
+    next_ = words[1];
+  }
+
+  /// The next word moves in (the current one has no bit left).
+  [[gnu::always_inline]] inline void next_word() noexcept {
+    cur_ = next_;
+    next_ = words_[w_ + 2];
+    ++w_;
+  }
+
+  /// Consumes the lowest bit; when the current word is used up, the next one moves in: a
+  /// select, not a branch. It never reads past the 4 zero words: w_ moves at most twice per
+  /// line, and no line starts past n.
+  [[gnu::always_inline]] inline void consume_bit() noexcept {
+    cur_ &= cur_ - 1;
+    const bool empty = cur_ == 0;
+    cur_ = empty ? next_ : cur_;
+    next_ = empty ? words_[w_ + 2] : next_;
+    w_ += empty;
+  }
+
+  const std::uint64_t* words_;
+  std::size_t w_ = 0;
+  std::uint64_t cur_, next_;
+};
+
 /// Finds the '\n', '\r' and NUL of a text in order, one line at a time. One pass over the whole
 /// text (rtwire/detail/byte_bitmap.hpp: 64 bytes per SIMD step) marks both the line ends and the
 /// characters RFC 8866 §9 forbids inside a line (byte-string excludes NUL, CR and LF) in a
@@ -26,18 +62,13 @@ constexpr std::size_t special_map_words(std::size_t n) noexcept {
 /// a line costs a count-trailing-zeros to find its end and a clear-lowest-bit per byte of the end
 /// to consume it, and the next word moves in without a branch (a select), so no branch depends
 /// on where the 64-byte blocks end, and the chain from one line to the next is a few cycles.
-class special_map {
+class special_map : bitmap_cursor {
  public:
   static constexpr bool all_crlf = false;
 
   /// Builds the bitmap of [p, p + n) in `words` (special_map_words(n) of them).
-  special_map(const char* p, std::size_t n, std::uint64_t* words) noexcept : words_(words), n_(n) {
-    rtwire::detail::match_bitmap<'\n', '\r', '\0'>(p, n, words);
-    const std::size_t used = rtwire::detail::bitmap_words(n);
-    words[used] = words[used + 1] = words[used + 2] = words[used + 3] = 0;
-    cur_ = words[0];
-    next_ = words[1];
-  }
+  special_map(const char* p, std::size_t n, std::uint64_t* words) noexcept
+      : bitmap_cursor(n, mapped(p, n, words)), n_(n) {}
 
   /// The offset of the first special byte not yet consumed, or n when there is none.
   [[gnu::always_inline]] inline std::size_t find() noexcept {
@@ -45,79 +76,46 @@ class special_map {
       [[unlikely]] {
         // A line longer than the rest of this word and all of the next.
         if (64 * (w_ + 1) >= n_) return n_;
-        cur_ = next_;
-        next_ = words_[w_ + 2];
-        ++w_;
+        next_word();
       }
     return 64 * w_ + static_cast<std::size_t>(std::countr_zero(cur_));
   }
 
   /// Consumes the special byte find() answered and, with `crlf`, the LF after it.
   [[gnu::always_inline]] inline void consume(bool crlf) noexcept {
-    cur_ &= cur_ - 1;
-    advance();
-    if (crlf) {
-      cur_ &= cur_ - 1;
-      advance();
-    }
+    consume_bit();
+    if (crlf) consume_bit();
   }
 
  private:
-  // When the current word is used up, the next one moves in: a select, not a branch. It never
-  // reads past the 4 zero words: w_ moves at most twice per line, and no line starts past n.
-  [[gnu::always_inline]] inline void advance() noexcept {
-    const bool empty = cur_ == 0;
-    cur_ = empty ? next_ : cur_;
-    next_ = empty ? words_[w_ + 2] : next_;
-    w_ += empty;
+  static std::uint64_t* mapped(const char* p, std::size_t n, std::uint64_t* words) noexcept {
+    rtwire::detail::match_bitmap<'\n', '\r', '\0'>(p, n, words);
+    return words;
   }
 
-  const std::uint64_t* words_;
   std::size_t n_;
-  std::size_t w_ = 0;
-  std::uint64_t cur_, next_;
 };
 
 /// The line ends of a text that is all CRLF-terminated lines (rtwire::detail::crlf_bitmap()
 /// answered true): the bitmap holds the LFs only, so a line costs one count-trailing-zeros to
 /// find its end (the CR before the LF) and one clear-lowest-bit to consume it, and needs no
 /// check of the bytes at the end. The next word moves in as in special_map, with a select.
-class crlf_map {
+class crlf_map : bitmap_cursor {
  public:
   static constexpr bool all_crlf = true;
 
   /// Built over the bitmap crlf_bitmap() wrote in `words` (special_map_words(n) of them).
-  crlf_map(std::size_t n, std::uint64_t* words) noexcept : words_(words) {
-    const std::size_t used = rtwire::detail::bitmap_words(n);
-    words[used] = words[used + 1] = words[used + 2] = words[used + 3] = 0;
-    cur_ = words[0];
-    next_ = words[1];
-  }
+  crlf_map(std::size_t n, std::uint64_t* words) noexcept : bitmap_cursor(n, words) {}
 
   /// The offset of the CR of the next line end. Every line has one: no bound is needed.
   [[gnu::always_inline]] inline std::size_t find() noexcept {
     while (cur_ == 0)
-      [[unlikely]] {
-        cur_ = next_;
-        next_ = words_[w_ + 2];
-        ++w_;
-      }
+      [[unlikely]] next_word();
     return 64 * w_ + static_cast<std::size_t>(std::countr_zero(cur_)) - 1;
   }
 
   /// Consumes the line end find() answered.
-  [[gnu::always_inline]] inline void consume() noexcept {
-    cur_ &= cur_ - 1;
-    const bool empty = cur_ == 0;
-    cur_ = empty ? next_ : cur_;
-    next_ = empty ? words_[w_ + 2] : next_;
-    w_ += empty;
-  }
-
- private:
-  const std::uint64_t* words_;
-  std::size_t w_ = 0;
-  std::uint64_t cur_, next_;
+  [[gnu::always_inline]] inline void consume() noexcept { consume_bit(); }
 };
 
 /// The length of the run of token-chars at the start of [p, p + size), where [p, end) is

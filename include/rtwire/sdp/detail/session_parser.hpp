@@ -170,8 +170,8 @@ inline parse_error session_parser::run(std::string_view text) noexcept {
 // Splits the text into lines and parses the a= lines after t= itself (nine lines in ten of a
 // WebRTC SDP); every other line goes to line(). One instantiation per mode, so that strict mode
 // tests nothing of lenient mode's. What a line touches is kept in locals, in registers: the
-// line and attribute appenders, the limits as countdowns, the rank. The members are brought up
-// to date only before a call that reads them: line() and finish() (the appenders committed),
+// line and attribute appenders, the limits (the appenders' ends), the rank. The members are brought
+// up to date only before a call that reads them: line() and finish() (the appenders committed),
 // fail_line() (after an error, whatever the arrays hold is discarded by the next reset()).
 template <bool Lenient>
 inline parse_error session_parser::lines(const std::size_t n) noexcept {

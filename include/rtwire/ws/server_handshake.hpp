@@ -33,7 +33,8 @@ namespace rtwire::ws {
 /// bits are canonical (the strict base64 decoder). The handshake answers any other key with 400
 /// (handshake_error::bad_key).
 inline bool is_valid_key(std::string_view key) noexcept {
-  // The canonical base64 (RFC 4648 §3.5, §4) of 16 bytes: 22 alphabet characters, the last of
+  // RFC 6455 §4.1 /7, §4.2.1 /5: the key is a base64-encoded 16-byte nonce; rtwire takes the
+  // canonical base64 (RFC 4648 §3.5, §4) of 16 bytes only: 22 alphabet characters, the last of
   // them with its 4 pad bits zero, then "=="; base64::decode() accepts exactly these, one table
   // lookup per character here (the table's non-alphabet values have a bit in 0xC0).
   if (key.size() != 24 || key[22] != '=' || key[23] != '=') return false;

@@ -21,12 +21,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#if defined(__SSE2__) || defined(_M_X64)
-#include <emmintrin.h>
-#define RTWIRE_HTTP1_LINE_SCAN 1
-#else
-#define RTWIRE_HTTP1_LINE_SCAN 0
-#endif
+#include "rtwire/detail/byte_blocks.hpp"  // match16, and the SSE2 test
+
+#define RTWIRE_HTTP1_LINE_SCAN RTWIRE_BYTE_BLOCKS_SSE2
 
 namespace rtwire::http1::detail {
 
@@ -97,13 +94,8 @@ inline std::size_t find_non_field(const char* p, std::size_t n) noexcept {
 /// Offset of the first ':' in the first 16, or 32 when `readable` >= 32, bytes at p; `none`
 /// (>= 32) if there is none. Field names are short: most fit in 16 bytes, the WebSocket ones in 32.
 inline std::size_t find_colon(const char* p, std::size_t readable) noexcept {
-  const __m128i colon = _mm_set1_epi8(':');
-  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  std::uint32_t m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, colon)));
-  if (m == 0 && readable >= 32) {
-    const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
-    m = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(y, colon))) << 16;
-  }
+  std::uint32_t m = rtwire::detail::match16<':'>(p);
+  if (m == 0 && readable >= 32) m = std::uint32_t{rtwire::detail::match16<':'>(p + 16)} << 16;
   return m == 0 ? 32 : static_cast<unsigned>(std::countr_zero(m));
 }
 
@@ -118,9 +110,7 @@ inline bool all_tchar(const char* p, std::size_t n) noexcept {
 
 /// Offset of the first SP in the 16 bytes at p, or 16 if none.
 inline std::size_t find_space16(const char* p) noexcept {
-  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const auto m = static_cast<unsigned>(_mm_movemask_epi8(bytes_eq(x, ' '))) | 0x10000u;
-  return static_cast<unsigned>(std::countr_zero(m));
+  return static_cast<unsigned>(std::countr_zero(rtwire::detail::match16<' '>(p) | 0x10000u));
 }
 
 /// True if p[0, n) are all VCHAR (0x21-0x7E), as a request-target's bytes must be (RFC 9112

@@ -256,6 +256,35 @@ TEST_CASE("http1 list helpers: trim_ows, for_each_list_element, list_has_token",
   CHECK_FALSE(rtwire::ascii::equals_lower("Sec-WebSocket-Kez", "sec-websocket-key"));
 }
 
+// equals_lower() compares in words (8 bytes, a last overlapping word; 4-byte words below 8
+// bytes): it must agree with iequals() for every length, every position and every token byte.
+TEST_CASE("ascii::equals_lower agrees with iequals at every length and position", "[http1]") {
+  constexpr std::string_view pattern = "sec-websocket-extensions-0123456789-abcdefghij";
+  std::string tchars;
+  for (int c = 0; c < 256; ++c)
+    if (http1::is_token(std::string(1, static_cast<char>(c)))) tchars += static_cast<char>(c);
+  REQUIRE(tchars.size() == 77);  // RFC 9110 §5.6.2: ALPHA, DIGIT and 15 symbols
+  std::size_t equal = 0;
+  for (std::size_t len = 0; len <= pattern.size(); ++len) {
+    const std::string_view lower = pattern.substr(0, len);
+    CHECK(rtwire::ascii::equals_lower(lower, lower));
+    if (len < pattern.size())
+      CHECK_FALSE(rtwire::ascii::equals_lower(pattern.substr(0, len + 1), lower));
+    for (std::size_t i = 0; i < len; ++i) {
+      std::string token(lower);
+      for (char c : tchars) {
+        token[i] = c;
+        const bool want = rtwire::ascii::iequals(token, lower);
+        if (rtwire::ascii::equals_lower(token, lower) != want) {
+          FAIL_CHECK("length " << len << ", byte " << i << " = '" << c << "'");
+        }
+        equal += want;
+      }
+    }
+  }
+  CHECK(equal > 1000);  // upper-case letters fold: many of the changed tokens still match
+}
+
 TEST_CASE("http1 reason_phrase", "[http1][writer]") {
   REQUIRE(http1::reason_phrase(101) == "Switching Protocols");
   REQUIRE(http1::reason_phrase(200) == "OK");

@@ -354,6 +354,71 @@ TEST_CASE("server: an oversize head is answered 431 as soon as the limit is pass
   CHECK(rejection_for(std::string(20000, 'a')).rfind("HTTP/1.1 431 ", 0) == 0);
 }
 
+// The server reads Sec-WebSocket-Protocol in one pass (server_handshake::collect_protocols). The
+// reference splits the list first, as RFC 9110 §5.6.1 reads (quoted-strings and all, through
+// for_each_list_element), then checks each element in order: a token (RFC 6455 §4.1 /10), not
+// seen before, within max_protocols. Every value of up to 5 bytes over an alphabet of tchar,
+// separators, OWS, quotes and backslashes must give the same outcome and the same list.
+TEST_CASE("server: every short Sec-WebSocket-Protocol value, one pass vs split then check") {
+  constexpr std::string_view alphabet = "ab, \t\"\\/";
+  constexpr std::size_t max_protocols = 2;
+  server_handshake::options opts;
+  opts.limit.max_protocols = max_protocols;
+  const auto reference = [&](std::string_view value, std::vector<std::string_view>& list) {
+    handshake_error failure{};
+    rtwire::http1::for_each_list_element(value, [&](std::string_view p) {
+      if (!rtwire::http1::is_token(p) || std::find(list.begin(), list.end(), p) != list.end())
+        failure = handshake_error::bad_protocol_list;
+      else if (list.size() == max_protocols)
+        failure = handshake_error::too_many_protocols;
+      else
+        list.push_back(p);
+      return failure == handshake_error{};
+    });
+    return failure;
+  };
+  std::size_t values = 0, accepted = 0;
+  std::string value;
+  server_handshake hs(opts);
+  const auto check = [&] {
+    ++values;
+    std::vector<std::string_view> expected;
+    const handshake_error want = reference(value, expected);
+    const std::string request =
+        replace(rfc_request, "chat, superchat", value.empty() ? std::string_view(" ") : value);
+    hs.reset();
+    const auto r = hs.feed(request);
+    INFO("value: \"" << value << '"');
+    if (want != handshake_error{}) {
+      REQUIRE(r.status == server_state::rejected);
+      REQUIRE(hs.error().code == std::error_code(want));
+      return;
+    }
+    REQUIRE(r.status == server_state::request_ready);
+    const auto got = hs.request().protocols;
+    REQUIRE(std::vector<std::string_view>(got.begin(), got.end()) == expected);
+    ++accepted;
+  };
+  // Every string of length 0..5 over the alphabet, as digits of a counter in base alphabet.size().
+  for (std::size_t len = 0; len <= 5; ++len) {
+    std::vector<std::size_t> digit(len, 0);
+    value.assign(len, alphabet[0]);
+    for (;;) {
+      check();
+      std::size_t i = 0;
+      while (i < len && ++digit[i] == alphabet.size()) {
+        digit[i] = 0;
+        value[i] = alphabet[0];
+        ++i;
+      }
+      if (i == len) break;
+      value[i] = alphabet[digit[i]];
+    }
+  }
+  CHECK(values == 1 + 8 + 64 + 512 + 4096 + 32768);
+  CHECK(accepted > 1000);  // the walk reaches valid lists, not only errors
+}
+
 TEST_CASE("server: limits on offered subprotocols and extensions") {
   server_handshake::options opts;
   opts.limit.max_protocols = 2;

@@ -35,15 +35,31 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
 /// (CR, 0x10-0x19) are not token characters. Outside that precondition use iequals().
 [[gnu::always_inline]] inline bool equals_lower(std::string_view token,
                                                 std::string_view lower) noexcept {
-  if (token.size() != lower.size()) return false;
-  std::size_t i = 0;
-  for (; i + 8 <= token.size(); i += 8) {
+  const std::size_t n = token.size();
+  if (n != lower.size()) return false;
+  const auto differ8 = [&](std::size_t i) {
     std::uint64_t a = 0, b = 0;
     std::memcpy(&a, token.data() + i, 8);
     std::memcpy(&b, lower.data() + i, 8);
-    if ((a | 0x2020202020202020u) != b) return false;
+    return (a | 0x2020202020202020u) != b;
+  };
+  if (n >= 8) {
+    // Whole words, then one word ending at the last byte (it may overlap the one before).
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (differ8(i)) return false;
+    return !differ8(n - 8);
   }
-  for (; i < token.size(); ++i)
+  if (n >= 4) {
+    // Two 4-byte words, the second ending at the last byte.
+    const auto differ4 = [&](std::size_t i) {
+      std::uint32_t a = 0, b = 0;
+      std::memcpy(&a, token.data() + i, 4);
+      std::memcpy(&b, lower.data() + i, 4);
+      return (a | 0x20202020u) != b;
+    };
+    return !differ4(0) && !differ4(n - 4);
+  }
+  for (std::size_t i = 0; i < n; ++i)
     if ((token[i] | 0x20) != lower[i]) return false;
   return true;
 }

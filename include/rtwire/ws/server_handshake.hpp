@@ -396,28 +396,31 @@ class server_handshake {
     state_ = state::request_ready;
   }
 
+  // RFC 6455 §4.1 /10: Sec-WebSocket-Protocol is a list (RFC 9110 §5.6.1: elements separated by
+  // commas, OWS around them, empty ones ignored) of non-empty tokens, all unique. One pass: a
+  // token runs to its first non-tchar byte, after which only OWS may come before the comma or
+  // the end. Any other byte (a quote, a separator, SP inside) makes its element a non-token.
+  // Splitting the list first (quoted-strings and all) and testing each element gives the same
+  // outcome: the elements before the first such byte split the same way, and the element that
+  // holds it is not a token either way.
   handshake_error collect_protocols(std::string_view value) {
-    handshake_error failure{};
-    detail::for_each_list_element(value, [&](std::string_view p) {
-      // RFC 6455 §4.1 /10: non-empty tokens, all unique.
-      if (!detail::is_token(p)) {
-        failure = handshake_error::bad_protocol_list;
-        return false;
-      }
-      for (std::string_view q : protocols_) {
-        if (q == p) {
-          failure = handshake_error::bad_protocol_list;
-          return false;
-        }
-      }
-      if (protocols_.size() == protocols_.capacity()) {
-        failure = handshake_error::too_many_protocols;
-        return false;
-      }
-      protocols_.push_back(p);
-      return true;
-    });
-    return failure;
+    std::size_t i = 0;
+    const std::size_t n = value.size();
+    for (;;) {
+      while (i != n && (value[i] == ',' || http1::detail::is_ows(value[i])))
+        ++i;  // OWS and empty elements
+      if (i == n) return {};
+      const std::size_t start = i;
+      i = http1::detail::find_not(value, i, http1::detail::cc_tchar);
+      const std::string_view token = value.substr(start, i - start);
+      while (i != n && http1::detail::is_ows(value[i]))
+        ++i;
+      if (token.empty() || (i != n && value[i] != ',')) return handshake_error::bad_protocol_list;
+      for (std::string_view q : protocols_)
+        if (q == token) return handshake_error::bad_protocol_list;
+      if (protocols_.size() == protocols_.capacity()) return handshake_error::too_many_protocols;
+      protocols_.push_back(token);
+    }
   }
 
   options opts_;

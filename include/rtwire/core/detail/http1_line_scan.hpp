@@ -99,13 +99,27 @@ inline std::size_t find_colon(const char* p, std::size_t readable) noexcept {
   return m == 0 ? 32 : static_cast<unsigned>(std::countr_zero(m));
 }
 
+/// Bit i set when byte i of x is not a letter, a digit or '-': the bytes of almost every field
+/// name. A subset of tchar, tested with a third of non_tchar16's operations.
+inline unsigned non_name16(__m128i x) noexcept {
+  // x | 0x20 folds A-Z onto a-z; no other byte lands there ('@' and '[' land on '`' and '{').
+  const __m128i alpha = bytes_in(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 26);
+  const __m128i ok = _mm_or_si128(_mm_or_si128(alpha, bytes_in(x, '0', 10)), bytes_eq(x, '-'));
+  return static_cast<unsigned>(_mm_movemask_epi8(ok)) ^ 0xffffu;
+}
+
+/// True if the first n <= 16 bytes of x are all tchar: the common alphabet first, the full
+/// tchar test only for a name with another byte.
+inline bool tchar_prefix16(__m128i x, std::size_t n) noexcept {
+  const std::uint32_t keep = low_bits(n);
+  return (non_name16(x) & keep) == 0 || (non_tchar16(x) & keep) == 0;
+}
+
 /// True if p[0, n) are all tchar, n <= 32; whole 16-byte blocks covering [p, p + n) are read.
 inline bool all_tchar(const char* p, std::size_t n) noexcept {
-  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  if ((non_tchar16(x) & low_bits(n)) != 0) return false;
-  if (n <= 16) return true;
-  const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
-  return (non_tchar16(y) & low_bits(n - 16)) == 0;
+  if (!tchar_prefix16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), n)) return false;
+  return n <= 16 ||
+         tchar_prefix16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)), n - 16);
 }
 
 /// Offset of the first SP in the 16 bytes at p, or 16 if none.

@@ -8,8 +8,9 @@
 #   bench/e2e/run.sh [BUILD_DIR]        (default build/e2e; configured and built when missing)
 #
 # Environment: E2E_DURATION (seconds per run, 5), E2E_REPS (runs per cell, 3: the median by
-# messages/s is reported), E2E_CONNECTIONS (100), E2E_SIZES ("64 16384"), E2E_IDLE (10000),
-# E2E_SERVERS ("rtwire beast node lws"). Needs taskset, python3; node + npm for the `ws` peer.
+# messages/s is reported), E2E_CONNECTIONS (100), E2E_SIZES ("64 16384"), E2E_PIPELINES ("1 8":
+# messages in flight per connection; 1 is ping-pong, 8 lets a server answer several messages
+# read together with one write), E2E_IDLE (10000), E2E_SERVERS ("rtwire beast node lws"). Needs taskset, python3; node + npm for the `ws` peer.
 # Not part of CI (minutes long; figures need a quiet machine). Output: one table on stdout, the
 # raw JSON summaries in $BUILD_DIR/e2e-results/.
 set -euo pipefail
@@ -19,6 +20,7 @@ duration=${E2E_DURATION:-5}
 reps=${E2E_REPS:-3}
 connections=${E2E_CONNECTIONS:-100}
 sizes=${E2E_SIZES:-64 16384}
+pipelines=${E2E_PIPELINES:-1 8}
 idle=${E2E_IDLE:-10000}
 servers=${E2E_SERVERS:-rtwire beast node lws}
 server_cpu=0 load_cpu=1
@@ -73,44 +75,47 @@ start_server() {
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
-# 2. Throughput and latency: 100 connections, closed loop (one message in flight each).
+# 2. Throughput and latency: 100 connections, closed loop (a new message as each echo returns,
+# $pipelines in flight per connection).
 port=19400
 echo "# bench/e2e: $(date -u +%Y-%m-%dT%H:%MZ), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(uname -r)"
 echo "# server on cpu $server_cpu, rtwire_load on cpu $load_cpu; $connections connections, ${duration}s per run, median of $reps by msgs/s"
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg) (the machine may be shared: compare rows of this run only)"
-printf '| %-8s | %7s | %12s | %10s | %10s | %6s |\n' server size msgs/s "p50 (us)" "p99 (us)" lost
-printf '|%s|%s|%s|%s|%s|%s|\n' ---------- --------- -------------- ------------ ------------ --------
+printf '| %-8s | %7s | %8s | %12s | %10s | %10s | %6s |\n' server size pipeline msgs/s "p50 (us)" "p99 (us)" lost
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' ---------- --------- ---------- -------------- ------------ ------------ --------
 for server in $servers; do
   port=$((port + 1))
   if ! start_server "$server" "$port"; then
-    printf '| %-8s | %7s | %12s | %10s | %10s | %6s |\n' "$server" - "not built" - - -
+    printf '| %-8s | %7s | %8s | %12s | %10s | %10s | %6s |\n' "$server" - - "not built" - - -
     stop_server
     continue
   fi
-  for size in $sizes; do
-    for rep in $(seq "$reps"); do
-      taskset -c $load_cpu "$load" --url "ws://127.0.0.1:$port/" --connections "$connections" \
-        --size "$size" --duration "$duration" --pipeline 1 \
-        >"$results/$server-$size-$rep.json" 2>/dev/null || true
-    done
-    python3 - "$server" "$size" "$results" "$reps" <<'PY'
+  for pipeline in $pipelines; do
+    for size in $sizes; do
+      for rep in $(seq "$reps"); do
+        taskset -c $load_cpu "$load" --url "ws://127.0.0.1:$port/" --connections "$connections" \
+          --size "$size" --duration "$duration" --pipeline "$pipeline" \
+          >"$results/$server-$size-$pipeline-$rep.json" 2>/dev/null || true
+      done
+      python3 - "$server" "$size" "$pipeline" "$results" "$reps" <<'PY'
 import json, sys
-server, size, results, reps = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+server, size, pipeline, results, reps = sys.argv[1:5] + [int(sys.argv[5])]
 runs = []
 for rep in range(1, reps + 1):
     try:
-        runs.append(json.load(open(f"{results}/{server}-{size}-{rep}.json")))
+        runs.append(json.load(open(f"{results}/{server}-{size}-{pipeline}-{rep}.json")))
     except (OSError, ValueError):
         pass
 if not runs:
-    print(f"| {server:<8} | {size:>7} | {'failed':>12} | {'-':>10} | {'-':>10} | {'-':>6} |")
+    print(f"| {server:<8} | {size:>7} | {pipeline:>8} | {'failed':>12} | {'-':>10} | {'-':>10} | {'-':>6} |")
     sys.exit(0)
 runs.sort(key=lambda j: j["throughput_msgs_per_s"])
 j = runs[len(runs) // 2]
 lat = j["latency_us"]
-print(f"| {server:<8} | {size:>7} | {j['throughput_msgs_per_s']:>12,.0f} | {lat['p50']:>10,.1f} | "
-      f"{lat['p99']:>10,.1f} | {j['lost']:>6} |")
+print(f"| {server:<8} | {size:>7} | {pipeline:>8} | {j['throughput_msgs_per_s']:>12,.0f} | "
+      f"{lat['p50']:>10,.1f} | {lat['p99']:>10,.1f} | {j['lost']:>6} |")
 PY
+    done
   done
   stop_server
 done

@@ -166,9 +166,11 @@ class driver {
     if (run_.st.open == 0) return;
     if (run_.config.rate > 0) return;  // the ticker sends
     if (run_.url.websocket) {
-      for (auto& c : ws_)
+      for (auto& c : ws_) {
         for (std::size_t i = 0; i < run_.config.pipeline && c->can_send(); ++i)
-          c->send();
+          c->send(false);
+        c->flush();
+      }
     } else {
       for (std::size_t i = 0; i < run_.config.pipeline; ++i)
         publish();

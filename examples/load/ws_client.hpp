@@ -57,16 +57,21 @@ class ws_client : public ws_client_base<ws_client>, public std::enable_shared_fr
   std::size_t in_flight() const { return in_flight_; }
   bool can_send() const { return open_ && in_flight_ < sent_at_.size(); }
 
-  /// Queues one message and writes it out (batched with whatever is already queued).
-  void send() {
+  /// Queues one message and, when `flush`, writes it out with whatever else is queued. A caller
+  /// that sends several in a row (echoes read together, the first --pipeline messages) flushes
+  /// once, so they leave in one write.
+  void send(bool flush = true) {
     const rtwire::bytes_view payload = rtwire::as_bytes(std::string_view(run_.payload));
     const auto ec = run_.config.text ? conn_.send_text(run_.payload) : conn_.send_binary(payload);
     if (ec) return fail("send: " + ec.message());
     sent_at_[(head_ + in_flight_) % sent_at_.size()] = now_ns();
     ++in_flight_;
     ++run_.st.sent;
-    write();
+    if (flush) write();
   }
+
+  /// Writes out what send(false) queued.
+  void flush() { write(); }
 
   /// Starts the closing handshake (RFC 6455 §7.1.2); the server closes TCP (§7.1.1).
   void close() {
@@ -114,7 +119,8 @@ class ws_client : public ws_client_base<ws_client>, public std::enable_shared_fr
         --in_flight_;
         ++run_.st.received;
         // Closed loop: one new message per echo while the run lasts.
-        if (run_.now == phase::running && run_.config.rate == 0) send();
+        // (Written together after the loop: one write for all the echoes of this read.)
+        if (run_.now == phase::running && run_.config.rate == 0) send(false);
       } else if (ev.type == ws::event_type::error) {
         run_.st.error("protocol: " + conn_.failure().message());
         break;  // the close frame is queued

@@ -2,6 +2,7 @@
 // crlf_bitmap(), on every CPU path (forced with cpu_features_override), against a byte-at-a-time
 // reference, for every length around the 64-byte blocks and every alignment of the buffer.
 #include <rtwire/detail/byte_bitmap.hpp>
+#include <rtwire/detail/byte_blocks.hpp>
 #include <rtwire/detail/cpu.hpp>
 
 #include <cstddef>
@@ -63,6 +64,56 @@ TEST_CASE("match_bitmap marks exactly the chosen bytes on every path", "[byte_bi
         // Nothing is written past the bitmap.
         CHECK(out[expected.size()] == 0x5a5a5a5a5a5a5a5a);
       }
+    }
+  }
+}
+
+TEST_CASE("match_bitmap_any_high: the same bits, and whether a byte is >= 0x80, on every path",
+          "[byte_bitmap]") {
+  feature_guard guard;
+  std::mt19937 rng(20261207);
+  const char ascii[] = {'a', '=', ' ', '\n', '\r', '\0', '\x7f', '\x0b'};
+  const char high[] = {'\x80', '\xc3', '\xff'};
+  for (const path& p : all_paths) {
+    cpu::cpu_features_override(p.mask);
+    for (std::size_t n = 0; n <= 200; ++n) {
+      for (std::size_t offset : {0u, 1u, 63u}) {
+        // No high byte, then one at each of a few positions (first, last, random): the answer
+        // must see it wherever it is, in a whole block or in the partial last one.
+        for (int variant = 0; variant < 4; ++variant) {
+          auto storage = std::make_unique<char[]>(offset + n + (n == 0 ? 1 : 0));
+          char* text = storage.get() + offset;
+          for (std::size_t i = 0; i < n; ++i)
+            text[i] = ascii[rng() % sizeof ascii];
+          const bool with_high = variant != 0 && n != 0;
+          if (with_high) {
+            const std::size_t at = variant == 1 ? 0 : variant == 2 ? n - 1 : rng() % n;
+            text[at] = high[rng() % sizeof high];
+          }
+          std::vector<std::uint64_t> out(cpu::bitmap_words(n) + 1, 0x5a5a5a5a5a5a5a5a);
+          const bool any = cpu::match_bitmap_any_high<'\n', '\r', '\0'>(text, n, out.data());
+          INFO(p.name << ": " << n << " bytes at offset " << offset << ", variant " << variant);
+          CHECK(any == with_high);
+          const auto expected = reference(text, n);
+          for (std::size_t w = 0; w < expected.size(); ++w)
+            CHECK(out[w] == expected[w]);
+          CHECK(out[expected.size()] == 0x5a5a5a5a5a5a5a5a);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("contains_high at every length and position", "[byte_bitmap]") {
+  for (std::size_t n = 0; n <= 70; ++n) {
+    std::vector<char> text(n, 'a');
+    CHECK_FALSE(cpu::contains_high(text.data(), n));
+    for (std::size_t i = 0; i < n; ++i) {
+      text[i] = static_cast<char>(0x80 + i % 128);
+      if (!cpu::contains_high(text.data(), n)) FAIL_CHECK("length " << n << ", high byte at " << i);
+      text[i] = '\x7f';
+      if (cpu::contains_high(text.data(), n)) FAIL_CHECK("length " << n << ", 0x7f at " << i);
+      text[i] = 'a';
     }
   }
 }

@@ -1,5 +1,5 @@
-// Tests for rtwire/sse/scan.hpp: the block-classifying line-ending scanner must agree with a
-// byte-by-byte reference for every position, block boundary and chunk tail.
+// Tests for rtwire/sse/scan.hpp: the window-classifying line-ending scanner must agree with a
+// byte-by-byte reference for every position, word and window boundary and chunk tail.
 #include <rtwire/sse/scan.hpp>
 
 #include <string>
@@ -50,31 +50,38 @@ TEST_CASE("eol_scanner agrees with a byte-by-byte scan", "[sse][scan]") {
   }
 }
 
-TEST_CASE("eol_scanner knowing the chunk's start reads the chunk's last 64 bytes for the tail",
+TEST_CASE("eol_scanner from every start, across words and windows, searching again",
           "[sse][scan]") {
-  // reset(chunk): near the chunk's end the scanner classifies [end - 64, end), which overlaps
-  // bytes before the search start (earlier lines' endings): they must not be reported. Lines are
-  // consumed as the decoder does (a CRLF skips two bytes, possibly across a block boundary), from
-  // every start offset.
+  // The scanner classifies 512-byte windows (eol_scanner::window_bytes) into 64-bit words. Lines
+  // are consumed as the decoder does (a CRLF skips two bytes, possibly across a word or window
+  // boundary), from every start offset; every third line is searched twice from the same start,
+  // as the decoder does when it leaves a found line to its general step.
+  static_assert(rtwire::sse::detail::eol_scanner::window_bytes == 512);
   std::string text;
-  for (std::size_t i = 0; i < 400; ++i) {
+  for (std::size_t i = 0; i < 1300; ++i) {
     const std::size_t r = (i * 7919) % 97;
     text += r < 5 ? '\n' : r < 9 ? '\r' : r < 12 ? static_cast<char>(0xE2) : 'a';
   }
-  for (std::size_t len : {std::size_t{64}, std::size_t{65}, std::size_t{100}, std::size_t{127},
-                          std::size_t{128}, std::size_t{129}, std::size_t{400}}) {
+  // A line of 700 bytes (it spans a whole window) with one non-ASCII byte in its first window.
+  text.replace(520, 700, std::string(700, 'l'));
+  text[530] = static_cast<char>(0xC3);
+  for (std::size_t len :
+       {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{65}, std::size_t{128},
+        std::size_t{511}, std::size_t{512}, std::size_t{513}, std::size_t{1025}, text.size()}) {
     const std::string chunk = text.substr(0, len);
     for (std::size_t first = 0; first < len; ++first) {
       rtwire::sse::detail::eol_scanner scanner;
       scanner.reset(chunk.data());
-      std::size_t pos = first;
+      std::size_t pos = first, lines = 0;
       while (pos < chunk.size()) {
         INFO("len " << len << " first " << first << " pos " << pos);
-        const auto got = scanner.find(chunk.data() + pos, chunk.data() + chunk.size());
         const auto want = reference(chunk, pos);
-        REQUIRE(got.end == want.end);
-        REQUIRE(got.non_ascii == want.non_ascii);
-        pos += got.end + 1;
+        for (int again = 0; again < (++lines % 3 == 0 ? 2 : 1); ++again) {
+          const auto got = scanner.find(chunk.data() + pos, chunk.data() + chunk.size());
+          REQUIRE(got.end == want.end);
+          REQUIRE(got.non_ascii == want.non_ascii);
+        }
+        pos += want.end + 1;
         if (pos < chunk.size() && chunk[pos - 1] == '\r' && chunk[pos] == '\n') ++pos;
       }
     }

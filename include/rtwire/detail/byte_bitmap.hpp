@@ -1,7 +1,8 @@
 // rtwire — internals: a whole buffer classified in one pass into a bitmap, one bit per byte, set
-// for the bytes that are one of a few values (a text codec's line ends and forbidden bytes). A
-// parser that reads a complete document (the SDP session parser, rtwire/sdp/detail/
-// line_scanner.hpp) then finds each line end with a shift and a count-trailing-zeros, with no
+// for the bytes that are one of a few values (a text codec's line ends and forbidden bytes), and
+// on request whether any byte is >= 0x80. A parser that reads a complete document (the SDP
+// session parser, rtwire/sdp/detail/line_scanner.hpp) or a window of a stream (the SSE decoder,
+// rtwire/sse/scan.hpp) then finds each line end with a shift and a count-trailing-zeros, with no
 // per-block branch in its line loop. crlf_bitmap() is the same pass for a text of CRLF lines:
 // the bitmap of its LFs, and whether every line end is a CRLF (then the LFs alone are the line
 // ends). The 64-byte classification is byte_blocks.hpp's (SSE2, the x86-64 baseline, or the
@@ -30,20 +31,26 @@ constexpr std::size_t bitmap_words(std::size_t n) noexcept {
 }
 
 /// Bits for the whole 64-byte blocks of [p, p + n) with the baseline classifier; answers how
-/// many blocks were done.
-template <char... Bytes>
-inline std::size_t match_blocks_base(const char* p, std::size_t n, std::uint64_t* out) noexcept {
+/// many blocks were done. With `High`, `high` is left non-zero when one of those bytes is >= 0x80.
+template <bool High, char... Bytes>
+inline std::size_t match_blocks_base(const char* p, std::size_t n, std::uint64_t* out,
+                                     std::uint64_t& high) noexcept {
   std::size_t b = 0;
-  for (; 64 * b + 64 <= n; ++b)
-    out[b] = match_block64<Bytes...>(p + 64 * b, nullptr);
+  for (; 64 * b + 64 <= n; ++b) {
+    std::uint64_t h = 0;
+    out[b] = match_block64<Bytes...>(p + 64 * b, High ? &h : nullptr);
+    high |= h;
+  }
   return b;
 }
 
 #if RTWIRE_X86_DISPATCH
-template <char... Bytes>
+template <bool High, char... Bytes>
 RTWIRE_BITMAP_TARGET_AVX2 inline std::size_t match_blocks_avx2(const char* p, std::size_t n,
-                                                               std::uint64_t* out) noexcept {
+                                                               std::uint64_t* out,
+                                                               std::uint64_t& high) noexcept {
   std::size_t b = 0;
+  __m256i any = _mm256_setzero_si256();  // the OR of every byte: its top bits say ">= 0x80"
   for (; 64 * b + 64 <= n; ++b) {
     const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64 * b));
     const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64 * b + 32));
@@ -52,44 +59,71 @@ RTWIRE_BITMAP_TARGET_AVX2 inline std::size_t match_blocks_avx2(const char* p, st
     ((hit_hi = _mm256_or_si256(hit_hi, _mm256_cmpeq_epi8(hi, _mm256_set1_epi8(Bytes)))), ...);
     out[b] = static_cast<std::uint32_t>(_mm256_movemask_epi8(hit_lo)) |
              std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(hit_hi))} << 32;
+    if constexpr (High) any = _mm256_or_si256(any, _mm256_or_si256(lo, hi));
   }
+  if constexpr (High) high |= static_cast<std::uint32_t>(_mm256_movemask_epi8(any));
   return b;
 }
 
-template <char... Bytes>
+template <bool High, char... Bytes>
 RTWIRE_BITMAP_TARGET_AVX512 inline std::size_t match_blocks_avx512(const char* p, std::size_t n,
-                                                                   std::uint64_t* out) noexcept {
+                                                                   std::uint64_t* out,
+                                                                   std::uint64_t& high) noexcept {
   std::size_t b = 0;
+  __m512i any = _mm512_setzero_si512();
   for (; 64 * b + 64 <= n; ++b) {
     const __m512i v = _mm512_loadu_si512(p + 64 * b);
     __mmask64 hit = 0;
     ((hit |= _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(Bytes))), ...);
     out[b] = static_cast<std::uint64_t>(hit);
+    if constexpr (High) any = _mm512_or_si512(any, v);
   }
+  if constexpr (High) high |= static_cast<std::uint64_t>(_mm512_movepi8_mask(any));
   return b;
 }
 #endif
+
+/// match_bitmap() and match_bitmap_any_high(): one pass, the bytes >= 0x80 noted when `High`.
+template <bool High, char... Bytes>
+inline bool match_bitmap_impl(const char* p, std::size_t n, std::uint64_t* out) noexcept {
+  std::size_t b = 0;
+  std::uint64_t high = 0;
+#if RTWIRE_X86_DISPATCH
+  const std::uint32_t f = cpu_features();
+  if (f & cpu_avx512)
+    b = match_blocks_avx512<High, Bytes...>(p, n, out, high);
+  else if (f & cpu_avx2)
+    b = match_blocks_avx2<High, Bytes...>(p, n, out, high);
+  else
+#endif
+    b = match_blocks_base<High, Bytes...>(p, n, out, high);
+  const std::size_t base = 64 * b;
+  if (base == n) return high != 0;
+  // The last, partial block: the buffer's last 64 bytes shifted down to `base`, or, in a buffer
+  // shorter than a block, byte by byte.
+  std::uint64_t h = 0;
+  if (n >= 64) {
+    const unsigned drop = static_cast<unsigned>(64 - (n - base));
+    out[b] = match_block64<Bytes...>(p + n - 64, High ? &h : nullptr) >> drop;
+    h >>= drop;
+  } else {
+    out[b] = match_bytes<Bytes...>(p + base, n - base, High ? &h : nullptr);
+  }
+  return (high | h) != 0;
+}
 
 /// Writes bitmap_words(n) words to `out`: bit i % 64 of out[i / 64] is set when p[i] is one of
 /// `Bytes`; the bits for offsets n and beyond are 0. Reads exactly [p, p + n).
 template <char... Bytes>
 inline void match_bitmap(const char* p, std::size_t n, std::uint64_t* out) noexcept {
-  std::size_t b = 0;
-#if RTWIRE_X86_DISPATCH
-  const std::uint32_t f = cpu_features();
-  if (f & cpu_avx512)
-    b = match_blocks_avx512<Bytes...>(p, n, out);
-  else if (f & cpu_avx2)
-    b = match_blocks_avx2<Bytes...>(p, n, out);
-  else
-#endif
-    b = match_blocks_base<Bytes...>(p, n, out);
-  const std::size_t base = 64 * b;
-  if (base == n) return;
-  // The last, partial block: the buffer's last 64 bytes shifted down to `base`, or, in a buffer
-  // shorter than a block, byte by byte.
-  out[b] = n >= 64 ? match_block64<Bytes...>(p + n - 64, nullptr) >> (64 - (n - base))
-                   : match_bytes<Bytes...>(p + base, n - base, nullptr);
+  match_bitmap_impl<false, Bytes...>(p, n, out);
+}
+
+/// match_bitmap(), and in the same pass: whether any byte of [p, p + n) is >= 0x80 (a text
+/// decoder then knows that the lines of the buffer need no UTF-8 work).
+template <char... Bytes>
+inline bool match_bitmap_any_high(const char* p, std::size_t n, std::uint64_t* out) noexcept {
+  return match_bitmap_impl<true, Bytes...>(p, n, out);
 }
 
 /// The LF, CR and NUL bits of one 64-byte block, folded into crlf_bitmap()'s running state:

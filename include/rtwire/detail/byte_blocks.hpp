@@ -1,9 +1,9 @@
 // rtwire — internals: the one SIMD byte scanner the text codecs share. It turns a block of bytes
 // into a bit mask of the positions holding any of a few byte values (line endings, NUL), and
 // optionally of the bytes >= 0x80, so that a parser answers "where is the next one" with a
-// count-trailing-zeros instead of a loop per line. Used by the SSE line scanner
-// (rtwire/sse/scan.hpp: CR, LF, non-ASCII) and, through detail/byte_bitmap.hpp (a whole buffer at
-// once), the SDP line scanner (CR, LF, NUL). The HTTP/1 head parser has its own per-line pass
+// count-trailing-zeros instead of a loop per line. Used, through detail/byte_bitmap.hpp (many
+// blocks at once), by the SSE line scanner (rtwire/sse/scan.hpp: CR, LF, non-ASCII) and the SDP
+// line scanner (CR, LF, NUL). The HTTP/1 head parser has its own per-line pass
 // (core/detail/http1_line_scan.hpp): a field line needs more than the positions of a few bytes.
 // x86-64 uses SSE2 (always present, no runtime dispatch); other targets use a portable loop with
 // identical results.
@@ -168,6 +168,24 @@ inline bool contains_byte(const char* p, std::size_t n) noexcept {
   }
   for (std::size_t i = 0; i < n; ++i)
     if (p[i] == B) return true;
+  return false;
+}
+
+/// Whether [p, p + n) holds a byte >= 0x80, 8 bytes at a time (two words per step), with one
+/// last word that may overlap the one before it.
+inline bool contains_high(const char* p, std::size_t n) noexcept {
+  constexpr std::uint64_t top = 0x8080808080808080u;
+  if (n >= 8) {
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+      if (((load_word(p + i) | load_word(p + i + 8)) & top) != 0) return true;
+    // [i, n) is under 16 bytes: the word ending at n, and the one at i when 8 do not cover it.
+    std::uint64_t w = load_word(p + n - 8);
+    if (n - i > 8) w |= load_word(p + i);
+    return (w & top) != 0;
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (static_cast<unsigned char>(p[i]) >= 0x80) return true;
   return false;
 }
 

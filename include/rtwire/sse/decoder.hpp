@@ -22,14 +22,14 @@
 // Design: the decoder keeps a view of the chunk given to feed() and parses it lazily when next()
 // is called, so an event whose single data line lies in one chunk is returned as a view into that
 // chunk (zero copy); so are its type and, until the chunk is consumed, its last event ID. Line
-// ends are found by a SIMD scan that classifies each 64-byte block once (sse/scan.hpp) and also
-// tells whether a line is pure ASCII (then no UTF-8 work is done at all). Lines that lie whole in
-// the chunk, the common case, are parsed by one tight loop (fast_lines) that keeps its state in
-// registers and recognises the usual field names with one 8-byte compare; a line cut by a chunk
-// boundary, a CR ending a chunk and the stream's start (BOM) take the general step, one line at a
-// time. Both steps apply the same §9.2.6 handlers. A cut line is carried in one internal buffer;
-// multi-line data is joined in another. Buffers are reused, so steady-state decoding does not
-// allocate. Every buffer is bounded by `limits`.
+// ends are found in a bitmap of the chunk's line endings, built 512 bytes at a time by one SIMD
+// pass (sse/scan.hpp) that also tells whether those bytes are pure ASCII (then no line of them
+// needs UTF-8 work). Lines that lie whole in the chunk, the common case, are parsed by one tight
+// loop (fast_lines) and the usual field names are recognised with one 8-byte compare; a line cut by
+// a chunk boundary, a CR ending a chunk and the stream's start (BOM) take the general step, one
+// line at a time. Both steps apply the same §9.2.6 handlers. A cut line is carried in one internal
+// buffer; multi-line data is joined in another. Buffers are reused, so steady-state decoding does
+// not allocate. Every buffer is bounded by `limits`.
 //
 // Memory: allocation failure is not reported (like std::string, it ends the program); the
 // limits bound what can be requested.
@@ -189,8 +189,8 @@ class decoder {
   }
 
   // The line at cur_ ends with a CR or LF inside the chunk, the state is plain (no carried line,
-  // no pending CR, no BOM sniffing): parse such lines in a row, with the scanner and the position
-  // held in locals. Stops before the first line it leaves to general_step() (one that reaches the
+  // no pending CR, no BOM sniffing): parse such lines in a row, with the position held in a
+  // local. Stops before the first line it leaves to general_step() (one that reaches the
   // chunk's end, a CR at the chunk's end, a line over max_line_bytes), or after a line that has
   // something to report (returns true, `r` filled).
   bool fast_lines(result& r) {
@@ -198,7 +198,7 @@ class decoder {
     const std::size_t start_pos = pos_;
     const char* p = start;
     const char* const end = end_;
-    detail::eol_scanner scanner = scanner_;
+    detail::eol_scanner& scanner = scanner_;
     bool report = false;
     while (p != end) {
       const detail::line_scan scan = scanner.find(p, end);
@@ -215,7 +215,6 @@ class decoder {
       p = next;
       if (report) break;
     }
-    scanner_ = scanner;
     if (report && r.status == status::error) return true;  // fail() cleared the chunk
     pos_ = start_pos + static_cast<std::size_t>(p - start);
     line_start_ = pos_;

@@ -3,15 +3,19 @@
 // SSE lines end at CR or LF. The decoder asks, line after line, "where is the next CR or LF, and
 // was any byte before it >= 0x80 (so UTF-8 decoding is needed)?". Answering each question with
 // its own vector loop costs a loop start-up per line, and typical lines are short (`id: 1f-42`).
-// eol_scanner instead classifies 64 bytes at a time into two bit masks (line endings, non-ASCII
-// bytes), once, and answers every line inside that block with a count-trailing-zeros.
-// The block classification is rtwire/detail/byte_blocks.hpp (SSE2 on x86-64, portable elsewhere).
+// eol_scanner instead classifies the chunk a window of 512 bytes at a time into a bitmap of its
+// line endings (rtwire/detail/byte_bitmap.hpp: one pass, AVX-512 or AVX2 where the CPU has them,
+// SSE2 otherwise) that also says whether the window holds any byte >= 0x80, and answers every line
+// inside it with a shift and a count-trailing-zeros. Text that is ASCII, the usual case, then
+// needs no per-line check for UTF-8 at all; a line in a window with a non-ASCII byte is checked
+// on its own.
 #pragma once
 
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 
+#include "rtwire/detail/byte_bitmap.hpp"
 #include "rtwire/detail/byte_blocks.hpp"
 
 namespace rtwire::sse::detail {
@@ -23,97 +27,81 @@ struct line_scan {
   bool non_ascii;
 };
 
-inline unsigned count_trailing_zeros(std::uint64_t v) noexcept {
-  return static_cast<unsigned>(std::countr_zero(v));
-}
-
-/// Classifies [p, p + n), n <= 64: bit i of `eol` is set when p[i] is CR or LF, bit i of `high`
-/// when p[i] >= 0x80.
-inline void classify_block(const char* p, std::size_t n, std::uint64_t& eol,
-                           std::uint64_t& high) noexcept {
-  if (n == 64) {
-    // The decoder does real work between blocks, so the hardware prefetcher alone lets the next
-    // lines arrive late; ask for them well ahead (a hint: never faults, even past the chunk).
-    __builtin_prefetch(p + 2048);
-    eol = rtwire::detail::match_block64<'\n', '\r'>(p, &high);
-    return;
-  }
-  eol = rtwire::detail::match_bytes<'\n', '\r'>(p, n, &high);
-}
-
-/// Finds line endings in a chunk, classifying each 64-byte block once (see the file comment).
-/// The block's masks are kept whole; a search from p ignores the bits before p, so successive
-/// lines of one block cost a shift, an AND and a count-trailing-zeros each.
+/// Finds line endings in a chunk, classifying each window of it once (see the file comment).
+/// Windows follow one another from where the first search after reset() starts.
 /// Call reset() whenever the chunk changes (its memory may be reused for other bytes).
 class eol_scanner {
  public:
-  /// Forgets the classified block. `chunk` (when given) is the start of the chunk that later
-  /// searches lie in: a search near the chunk's end then classifies the chunk's last 64 bytes
-  /// (the bytes before the search start are ignored) instead of a short tail byte by byte.
-  void reset(const char* chunk = nullptr) noexcept {
-    chunk_ = chunk;
-    base_ = block_end_ = nullptr;
-    eol_ = high_ = 0;
-  }
+  /// Bytes classified at once: large enough that the classification runs as one tight loop,
+  /// small enough that a short chunk or an early stop wastes little.
+  static constexpr std::size_t window_bytes = 512;
+
+  /// Forgets the classified window. (The argument, the chunk's start, is not needed any more;
+  /// it is accepted so that callers can say which chunk the next searches lie in.)
+  void reset(const char* = nullptr) noexcept { win_ = win_end_ = nullptr; }
 
   /// The first CR or LF in [p, end) and whether a byte >= 0x80 precedes it; {end - p, ...} if
   /// there is none. Successive calls must not move backwards within one chunk, and pass the same
   /// `end`.
-  line_scan find(const char* p, const char* end) noexcept {
-    if (p >= block_end_ || p < base_) {
+  [[gnu::always_inline]] line_scan find(const char* p, const char* end) noexcept {
+    if (p >= win_end_ || p < win_) {
       if (p == end) return {0, false};
       load(p, end);
     }
-    std::uint64_t keep = ~std::uint64_t{0} << static_cast<unsigned>(p - base_);
-    std::uint64_t e = eol_ & keep;
-    std::uint64_t h = high_ & keep;
-    std::uint64_t seen = 0;  // non-ASCII bytes of the line in the blocks before this one
-    while (e == 0) {
-      seen |= h;
-      if (end - block_end_ >= 64) {
-        // The line goes on into the next full block (the usual case for a long line).
-        base_ = block_end_;
-        block_end_ = base_ + 64;
-        classify_block(base_, 64, eol_, high_);
-        e = eol_;
-        h = high_;
+    bool high = high_;
+    // The word that holds p: the current one or a later one (searches move forwards). Word
+    // indexes only ever step up by one, so the next word's load does not wait for the line's
+    // start to be known.
+    const auto rel = static_cast<std::size_t>(p - win_);
+    if (rel < 64 * w_) [[unlikely]] {
+      // A search again from a line start before the current word (the line found last time
+      // was not taken: it was too long, or reached the chunk's end).
+      w_ = rel / 64;
+      bits_ = eol_[w_];
+    }
+    auto off = rel - 64 * w_;
+    while (off >= 64) {
+      off -= 64;
+      bits_ = eol_[++w_];
+    }
+    std::uint64_t bits = bits_ & (~std::uint64_t{0} << off);
+    while (bits == 0) {
+      if (w_ + 1 == words_) {
+        if (win_end_ == end) {
+          const auto n = static_cast<std::size_t>(end - p);
+          return {n, high && rtwire::detail::contains_high(p, n)};
+        }
+        load(win_end_, end);  // the line goes on into the next window
+        high = high || high_;
+        bits = bits_;
         continue;
       }
-      if (block_end_ == end) return {static_cast<std::size_t>(end - p), seen != 0};
-      load(block_end_, end);
-      // The chunk's last block may start before p: its bits there belong to earlier lines.
-      keep = p > base_ ? ~std::uint64_t{0} << static_cast<unsigned>(p - base_) : ~std::uint64_t{0};
-      e = eol_ & keep;
-      h = high_ & keep;
+      bits = bits_ = eol_[++w_];
     }
-    const unsigned at = count_trailing_zeros(e);
-    // e ^ (e - 1): the bits up to the line ending (whose own high bit is clear).
-    const bool high = (seen | (h & (e ^ (e - 1)))) != 0;
-    return {static_cast<std::size_t>(base_ + at - p), high};
+    const auto n = static_cast<std::size_t>(win_ + 64 * w_ + std::countr_zero(bits) - p);
+    return {n, high && rtwire::detail::contains_high(p, n)};
   }
 
  private:
-  // Classifies the block that starts at b (or, near the chunk's end, the chunk's last 64 bytes).
-  void load(const char* b, const char* end) noexcept {
+  // Once per window: out of line, so that find() stays small where it is inlined.
+  [[gnu::noinline]] void load(const char* b, const char* end) noexcept {
     const auto left = static_cast<std::size_t>(end - b);
-    std::size_t n = 64;
-    if (left >= 64) {
-      base_ = b;
-    } else if (chunk_ != nullptr && end - chunk_ >= 64) {
-      base_ = end - 64;  // a full block ending at the chunk's end; b lies in it
-    } else {
-      base_ = b;
-      n = left;
-    }
-    block_end_ = base_ + n;
-    classify_block(base_, n, eol_, high_);
+    const std::size_t n = left < window_bytes ? left : window_bytes;
+    win_ = b;
+    win_end_ = b + n;
+    words_ = rtwire::detail::bitmap_words(n);
+    high_ = rtwire::detail::match_bitmap_any_high<'\n', '\r'>(b, n, eol_);
+    w_ = 0;
+    bits_ = eol_[0];
   }
 
-  const char* chunk_ = nullptr;      // start of the chunk searched, when known (see reset())
-  const char* base_ = nullptr;       // the classified block is [base_, block_end_)
-  const char* block_end_ = nullptr;  // (at most 64 bytes)
-  std::uint64_t eol_ = 0;
-  std::uint64_t high_ = 0;
+  std::size_t w_ = 0;          // the current word of the window: eol_[w_]
+  std::uint64_t bits_ = 0;     // eol_[w_], kept at hand
+  const char* win_ = nullptr;  // the classified window is [win_, win_end_)
+  const char* win_end_ = nullptr;
+  std::size_t words_ = 0;  // bitmap_words(win_end_ - win_)
+  bool high_ = false;      // a byte of the window is >= 0x80
+  std::uint64_t eol_[window_bytes / 64] = {};
 };
 
 /// Offset of the first CR or LF in [p, p + n), or n if none (one-shot, for the encoder).

@@ -83,47 +83,51 @@ RTWIRE_BITMAP_TARGET_AVX512 inline std::size_t match_blocks_avx512(const char* p
 }
 #endif
 
-/// match_bitmap() and match_bitmap_any_high(): one pass, the bytes >= 0x80 noted when `High`.
+/// The whole 64-byte blocks of [p, p + n) on the best path this CPU has; answers how many.
 template <bool High, char... Bytes>
-inline bool match_bitmap_impl(const char* p, std::size_t n, std::uint64_t* out) noexcept {
-  std::size_t b = 0;
-  std::uint64_t high = 0;
+[[gnu::always_inline]] inline std::size_t match_blocks(const char* p, std::size_t n,
+                                                       std::uint64_t* out,
+                                                       std::uint64_t& high) noexcept {
 #if RTWIRE_X86_DISPATCH
   const std::uint32_t f = cpu_features();
-  if (f & cpu_avx512)
-    b = match_blocks_avx512<High, Bytes...>(p, n, out, high);
-  else if (f & cpu_avx2)
-    b = match_blocks_avx2<High, Bytes...>(p, n, out, high);
-  else
+  if (f & cpu_avx512) return match_blocks_avx512<High, Bytes...>(p, n, out, high);
+  if (f & cpu_avx2) return match_blocks_avx2<High, Bytes...>(p, n, out, high);
 #endif
-    b = match_blocks_base<High, Bytes...>(p, n, out, high);
-  const std::size_t base = 64 * b;
-  if (base == n) return high != 0;
-  // The last, partial block: the buffer's last 64 bytes shifted down to `base`, or, in a buffer
-  // shorter than a block, byte by byte.
-  std::uint64_t h = 0;
-  if (n >= 64) {
-    const unsigned drop = static_cast<unsigned>(64 - (n - base));
-    out[b] = match_block64<Bytes...>(p + n - 64, High ? &h : nullptr) >> drop;
-    h >>= drop;
-  } else {
-    out[b] = match_bytes<Bytes...>(p + base, n - base, High ? &h : nullptr);
-  }
-  return (high | h) != 0;
+  return match_blocks_base<High, Bytes...>(p, n, out, high);
 }
 
 /// Writes bitmap_words(n) words to `out`: bit i % 64 of out[i / 64] is set when p[i] is one of
 /// `Bytes`; the bits for offsets n and beyond are 0. Reads exactly [p, p + n).
 template <char... Bytes>
 inline void match_bitmap(const char* p, std::size_t n, std::uint64_t* out) noexcept {
-  match_bitmap_impl<false, Bytes...>(p, n, out);
+  std::uint64_t unused = 0;
+  const std::size_t b = match_blocks<false, Bytes...>(p, n, out, unused);
+  const std::size_t base = 64 * b;
+  if (base == n) return;
+  // The last, partial block: the buffer's last 64 bytes shifted down to `base`, or, in a buffer
+  // shorter than a block, byte by byte.
+  out[b] = n >= 64 ? match_block64<Bytes...>(p + n - 64, nullptr) >> (64 - (n - base))
+                   : match_bytes<Bytes...>(p + base, n - base, nullptr);
 }
 
 /// match_bitmap(), and in the same pass: whether any byte of [p, p + n) is >= 0x80 (a text
 /// decoder then knows that the lines of the buffer need no UTF-8 work).
 template <char... Bytes>
 inline bool match_bitmap_any_high(const char* p, std::size_t n, std::uint64_t* out) noexcept {
-  return match_bitmap_impl<true, Bytes...>(p, n, out);
+  std::uint64_t high = 0;
+  const std::size_t b = match_blocks<true, Bytes...>(p, n, out, high);
+  const std::size_t base = 64 * b;
+  if (base == n) return high != 0;
+  // The last, partial block as in match_bitmap(), its high bits shifted the same way.
+  std::uint64_t h = 0;
+  if (n >= 64) {
+    const auto drop = static_cast<unsigned>(64 - (n - base));
+    out[b] = match_block64<Bytes...>(p + n - 64, &h) >> drop;
+    h >>= drop;
+  } else {
+    out[b] = match_bytes<Bytes...>(p + base, n - base, &h);
+  }
+  return (high | h) != 0;
 }
 
 /// The LF, CR and NUL bits of one 64-byte block, folded into crlf_bitmap()'s running state:

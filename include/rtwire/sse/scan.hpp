@@ -49,36 +49,35 @@ class eol_scanner {
       load(p, end);
     }
     bool high = high_;
-    // The word that holds p: the current one or a later one (searches move forwards). Word
-    // indexes only ever step up by one, so the next word's load does not wait for the line's
-    // start to be known.
+    // The word that holds p: the current one or a later one (searches move forwards). The word
+    // index lives in a register here and is stored once at the end.
+    std::size_t w = w_;
     const auto rel = static_cast<std::size_t>(p - win_);
-    if (rel < 64 * w_) [[unlikely]] {
-      // A search again from a line start before the current word (the line found last time
-      // was not taken: it was too long, or reached the chunk's end).
-      w_ = rel / 64;
-      bits_ = eol_[w_];
+    if (rel < 64 * w) [[unlikely]]
+      w = rel / 64;  // a search again from an earlier line start (its line was not taken)
+    std::size_t off = rel - 64 * w;
+    if (off >= 64) {
+      w += off / 64;
+      off %= 64;
     }
-    auto off = rel - 64 * w_;
-    while (off >= 64) {
-      off -= 64;
-      bits_ = eol_[++w_];
-    }
-    std::uint64_t bits = bits_ & (~std::uint64_t{0} << off);
+    std::uint64_t bits = eol_[w] & (~std::uint64_t{0} << off);
     while (bits == 0) {
-      if (w_ + 1 == words_) {
+      if (w + 1 == words_) {
         if (win_end_ == end) {
+          w_ = w;
           const auto n = static_cast<std::size_t>(end - p);
           return {n, high && rtwire::detail::contains_high(p, n)};
         }
         load(win_end_, end);  // the line goes on into the next window
         high = high || high_;
-        bits = bits_;
+        w = 0;
+        bits = eol_[0];
         continue;
       }
-      bits = bits_ = eol_[++w_];
+      bits = eol_[++w];
     }
-    const auto n = static_cast<std::size_t>(win_ + 64 * w_ + std::countr_zero(bits) - p);
+    w_ = w;
+    const auto n = static_cast<std::size_t>(win_ + 64 * w + std::countr_zero(bits) - p);
     return {n, high && rtwire::detail::contains_high(p, n)};
   }
 
@@ -90,13 +89,11 @@ class eol_scanner {
     win_ = b;
     win_end_ = b + n;
     words_ = rtwire::detail::bitmap_words(n);
-    high_ = rtwire::detail::match_bitmap_any_high<'\n', '\r'>(b, n, eol_);
     w_ = 0;
-    bits_ = eol_[0];
+    high_ = rtwire::detail::match_bitmap_any_high<'\n', '\r'>(b, n, eol_);
   }
 
-  std::size_t w_ = 0;          // the current word of the window: eol_[w_]
-  std::uint64_t bits_ = 0;     // eol_[w_], kept at hand
+  std::size_t w_ = 0;          // the word of the window where the last search ended
   const char* win_ = nullptr;  // the classified window is [win_, win_end_)
   const char* win_end_ = nullptr;
   std::size_t words_ = 0;  // bitmap_words(win_end_ - win_)

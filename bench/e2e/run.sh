@@ -10,7 +10,8 @@
 # Environment: E2E_DURATION (seconds per run, 5), E2E_REPS (runs per cell, 3: the median by
 # messages/s is reported), E2E_CONNECTIONS (100), E2E_SIZES ("64 16384"), E2E_PIPELINES ("1 8":
 # messages in flight per connection; 1 is ping-pong, 8 lets a server answer several messages
-# read together with one write), E2E_IDLE (10000), E2E_SERVERS ("rtwire beast node lws"). Needs taskset, python3; node + npm for the `ws` peer.
+# read together with one write), E2E_IDLE (10000), E2E_SERVERS ("rtwire beast node lws").
+# Needs taskset, python3; node + npm for the `ws` peer.
 # Not part of CI (minutes long; figures need a quiet machine). Output: one table on stdout, the
 # raw JSON summaries in $BUILD_DIR/e2e-results/.
 set -euo pipefail

@@ -71,7 +71,6 @@ TEST_CASE("eol_scanner from every start, across words and windows, searching aga
     const std::string chunk = text.substr(0, len);
     for (std::size_t first = 0; first < len; ++first) {
       rtwire::sse::detail::eol_scanner scanner;
-      scanner.reset(chunk.data());
       std::size_t pos = first, lines = 0;
       while (pos < chunk.size()) {
         INFO("len " << len << " first " << first << " pos " << pos);

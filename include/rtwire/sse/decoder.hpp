@@ -119,7 +119,7 @@ class decoder {
     settle();
     cur_ = chunk.data();
     end_ = chunk.data() + chunk.size();
-    scanner_.reset(cur_);
+    scanner_.reset();
     return {};
   }
   /// As feed(std::string_view), for bytes.

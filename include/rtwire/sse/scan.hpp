@@ -36,9 +36,8 @@ class eol_scanner {
   /// small enough that a short chunk or an early stop wastes little.
   static constexpr std::size_t window_bytes = 512;
 
-  /// Forgets the classified window. (The argument, the chunk's start, is not needed any more;
-  /// it is accepted so that callers can say which chunk the next searches lie in.)
-  void reset(const char* = nullptr) noexcept { win_ = win_end_ = nullptr; }
+  /// Forgets the classified window (the chunk changed).
+  void reset() noexcept { win_ = win_end_ = nullptr; }
 
   /// The first CR or LF in [p, end) and whether a byte >= 0x80 precedes it; {end - p, ...} if
   /// there is none. Successive calls must not move backwards within one chunk, and pass the same
